@@ -1,0 +1,15 @@
+"""/api/v1/: one URL per operation, grouped by app."""
+
+from django.urls import include, path
+
+from backend.api.health import HealthApi
+
+app_name = "api"
+urlpatterns = [
+    path("health/", HealthApi.as_view(), name="health"),
+    path("auth/", include("backend.accounts.urls")),
+    path("", include("backend.projects.urls")),
+    path("", include("backend.videos.urls")),
+    path("", include("backend.masklets.urls")),
+    path("", include("backend.events.urls")),
+]

@@ -1,0 +1,107 @@
+"""Settings shared by every mode. Values come from config.env; topics live in config/settings/."""
+
+import dj_database_url
+
+from backend.config import env
+from backend.config.settings.celery import *  # noqa: F403 -- topic modules define settings
+from backend.config.settings.logging import *  # noqa: F403
+from backend.config.settings.rest_framework import *  # noqa: F403
+from backend.config.settings.storage import *  # noqa: F403
+
+BASE_DIR = env.BACKEND_DIR
+SECRET_KEY = env.SECRET_KEY
+DEBUG = env.DEBUG
+ALLOWED_HOSTS = env.ALLOWED_HOSTS
+CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "backend.common",
+    "backend.accounts",
+    "backend.projects",
+    "backend.videos",
+    "backend.masklets",
+    "backend.events",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.config.urls"
+ASGI_APPLICATION = "backend.config.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker processes share one SQLite file: WAL lets readers run during a write,
+    # IMMEDIATE transactions take the write lock up front instead of failing half-way.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env.STATIC_ROOT
+# The built single-page app (frontend/dist) is served at / by WhiteNoise; index.html comes
+# from backend.common.views.spa_index so that client-side routes work on reload.
+FRONTEND_DIST = env.REPO_DIR / "frontend" / "dist"
+WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() else None
+
+MAX_UPLOAD_BYTES = env.MAX_UPLOAD_BYTES
+VIDEO_IMPORT_DIRS = env.VIDEO_IMPORT_DIRS
+FRAME_JPEG_QUALITY = env.FRAME_JPEG_QUALITY
+FRAMES_ACCEL_REDIRECT = env.FRAMES_ACCEL_REDIRECT
+# Uploads always stream to a temporary file (never into memory) and stop at MAX_UPLOAD_BYTES.
+FILE_UPLOAD_HANDLERS = ["backend.videos.uploads.LimitedTemporaryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+
+SAM2_CONFIG = env.SAM2_CONFIG
+SAM2_CHECKPOINT = env.SAM2_CHECKPOINT
+SAM2_DEVICE = env.SAM2_DEVICE

@@ -1,0 +1,71 @@
+"""The one place that reads environment variables. Every variable has the embedded default.
+
+The README's configuration table lists these same names; keep the two in step.
+"""
+
+import os
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+BACKEND_DIR = REPO_DIR / "backend"
+# Local state of the embedded mode (SQLite file, media, broker data); ignored by git.
+VAR_DIR = Path(os.environ.get("VAR_DIR", REPO_DIR / "var"))
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# Port the embedded broker listens on when `make run` starts it (see backend/run.py).
+EMBEDDED_BROKER_PORT = env_int("EMBEDDED_BROKER_PORT", 6390)
+
+SECRET_KEY = env_str("SECRET_KEY", "")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis://127.0.0.1:{EMBEDDED_BROKER_PORT}/0")
+REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL)
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")  # local | s3
+STORAGE_S3_BUCKET = env_str("STORAGE_S3_BUCKET", "")
+STORAGE_S3_ENDPOINT_URL = env_str("STORAGE_S3_ENDPOINT_URL", "")
+STORAGE_S3_ACCESS_KEY = env_str("STORAGE_S3_ACCESS_KEY", "")
+STORAGE_S3_SECRET_KEY = env_str("STORAGE_S3_SECRET_KEY", "")
+STORAGE_S3_REGION = env_str("STORAGE_S3_REGION", "")
+
+# Largest accepted video upload; larger requests get 413 before anything is stored.
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 2 * 1024**3)
+# Folders a manager may ingest server-side files from (comma separated). Empty: disabled.
+VIDEO_IMPORT_DIRS = [Path(p) for p in env_list("VIDEO_IMPORT_DIRS", [])]
+# JPEG quality of extracted frames: 90 keeps masks' edges readable at ~1/10 of PNG's size.
+FRAME_JPEG_QUALITY = env_int("FRAME_JPEG_QUALITY", 90)
+# When true, frame responses carry X-Accel-Redirect so nginx sends the bytes.
+FRAMES_ACCEL_REDIRECT = env_bool("FRAMES_ACCEL_REDIRECT", False)
+
+SAM2_CONFIG = env_str("SAM2_CONFIG", "tiny")
+SAM2_CHECKPOINT = env_str("SAM2_CHECKPOINT", "")
+SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -1,0 +1,41 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.api.utils import paginated_response
+from backend.events.selectors import event_list
+from backend.projects.selectors import project_get_for_user
+
+
+class EventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    video = serializers.IntegerField(source="video_id", allow_null=True)
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    payload = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class EventListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        after = serializers.IntegerField(min_value=0, required=False, default=0)
+        video = serializers.IntegerField(required=False)
+        kind = serializers.CharField(required=False, max_length=64)
+
+    @extend_schema(parameters=[FilterSerializer], responses=EventOutputSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        params = filters.validated_data
+        events = event_list(
+            project=project,
+            after=params["after"],
+            video_id=params.get("video"),
+            kind=params.get("kind"),
+        )
+        return paginated_response(
+            request=request, view=self, queryset=events, serializer_class=EventOutputSerializer
+        )

@@ -1,0 +1,13 @@
+#!/usr/bin/env python
+"""Django's command-line utility; run from anywhere, it imports packages from the repo root."""
+
+import os
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.config.django.local")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)

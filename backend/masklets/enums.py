@@ -1,0 +1,20 @@
+from django.db import models
+
+
+class MaskletSource(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    AUTO = "auto", "Automatic"
+
+
+class MaskletStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class FrameOrigin(models.TextChoices):
+    CLICK = "click", "Click"
+    PROPAGATED = "propagated", "Propagated"
+    EDITED = "edited", "Edited"
+    IMPORTED = "imported", "Imported"

@@ -1,0 +1,234 @@
+from typing import Any, TypedDict
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.common import rle as rle_codec
+from backend.common.exceptions import ApplicationError, ConflictError
+from backend.events.services import event_record
+from backend.masklets.enums import FrameOrigin
+from backend.masklets.models import Masklet, MaskletFrame, Prompt
+from backend.projects.enums import Role
+from backend.projects.models import Label, Task
+from backend.videos.models import Video
+
+
+class FrameMaskInput(TypedDict, total=False):
+    frame_index: int
+    rle: dict[str, Any]
+    origin: str
+    score: float | None
+
+
+@transaction.atomic
+def masklet_create(
+    *,
+    video: Video,
+    author: User,
+    role: str,
+    task: Task | None = None,
+    label: Label | None = None,
+    name: str = "",
+    color: str = "#1f77b4",
+) -> Masklet:
+    """Annotators create masklets inside a task assigned to them; managers anywhere."""
+    if not video.is_ready:
+        raise ApplicationError(
+            "The video is not ready yet (frames are still being extracted).",
+            extra={"status": video.status},
+            status=409,
+        )
+    if task is not None and task.video_id != video.pk:
+        raise ApplicationError("The task is for another video.", status=400)
+    if role == Role.ANNOTATOR and (task is None or task.assignee_id != author.pk):
+        raise ApplicationError(
+            "Annotators create masklets in a task assigned to them (give task_id).", status=403
+        )
+    if label is not None and label.project_id != video.project_id:
+        raise ApplicationError("The label belongs to another project.", status=400)
+    masklet = Masklet.objects.create(
+        video=video, task=task, label=label, name=name, color=color, created_by=author
+    )
+    event_record(
+        project_id=video.project_id,
+        video_id=video.pk,
+        kind="masklet.created",
+        actor_id=author.pk,
+        payload={"masklet": masklet.pk, "name": name},
+    )
+    return masklet
+
+
+def _bump_version(masklet: Masklet, *, version: int, **changes: Any) -> None:
+    """Compare-and-set on the version column: exactly one writer of a version wins."""
+    updated = Masklet.objects.filter(pk=masklet.pk, version=version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **changes
+    )
+    if updated != 1:
+        current = Masklet.objects.filter(pk=masklet.pk).values_list("version", flat=True).first()
+        raise ConflictError(
+            "This masklet was changed by someone else since you loaded it; reload it and "
+            "apply your change again.",
+            extra={"your_version": version, "current_version": current},
+        )
+    masklet.refresh_from_db()
+
+
+@transaction.atomic
+def masklet_update(*, masklet: Masklet, actor: User, version: int, data: dict[str, Any]) -> Masklet:
+    changes = {k: data[k] for k in ("name", "color") if k in data}
+    if "label" in data:
+        label = data["label"]
+        if label is not None and label.project_id != masklet.video.project_id:
+            raise ApplicationError("The label belongs to another project.", status=400)
+        changes["label"] = label
+    _bump_version(masklet, version=version, **changes)
+    event_record(
+        project_id=masklet.video.project_id,
+        video_id=masklet.video_id,
+        kind="masklet.updated",
+        actor_id=actor.pk,
+        payload={"masklet": masklet.pk, "version": masklet.version},
+    )
+    return masklet
+
+
+@transaction.atomic
+def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
+    _bump_version(masklet, version=version)
+    event_record(
+        project_id=masklet.video.project_id,
+        video_id=masklet.video_id,
+        kind="masklet.deleted",
+        actor_id=actor.pk,
+        payload={"masklet": masklet.pk},
+    )
+    masklet.delete()
+
+
+@transaction.atomic
+def masklet_frames_write(
+    *,
+    masklet: Masklet,
+    actor: User | None,
+    version: int,
+    frames: list[FrameMaskInput],
+    delete_frames: list[int] | None = None,
+    default_origin: str = FrameOrigin.EDITED,
+) -> Masklet:
+    """Upsert masks for several frames (and delete others) as one versioned change.
+
+    Every RLE must match the video's size and every frame index its frame count; on any
+    error nothing is written.
+    """
+    video = masklet.video
+    if not masklet.is_editable:
+        raise ApplicationError(
+            "The masklet is under review; its masks cannot change.",
+            extra={"status": masklet.status},
+            status=409,
+        )
+    rows = []
+    seen: set[int] = set()
+    for item in frames:
+        index = item["frame_index"]
+        _check_frame_index(video, index)
+        if index in seen:
+            raise ApplicationError(f"Frame {index} is given twice.", status=400)
+        seen.add(index)
+        try:
+            rle = rle_codec.validate(item["rle"], height=video.height, width=video.width)
+        except rle_codec.RleError as exc:
+            raise ApplicationError(f"Frame {index}: {exc}", status=400) from exc
+        rows.append(
+            MaskletFrame(
+                masklet=masklet,
+                frame_index=index,
+                rle=rle,
+                area=rle_codec.area(rle),
+                bbox=rle_codec.bbox(rle),
+                origin=item.get("origin", default_origin),
+                score=item.get("score"),
+            )
+        )
+    deletions = sorted(set(delete_frames or []))
+    for index in deletions:
+        _check_frame_index(video, index)
+        if index in seen:
+            raise ApplicationError(f"Frame {index} is both written and deleted.", status=400)
+
+    _bump_version(masklet, version=version)
+    if rows:
+        MaskletFrame.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["masklet", "frame_index"],
+            update_fields=["rle", "area", "bbox", "origin", "score", "updated_at"],
+        )
+    if deletions:
+        MaskletFrame.objects.filter(masklet=masklet, frame_index__in=deletions).delete()
+    event_record(
+        project_id=video.project_id,
+        video_id=video.pk,
+        kind="masklet.frames_written",
+        actor_id=actor.pk if actor else None,
+        payload={
+            "masklet": masklet.pk,
+            "version": masklet.version,
+            "frames": sorted(seen),
+            "deleted": deletions,
+        },
+    )
+    return masklet
+
+
+def _check_frame_index(video: Video, index: int) -> None:
+    if not 0 <= index < video.frame_count:
+        raise ApplicationError(
+            f"Frame {index} is outside the video's {video.frame_count} frames "
+            f"(0..{video.frame_count - 1}).",
+            status=400,
+        )
+
+
+@transaction.atomic
+def prompt_add(
+    *,
+    masklet: Masklet,
+    author: User,
+    frame_index: int,
+    points: list[list[float]],
+    box: list[float] | None,
+    clear_old: bool = True,
+) -> Prompt:
+    """Store a prompt at the end of the masklet's sequence. Caller holds the masklet lock."""
+    if not masklet.is_editable:
+        raise ApplicationError(
+            "The masklet is under review; it takes no prompts.",
+            extra={"status": masklet.status},
+            status=409,
+        )
+    _check_frame_index(masklet.video, frame_index)
+    if not points and box is None:
+        raise ApplicationError("A prompt needs at least one point or a box.", status=400)
+    last = Prompt.objects.filter(masklet=masklet).aggregate(m=Max("order"))["m"] or 0
+    prompt = Prompt.objects.create(
+        masklet=masklet,
+        author=author,
+        frame_index=frame_index,
+        points=points,
+        box=box,
+        order=last + 1,
+        clear_old=clear_old,
+    )
+    event_record(
+        project_id=masklet.video.project_id,
+        video_id=masklet.video_id,
+        kind="prompt.added",
+        actor_id=author.pk,
+        payload={"masklet": masklet.pk, "prompt": prompt.pk, "frame_index": frame_index},
+    )
+    return prompt
+

