@@ -231,4 +231,3 @@ def prompt_add(
         payload={"masklet": masklet.pk, "prompt": prompt.pk, "frame_index": frame_index},
     )
     return prompt
-

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "channels",
     "backend.common",
     "backend.accounts",
     "backend.projects",
@@ -93,6 +94,14 @@ STATIC_ROOT = env.STATIC_ROOT
 # from backend.common.views.spa_index so that client-side routes work on reload.
 FRONTEND_DIST = env.REPO_DIR / "frontend" / "dist"
 WHITENOISE_ROOT = FRONTEND_DIST if FRONTEND_DIST.is_dir() else None
+
+# Live events: Redis pub/sub only wakes websocket consumers; they read the Event table.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [env.REDIS_URL]},
+    }
+}
 
 MAX_UPLOAD_BYTES = env.MAX_UPLOAD_BYTES
 VIDEO_IMPORT_DIRS = env.VIDEO_IMPORT_DIRS

@@ -22,3 +22,6 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so that a worker process in the end-to-end tests sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(env.VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+if not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
+    # No Redis outside CI: live-event wake-ups stay in the test process.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
