@@ -68,4 +68,8 @@ SAM2_CONFIG = env_str("SAM2_CONFIG", "tiny")
 SAM2_CHECKPOINT = env_str("SAM2_CHECKPOINT", "")
 SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 
+# A running propagation job whose worker sent no heartbeat for this long is taken over
+# (workers beat every 3 s and at every batch of frames).
+PROPAGATION_STALE_AFTER_S = env_int("PROPAGATION_STALE_AFTER_S", 90)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -95,6 +95,16 @@ class PromptOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class PromptMaskSerializer(serializers.Serializer):
+    frame_index = serializers.IntegerField()
+    masklet = serializers.IntegerField()
+    rle = RleSerializer()
+    score = serializers.FloatField()
+    version = serializers.IntegerField(help_text="the masklet's version after this mask")
+    engine_ms = serializers.FloatField(help_text="time SAM 2 itself took")
+    replayed = serializers.BooleanField(help_text="the session was rebuilt from stored prompts")
+
+
 class MaskletListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
@@ -273,8 +283,14 @@ class PromptAddApi(APIView):
         box = BoxSerializer(required=False, allow_null=True, default=None)
         clear_old = serializers.BooleanField(required=False, default=True)
 
-    @extend_schema(request=InputSerializer, responses={201: PromptOutputSerializer})
+    class OutputSerializer(serializers.Serializer):
+        prompt = PromptOutputSerializer()
+        mask = PromptMaskSerializer()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, masklet_id: int) -> Response:
+        """Stores the prompt and answers with SAM 2's mask for its frame (saved as the
+        frame's mask, origin click). 503 with the reason when SAM 2 is not available."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -284,4 +300,5 @@ class PromptAddApi(APIView):
             prompt = services.prompt_add(
                 masklet=masklet, author=request.user, **data.validated_data
             )
-        return Response(PromptOutputSerializer(prompt).data, status=201)
+        mask = services.prompt_predict(prompt=prompt)
+        return Response({"prompt": PromptOutputSerializer(prompt).data, "mask": mask}, status=201)

@@ -18,3 +18,17 @@ class FrameOrigin(models.TextChoices):
     PROPAGATED = "propagated", "Propagated"
     EDITED = "edited", "Edited"
     IMPORTED = "imported", "Imported"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Direction(models.TextChoices):
+    FORWARD = "forward", "Forward"
+    BACKWARD = "backward", "Backward"
+    BOTH = "both", "Both"

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from backend.common.models import BaseModel
-from backend.masklets.enums import FrameOrigin, MaskletSource, MaskletStatus
+from backend.masklets.enums import Direction, FrameOrigin, JobStatus, MaskletSource, MaskletStatus
 
 
 class Masklet(BaseModel):
@@ -115,3 +115,58 @@ class Prompt(BaseModel):
 
     def __str__(self) -> str:
         return f"Prompt {self.order} of masklet {self.masklet_id}"
+
+
+class PropagationJob(BaseModel):
+    """Spreading masklets from their prompts across a video's frames, in the background."""
+
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="jobs")
+    masklets = models.ManyToManyField(Masklet, related_name="jobs")
+    start_frame = models.PositiveIntegerField()
+    direction = models.CharField(
+        max_length=16, choices=Direction.choices, default=Direction.FORWARD
+    )
+    # Frames [frame_start, frame_end) the job may write; null end = the video's last frame.
+    frame_start = models.PositiveIntegerField(default=0)
+    frame_end = models.PositiveIntegerField(null=True, blank=True)
+    # Frames a person edited (origin click/edited) are kept unless this is set.
+    overwrite = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    frames_total = models.PositiveIntegerField(default=0)
+    frames_done = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    # Refreshed by the running worker; a running job whose heartbeat stops is recovered.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=JobStatus.values), name="job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="job_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(frame_end__isnull=True) | Q(frame_end__gt=F("frame_start")),
+                name="job_frame_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(frames_done__lte=F("frames_total")) | Q(frames_total=0),
+                name="job_progress_within_total",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
+
+    def __str__(self) -> str:
+        return f"Propagation {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)

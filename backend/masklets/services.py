@@ -8,6 +8,7 @@ from backend.accounts.models import User
 from backend.common import rle as rle_codec
 from backend.common.exceptions import ApplicationError, ConflictError
 from backend.events.services import event_record
+from backend.masklets import jobs
 from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet, MaskletFrame, Prompt
 from backend.projects.enums import Role
@@ -231,3 +232,16 @@ def prompt_add(
         payload={"masklet": masklet.pk, "prompt": prompt.pk, "frame_index": frame_index},
     )
     return prompt
+
+
+def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
+    """SAM 2's mask for a stored prompt, from the worker holding the video's session.
+
+    If SAM 2 cannot answer, the prompt is removed again (its event stays in the log) so
+    that stored prompts always match the masks people saw; the error says why.
+    """
+    try:
+        return jobs.predict_prompt(video_id=prompt.masklet.video_id, prompt_id=prompt.pk)
+    except Exception:
+        Prompt.objects.filter(pk=prompt.pk).delete()
+        raise

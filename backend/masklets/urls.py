@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.masklets import apis
+from backend.masklets import apis, propagation_apis
 
 app_name = "masklets"
 urlpatterns = [
@@ -10,4 +10,25 @@ urlpatterns = [
     path("masklets/<int:masklet_id>/frames/", apis.MaskletFramesApi.as_view(), name="frames"),
     path("masklets/<int:masklet_id>/prompts/", apis.PromptListApi.as_view(), name="prompts"),
     path("masklets/<int:masklet_id>/prompts/add/", apis.PromptAddApi.as_view(), name="prompt-add"),
+    path(
+        "videos/<int:video_id>/propagations/",
+        propagation_apis.PropagationJobListApi.as_view(),
+        name="propagations",
+    ),
+    path(
+        "videos/<int:video_id>/propagations/create/",
+        propagation_apis.PropagationJobCreateApi.as_view(),
+        name="propagation-create",
+    ),
+    path(
+        "propagations/<int:job_id>/",
+        propagation_apis.PropagationJobDetailApi.as_view(),
+        name="propagation",
+    ),
+    path(
+        "propagations/<int:job_id>/cancel/",
+        propagation_apis.PropagationJobCancelApi.as_view(),
+        name="propagation-cancel",
+    ),
+    path("sam2/status/", propagation_apis.Sam2StatusApi.as_view(), name="sam2-status"),
 ]

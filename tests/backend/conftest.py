@@ -79,3 +79,9 @@ def client_for(user: User | None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _sam2_tasks_inline():
+    """Clicks run SAM 2 inline (eager Celery) on the micro model of the fixtures."""
+    import worker.tasks  # noqa: F401 -- registers the tasks in this process

@@ -21,7 +21,12 @@ VIDEO_IMPORT_DIRS = [env.REPO_DIR / "tests" / "fixtures", env.REPO_DIR / "backen
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so that a worker process in the end-to-end tests sees the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(env.VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # Named per test run so that two runs on one machine never share (or delete) one file.
+    DATABASES["default"]["TEST"] = {"NAME": str(env.VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
 if not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
     # No Redis outside CI: live-event wake-ups stay in the test process.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The micro SAM 2.1 model of the fixtures (random weights, real architecture): fast on CPU.
+SAM2_CONFIG = str(env.REPO_DIR / "tests" / "fixtures" / "sam2ref" / "micro" / "config.json")
+SAM2_CHECKPOINT = str(env.REPO_DIR / "tests" / "fixtures" / "sam2ref" / "micro" / "checkpoint.pt")
+SAM2_DEVICE = "cpu"

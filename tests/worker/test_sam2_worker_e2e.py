@@ -1,0 +1,173 @@
+"""SAM 2 flows through real worker processes and the real broker (Redis in CI), with the
+micro model of the fixtures: click, propagation with live events, cancel, a killed worker."""
+
+import asyncio
+import signal
+import time
+
+import numpy as np
+import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from backend.events.routing import websocket_urlpatterns
+from backend.masklets import jobs
+from backend.masklets.models import MaskletFrame, PropagationJob
+from tests.backend.conftest import Team, client_for
+from tests.backend.factories import make_ready_video
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _wait(predicate, timeout: float = 90.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _sam2_workers() -> int:
+    return sum(1 for w in jobs.live_workers() if w.sam2)
+
+
+def _long_video(team: Team, frames: int = 60):  # type: ignore[no-untyped-def]
+    video = make_ready_video(team.project, frames=frames, width=96, height=64)
+    team.masklet.video = video
+    team.masklet.save()
+    team.task.video = video
+    team.task.save()
+    team.video = video
+    return video
+
+
+def _click(client, team: Team, frame: int = 0, points=None):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/api/v1/masklets/{team.masklet.pk}/prompts/add/",
+        {"frame_index": frame, "points": points or [[0.5, 0.5, 1]]},
+        format="json",
+    )
+
+
+def test_click_through_a_worker_and_takeover_by_replay(team: Team, worker_pool):
+    # given: one SAM 2 worker
+    first = worker_pool.start("gpu", "sam2-a")
+    assert _wait(lambda: _sam2_workers() == 1, 30)
+    client = client_for(team.annotator)
+    # when: two clicks on the first worker
+    one = _click(client, team, 0)
+    assert one.status_code == 201, one.content
+    _click(client, team, 1, [[0.3, 0.3, 1]])
+    # then the worker is killed; a second worker takes the session over by replaying
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    worker_pool.start("gpu", "sam2-b")
+    # The dead worker stays announced for a few seconds; the click then moves on to the heir.
+    assert _wait(
+        lambda: any(not w.queue.endswith(f"-{first.pid}") for w in jobs.live_workers() if w.sam2),
+        30,
+    )
+    taken_over = _click(client, team, 2, [[0.6, 0.4, 1]])
+    assert taken_over.status_code == 201, taken_over.content
+    assert taken_over.json()["mask"]["replayed"] is True
+    # the same third click in an uninterrupted session (rebuilt here from the same history)
+    from worker import sessions
+    from worker.tasks.segmentation import masklet_predict_prompt_task
+
+    sessions.drop_all()
+    prompt_id = taken_over.json()["prompt"]["id"]
+    reference = masklet_predict_prompt_task.run(prompt_id)
+    assert reference["rle"] == taken_over.json()["mask"]["rle"]
+
+
+def test_propagation_streams_to_a_websocket_and_can_be_cancelled(
+    team: Team, worker_pool, django_capture_on_commit_callbacks
+):
+    worker_pool.start("gpu", "sam2-prop")
+    assert _wait(lambda: _sam2_workers() == 1, 30)
+    _long_video(team, frames=60)
+    client = client_for(team.annotator)
+    assert _click(client, team, 0).status_code == 201
+
+    async def watch() -> list[dict]:
+        communicator = WebsocketCommunicator(
+            URLRouter(websocket_urlpatterns), f"/ws/projects/{team.project.pk}/events/"
+        )
+        communicator.scope["user"] = team.reviewer
+        assert (await communicator.connect())[0]
+        received: list[dict] = []
+        try:
+            while not any(e["kind"] == "propagation.done" for e in received):
+                message = await communicator.receive_json_from(timeout=60)
+                received.extend(message["events"])
+        finally:
+            await communicator.disconnect()
+        return received
+
+    async def run() -> list[dict]:
+        watcher = asyncio.ensure_future(watch())
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(
+            lambda: client.post(
+                f"/api/v1/videos/{team.video.pk}/propagations/create/",
+                {"masklet_ids": [team.masklet.pk], "start_frame": 0},
+                format="json",
+            )
+        )
+        return await watcher
+
+    events = asyncio.run(run())
+    kinds = [e["kind"] for e in events]
+    assert "propagation.frames" in kinds
+    assert kinds[-1] == "propagation.done"
+    assert MaskletFrame.objects.filter(masklet=team.masklet, origin="propagated").count() == 59
+
+    # cancel: a second job stops at its next batch
+    job = client.post(
+        f"/api/v1/videos/{team.video.pk}/propagations/create/",
+        {"masklet_ids": [team.masklet.pk], "start_frame": 0, "overwrite": True},
+        format="json",
+    ).json()
+    assert _wait(lambda: PropagationJob.objects.get(pk=job["id"]).frames_done > 0, 60)
+    client.post(f"/api/v1/propagations/{job['id']}/cancel/")
+    assert _wait(lambda: PropagationJob.objects.get(pk=job["id"]).status == "cancelled", 60)
+    assert PropagationJob.objects.get(pk=job["id"]).frames_done < 60
+
+
+def test_killed_worker_mid_propagation_keeps_frames_and_the_job_recovers(
+    team: Team, worker_pool, settings
+):
+    settings.PROPAGATION_STALE_AFTER_S = 8
+    first = worker_pool.start("gpu", "sam2-doomed", PROPAGATION_STALE_AFTER_S="8")
+    assert _wait(lambda: _sam2_workers() == 1, 30)
+    _long_video(team, frames=120)
+    client = client_for(team.annotator)
+    assert _click(client, team, 0).status_code == 201
+    job = client.post(
+        f"/api/v1/videos/{team.video.pk}/propagations/create/",
+        {"masklet_ids": [team.masklet.pk], "start_frame": 0},
+        format="json",
+    ).json()
+    assert _wait(lambda: PropagationJob.objects.get(pk=job["id"]).frames_done >= 8, 60)
+    # when: the worker dies mid-job
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    saved = set(
+        MaskletFrame.objects.filter(masklet=team.masklet, origin="propagated").values_list(
+            "frame_index", flat=True
+        )
+    )
+    assert saved
+    worker_pool.start("gpu", "sam2-heir", PROPAGATION_STALE_AFTER_S="8")
+    # then: another worker requeues and finishes it; nothing saved was lost
+    assert _wait(lambda: PropagationJob.objects.get(pk=job["id"]).status in ("done", "failed"), 120)
+    final = PropagationJob.objects.get(pk=job["id"])
+    assert final.status == "done", final.error
+    assert final.attempts == 2
+    frames = set(
+        MaskletFrame.objects.filter(masklet=team.masklet).values_list("frame_index", flat=True)
+    )
+    assert saved <= frames
+    assert len(frames) == 120
+    assert np.all(np.isfinite([f.score for f in MaskletFrame.objects.filter(origin="propagated")]))

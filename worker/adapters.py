@@ -1,0 +1,70 @@
+"""Between database rows and sam2engine: frames from storage, prompts in pixels, masks as RLE."""
+
+from collections.abc import Iterable
+
+import cv2
+import numpy as np
+from django.core.files.storage import default_storage
+
+from backend.common import rle
+from backend.masklets.models import Prompt
+from backend.videos.models import Video
+
+
+class StorageFrames:
+    """A video's extracted JPEG frames, read lazily from storage (local folder or S3) as
+    [H, W, 3] uint8 RGB: the engine keeps only the features it needs."""
+
+    def __init__(self, video: Video) -> None:
+        self.video = video
+        self.height, self.width = video.height, video.width
+        self.fps = video.fps
+
+    def __len__(self) -> int:
+        return self.video.frame_count
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not 0 <= index < len(self):
+            raise IndexError(f"frame {index} of a {len(self)}-frame video")
+        with default_storage.open(self.video.frame_path(index), "rb") as fh:
+            data = np.frombuffer(fh.read(), np.uint8)
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"frame {index} of video {self.video.pk} is not a readable JPEG")
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def apply_prompt(session, prompt: Prompt, video: Video):  # type: ignore[no-untyped-def]
+    """Feeds a stored prompt (normalised coordinates) to a session; returns FrameMasks."""
+    width, height = video.width, video.height
+    points = labels = None
+    if prompt.points:
+        points = [[x * width, y * height] for x, y, _label in prompt.points]
+        labels = [int(label) for _x, _y, label in prompt.points]
+    box = None
+    if prompt.box:
+        x0, y0, x1, y1 = prompt.box
+        box = [x0 * width, y0 * height, x1 * width, y1 * height]
+    return session.add_prompt(
+        prompt.frame_index,
+        prompt.masklet_id,
+        points=points,
+        labels=labels,
+        box=box,
+        clear_old=prompt.clear_old or box is not None,
+    )
+
+
+def masks_by_object(frame_masks) -> Iterable[tuple[int, np.ndarray, float]]:  # type: ignore[no-untyped-def]
+    """(masklet id, [H, W] uint8 mask, object score) per object of an engine FrameMasks.
+    An object judged absent (score <= 0) gets an empty mask."""
+    binary = frame_masks.binary_masks().numpy()
+    scores = frame_masks.object_scores.numpy()
+    for obj_id, mask, score in zip(frame_masks.object_ids, binary, scores, strict=True):
+        present = bool(np.isfinite(score) and score > 0)
+        yield int(obj_id), (mask if present else np.zeros_like(mask)).astype(np.uint8), float(score)
+
+
+def encode(mask: np.ndarray) -> tuple[dict, int, list[float]]:
+    encoded = rle.encode(mask)
+    return dict(encoded), rle.area(encoded), rle.bbox(encoded)

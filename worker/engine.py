@@ -1,0 +1,74 @@
+"""The one SAM 2 engine of a worker process, built once from SAM2_CONFIG / SAM2_CHECKPOINT."""
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from backend.masklets.jobs import HOW_TO_INSTALL, Sam2Unavailable
+from sam2engine import VideoPredictor, build_predictor
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    available: bool
+    reason: str  # why not, in one sentence, when unavailable
+    config: str
+    device: str
+
+
+_lock = threading.Lock()
+_predictor: VideoPredictor | None = None
+_status: EngineStatus | None = None
+
+
+def engine_status() -> EngineStatus:
+    load_engine()
+    assert _status is not None
+    return _status
+
+
+def load_engine() -> None:
+    """Builds the predictor on first call; later calls return at once. Never raises: a
+    missing or wrong checkpoint makes the engine unavailable with the reason."""
+    global _predictor, _status
+    with _lock:
+        if _status is not None:
+            return
+        checkpoint = settings.SAM2_CHECKPOINT
+        config = settings.SAM2_CONFIG
+        if not checkpoint or checkpoint == "none":
+            _status = EngineStatus(
+                False, "SAM 2 is not installed (SAM2_CHECKPOINT is not set).", config, ""
+            )
+        elif not Path(checkpoint).is_file():
+            _status = EngineStatus(
+                False, f"SAM 2 checkpoint {checkpoint} does not exist.", config, ""
+            )
+        else:
+            try:
+                device = None if settings.SAM2_DEVICE == "auto" else settings.SAM2_DEVICE
+                _predictor = build_predictor(config, checkpoint, device=device)
+                _status = EngineStatus(True, "", config, str(_predictor.device))
+            except Exception as exc:  # noqa: BLE001 -- any load failure is reported, not fatal
+                logger.exception("could not load SAM 2")
+                _status = EngineStatus(False, f"SAM 2 could not be loaded: {exc}", config, "")
+        if _status.available:
+            logger.info("SAM 2 ready: config %s on %s", config, _status.device)
+        else:
+            logger.warning(
+                "%s Fetch weights with `python -m sam2engine.weights fetch "
+                "sam2.1_hiera_tiny` and set SAM2_CHECKPOINT.",
+                _status.reason,
+            )
+
+
+def get_predictor() -> VideoPredictor:
+    load_engine()
+    if _predictor is None:
+        raise Sam2Unavailable(f"{engine_status().reason} {HOW_TO_INSTALL}", extra={"sam2": False})
+    return _predictor

@@ -1,0 +1,1 @@
+from worker.tasks import segmentation  # noqa: F401 -- registers the tasks
