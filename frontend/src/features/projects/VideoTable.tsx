@@ -1,0 +1,46 @@
+import { Link } from 'react-router';
+import type { Video } from '../../api/videos';
+import { isIngesting, isReady } from '../../api/videos';
+import { ProgressBar } from '../../ui/ProgressBar';
+import { formatBytes, formatDate, formatDuration, formatFps, videoStatusLabel } from './format';
+
+export function VideoTable({ videos }: { videos: Video[] }) {
+  if (videos.length === 0) return <p className="muted">No videos yet.</p>;
+  return (
+    <table className="data-table">
+      <thead>
+        <tr>
+          <th>Name</th>
+          <th>Status</th>
+          <th>Frames</th>
+          <th>Size</th>
+          <th>Added</th>
+        </tr>
+      </thead>
+      <tbody>
+        {videos.map((video) => (
+          <tr key={video.id}>
+            <td>{isReady(video) ? <Link to={`/videos/${video.id}`}>{video.name}</Link> : video.name}</td>
+            <td className="cell-status">
+              <span className={`status status-${video.status}`}>{videoStatusLabel(video.status)}</span>
+              {isIngesting(video) && <ProgressBar label={`Processing ${video.name}`} value={video.progress} />}
+              {video.status === 'failed' && video.status_reason && (
+                <div className="status-reason">{video.status_reason}</div>
+              )}
+            </td>
+            <td>
+              {video.frame_count}
+              <span className="muted">
+                {' '}
+                · {video.width}×{video.height} · {formatFps(video.fps)} fps ·{' '}
+                {formatDuration(video.frame_count, video.fps)}
+              </span>
+            </td>
+            <td>{formatBytes(video.size_bytes)}</td>
+            <td>{formatDate(video.created_at)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

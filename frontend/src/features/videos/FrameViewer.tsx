@@ -1,0 +1,250 @@
+import { useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
+import type { ReadyVideo } from '../../api/videos';
+import { FramePlayer, type PlayerState } from '../../canvas/FramePlayer';
+import { formatFrameTime, frameUrl, parseFrameInput } from '../../lib/frames';
+import { FirstIcon, LastIcon, NextIcon, PauseIcon, PlayIcon, PrevIcon } from '../../ui/icons';
+import { formatFps } from '../projects/format';
+import { belongsToControl, BIG_STEP, isModalOpen, matchShortcut, VIEWER_SHORTCUTS } from '../../ui/shortcuts';
+
+/** How long the frame must stay put before it is written to the URL (avoids history churn while scrubbing). */
+const URL_SYNC_DELAY_MS = 300;
+
+/** Keeps focus where it was when a control is clicked, so the keyboard shortcuts keep working. */
+const keepFocus = (event: MouseEvent) => event.preventDefault();
+
+export function FrameViewer({
+  video,
+  initialFrame,
+  onFrameSettled,
+}: {
+  video: ReadyVideo;
+  initialFrame: number;
+  onFrameSettled: (frame: number) => void;
+}) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const playerRef = useRef<FramePlayer | null>(null);
+  const jumpInput = useRef<HTMLInputElement>(null);
+  const [player, setPlayer] = useState<PlayerState>({
+    frame: initialFrame,
+    playing: false,
+    loading: true,
+    buffering: false,
+    error: null,
+  });
+  const [jumpText, setJumpText] = useState('');
+  const [jumpError, setJumpError] = useState<string | null>(null);
+  const lastFrame = video.frame_count - 1;
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (canvas === null) return;
+    const instance = new FramePlayer({
+      canvas,
+      frameCount: video.frame_count,
+      fps: video.fps,
+      width: video.width,
+      height: video.height,
+      frameUrl: (index) => frameUrl(video.frame_url_template, index),
+      initialFrame,
+      onState: setPlayer,
+    });
+    playerRef.current = instance;
+    const observer = new ResizeObserver(() => instance.resize());
+    observer.observe(canvas);
+    return () => {
+      observer.disconnect();
+      instance.dispose();
+      playerRef.current = null;
+    };
+    // One player per video; `initialFrame` only seeds it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [video]);
+
+  useEffect(() => {
+    if (player.playing) return;
+    const timer = setTimeout(() => onFrameSettled(player.frame), URL_SYNC_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [player.frame, player.playing, onFrameSettled]);
+
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      const p = playerRef.current;
+      if (p === null || isModalOpen() || belongsToControl(event.target, event.key)) return;
+      const shortcut = matchShortcut(event, VIEWER_SHORTCUTS);
+      if (shortcut === undefined) return;
+      event.preventDefault(); // no page scroll on Space/arrows, no double step on the focused slider
+      switch (shortcut.id) {
+        case 'togglePlay':
+          p.toggle();
+          break;
+        case 'prevFrame':
+          p.step(-1);
+          break;
+        case 'nextFrame':
+          p.step(1);
+          break;
+        case 'back10':
+          p.step(-BIG_STEP);
+          break;
+        case 'forward10':
+          p.step(BIG_STEP);
+          break;
+        case 'firstFrame':
+          p.pause();
+          p.seek(0);
+          break;
+        case 'lastFrame':
+          p.pause();
+          p.seek(lastFrame);
+          break;
+        case 'goToFrame':
+          jumpInput.current?.focus();
+          jumpInput.current?.select();
+          break;
+        default:
+          break;
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [lastFrame]);
+
+  const onJump = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseFrameInput(jumpText, video.frame_count);
+    if (!parsed.ok) {
+      setJumpError(parsed.message);
+      return;
+    }
+    setJumpError(null);
+    goTo(parsed.index);
+    jumpInput.current?.blur(); // give the keys back to the shortcuts
+  };
+
+  const goTo = (frame: number) => {
+    playerRef.current?.pause();
+    playerRef.current?.seek(frame);
+  };
+
+  return (
+    <div className="frame-viewer">
+      <div className="viewer-title">
+        <h1>{video.name}</h1>
+        <span className="muted">
+          {video.width}×{video.height} · {formatFps(video.fps)} fps · {video.frame_count} frames
+        </span>
+      </div>
+      <div className={`viewer-stage${player.loading ? ' is-loading' : ''}`}>
+        <canvas ref={canvasRef} className="viewer-canvas" aria-label={`Frame ${player.frame} of ${video.name}`} />
+        {player.loading && <div className="viewer-notice">Loading frame {player.frame}…</div>}
+        {player.buffering && <div className="viewer-notice">Buffering…</div>}
+        {player.error && (
+          <div className="viewer-notice viewer-error" role="alert">
+            {player.error}{' '}
+            <button type="button" className="button-secondary" onClick={() => playerRef.current?.retry()}>
+              Retry
+            </button>
+          </div>
+        )}
+      </div>
+
+      <input
+        className="viewer-scrubber"
+        type="range"
+        min={0}
+        max={lastFrame}
+        step={1}
+        value={player.frame}
+        aria-label="Frame"
+        onChange={(e) => playerRef.current?.seek(Number(e.target.value))}
+      />
+
+      <div className="viewer-controls">
+        <div className="button-group">
+          <button
+            type="button"
+            onMouseDown={keepFocus}
+            onClick={() => goTo(0)}
+            title="First frame (Home)"
+            aria-label="First frame"
+          >
+            <FirstIcon />
+          </button>
+          <button
+            type="button"
+            onMouseDown={keepFocus}
+            onClick={() => playerRef.current?.step(-1)}
+            title="Previous frame (←)"
+            aria-label="Previous frame"
+          >
+            <PrevIcon />
+          </button>
+          <button
+            type="button"
+            className="play-button"
+            onMouseDown={keepFocus}
+            onClick={() => playerRef.current?.toggle()}
+            title="Play / pause (Space)"
+          >
+            {player.playing ? <PauseIcon /> : <PlayIcon />} {player.playing ? 'Pause' : 'Play'}
+          </button>
+          <button
+            type="button"
+            onMouseDown={keepFocus}
+            onClick={() => playerRef.current?.step(1)}
+            title="Next frame (→)"
+            aria-label="Next frame"
+          >
+            <NextIcon />
+          </button>
+          <button
+            type="button"
+            onMouseDown={keepFocus}
+            onClick={() => goTo(lastFrame)}
+            title="Last frame (End)"
+            aria-label="Last frame"
+          >
+            <LastIcon />
+          </button>
+        </div>
+
+        <output className="frame-counter" aria-live="off">
+          frame {player.frame} / {video.frame_count}
+          <span className="muted"> · {formatFrameTime(player.frame, video.fps)}</span>
+        </output>
+
+        <form className="jump-form" onSubmit={onJump}>
+          <label>
+            Go to frame{' '}
+            <input
+              ref={jumpInput}
+              inputMode="numeric"
+              size={6}
+              value={jumpText}
+              placeholder={`0–${lastFrame}`}
+              onChange={(e) => {
+                setJumpText(e.target.value);
+                setJumpError(null);
+              }}
+              onKeyDown={(e) => {
+                if (e.key === 'Escape') {
+                  setJumpError(null);
+                  e.currentTarget.blur();
+                }
+              }}
+              aria-invalid={jumpError !== null}
+            />
+          </label>
+          <button type="submit" className="button-secondary">
+            Go
+          </button>
+          {jumpError && (
+            <span className="error-inline" role="alert">
+              {jumpError}
+            </span>
+          )}
+        </form>
+      </div>
+    </div>
+  );
+}
