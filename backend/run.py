@@ -50,25 +50,18 @@ def main() -> int:
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True)
         subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], check=True)
         seed = subprocess.run([*manage, "seed_sample"], check=True, capture_output=True, text=True)
+        _prepare_sam2_weights()
+        celery = [PYTHON, "-m", "celery", "-A", "worker.app", "worker", "--loglevel", "INFO"]
         children.append(
             subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "worker.app",
-                    "worker",
-                    "-Q",
-                    "default",
-                    "--concurrency",
-                    "1",
-                    "--loglevel",
-                    "INFO",
-                    "--hostname",
-                    "embedded@%h",
-                ],
+                [*celery, "-Q", "default", "--concurrency", "1", "--hostname", "embedded@%h"],
                 cwd=REPO_DIR,
+            )
+        )
+        # SAM 2 in its own process: clicks and propagation never wait behind an ingest.
+        children.append(
+            subprocess.Popen(
+                [*celery, "-Q", "gpu", "--pool", "solo", "--hostname", "sam2@%h"], cwd=REPO_DIR
             )
         )
         children.append(
@@ -114,6 +107,35 @@ def main() -> int:
                 print(f"broker: {exc}", file=sys.stderr)
         print("Stopped.")
     return 0
+
+
+def _prepare_sam2_weights() -> None:
+    """On first start, fetches sam2.1_hiera_tiny (cached, checksum verified) so that the first
+    click gives a real SAM 2 mask. Offline or with SAM2_CHECKPOINT=none the platform starts
+    without SAM 2 and says in one line how to add it. Never a random model."""
+    explicit = os.environ.get("SAM2_CHECKPOINT", "")
+    if explicit == "none":
+        print("SAM 2 is off (SAM2_CHECKPOINT=none); the manual tools work.")
+        return
+    if explicit:
+        return
+    weights = [PYTHON, "-m", "sam2engine.weights"]
+    fetched = subprocess.run([*weights, "fetch", "sam2.1_hiera_tiny"], cwd=REPO_DIR)
+    if fetched.returncode != 0:
+        print(
+            "SAM 2 is off until weights are installed: run `.venv/bin/python -m "
+            "sam2engine.weights fetch sam2.1_hiera_tiny` or set SAM2_CHECKPOINT, then restart."
+        )
+        return
+    path = subprocess.run(
+        [*weights, "path", "sam2.1_hiera_tiny"],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    os.environ["SAM2_CHECKPOINT"] = path.splitlines()[-1]
+    os.environ["SAM2_CONFIG"] = "tiny"
 
 
 def _start_embedded_broker(port: int, data_dir: Path):  # type: ignore[no-untyped-def]
