@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("backend.videos.urls")),
     path("", include("backend.masklets.urls")),
     path("", include("backend.events.urls")),
+    path("", include("backend.exports.urls")),
 ]

@@ -1,13 +1,9 @@
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
+from backend.events import wakeups
 from backend.events.models import Event
-
-logger = logging.getLogger(__name__)
 
 
 def project_group(project_id: int) -> str:
@@ -46,15 +42,4 @@ def _wake_on_commit(project_id: int, event_id: int) -> None:
 
 
 def _wake_listeners(project_id: int, last_id: int) -> None:
-    """Best effort: a lost wake-up delays a client until the next one, never loses data."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(
-            project_group(project_id), {"type": "events.new", "last_id": last_id}
-        )
-    except Exception:  # noqa: BLE001 -- the broker being down must not fail the write
-        logger.warning(
-            "could not wake live-event listeners of project %s", project_id, exc_info=True
-        )
+    wakeups.wake(project_group(project_id), last_id)

@@ -103,6 +103,7 @@ class PromptMaskSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="the masklet's version after this mask")
     engine_ms = serializers.FloatField(help_text="time SAM 2 itself took")
     replayed = serializers.BooleanField(help_text="the session was rebuilt from stored prompts")
+    task_ms = serializers.FloatField(help_text="time the worker spent on the request")
 
 
 class MaskletListApi(APIView):

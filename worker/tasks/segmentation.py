@@ -63,6 +63,7 @@ def masklet_predict_prompt_task(prompt_id: int) -> dict:
                     "score": score,
                 }
             ],
+            trusted=True,
         )
     return {
         "frame_index": prompt.frame_index,

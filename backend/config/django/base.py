@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "backend.videos",
     "backend.masklets",
     "backend.events",
+    "backend.exports",
 ]
 
 MIDDLEWARE = [

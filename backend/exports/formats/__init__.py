@@ -1,0 +1,2 @@
+"""Dataset formats, one pure module each: no database access. Writers read an ExportSource
+and write into an open zipfile; parsers turn uploaded bytes into ImportedObjects."""

@@ -1,0 +1,351 @@
+"""What every format shares: the data an export reads, the objects an import yields, PNG
+and zip helpers. Nothing here touches the database."""
+
+import io
+import itertools
+import json
+import posixpath
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal, Protocol
+
+import numpy as np
+from PIL import Image
+
+from backend.common import rle as rle_codec
+from backend.common.exceptions import ApplicationError
+
+# SA-V's size buckets (README): small < 32^2 <= medium < 96^2 <= large pixels.
+SMALL_MAX_AREA = 32 * 32
+MEDIUM_MAX_AREA = 96 * 96
+# Origins that mean a person made or changed the mask on that frame.
+HUMAN_ORIGINS = frozenset({"click", "edited"})
+
+ProgressFn = Callable[[float], None]
+
+
+class FormatError(ApplicationError):
+    """An import file is not what its format says; answered with 400 and nothing imported."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class ExportVideo:
+    id: int
+    key: str  # unique, file-system safe name used for folders and video_id
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    environment: str = ""  # SA-V video_environment ("Indoor"/"Outdoor"), "" when unknown
+    split: str = "train"
+
+    @property
+    def duration(self) -> float:
+        return self.frame_count / self.fps
+
+
+@dataclass(frozen=True)
+class ExportMasklet:
+    id: int
+    source: str  # "manual" | "auto"
+    label: str | None
+    # Frames a person edited before import (SA-V masklet_edited_frame_count); our own
+    # click/edited frames are counted on top.
+    imported_edited_frames: int = 0
+
+
+@dataclass(frozen=True)
+class FrameMask:
+    masklet_id: int
+    frame_index: int
+    rle: dict[str, Any]
+    area: int
+    bbox: list[float]
+    origin: str
+    score: float | None
+
+
+class ExportSource(Protocol):
+    """What writers read. Frame iterators stream rows (bounded memory) and yield only the
+    exported frames: 0, frame_step, 2 * frame_step, ... of each video."""
+
+    frame_step: int
+
+    def video_count(self) -> int: ...
+
+    def videos(self) -> Iterator[ExportVideo]: ...
+
+    def masklets(self, video: ExportVideo) -> list[ExportMasklet]: ...
+
+    def frames(
+        self,
+        video: ExportVideo,
+        masklet_ids: Sequence[int],
+        *,
+        order: Literal["frame", "masklet"],
+    ) -> Iterator[FrameMask]: ...
+
+    def frame_jpeg(self, video: ExportVideo, frame_index: int) -> bytes: ...
+
+    def label_names(self) -> list[str]: ...
+
+
+def exported_frames(video: ExportVideo, step: int) -> range:
+    return range(0, video.frame_count, step)
+
+
+@dataclass
+class ImportedFrame:
+    frame_index: int
+    rle: rle_codec.Rle
+    score: float | None = None
+
+
+@dataclass
+class ImportedObject:
+    """One masklet to create, as read from a file, already checked against the video."""
+
+    source_object_id: str
+    source: str = "manual"  # "manual" | "auto"
+    label: str | None = None
+    frames: list[ImportedFrame] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetVideo:
+    """The video an import lands on: every mask must have its size and frame range."""
+
+    width: int
+    height: int
+    frame_count: int
+
+
+def rows_by_frame(
+    source: ExportSource, video: ExportVideo, group: list[ExportMasklet]
+) -> Iterator[tuple[int, dict[int, FrameMask]]]:
+    """(annotated frame index, {masklet id: row}) for every exported frame, gaps included."""
+    rows = source.frames(video, [m.id for m in group], order="frame")
+    grouped = itertools.groupby(rows, key=lambda r: r.frame_index)
+    pending = next(grouped, None)
+    for frame_index in exported_frames(video, source.frame_step):
+        found: dict[int, FrameMask] = {}
+        if pending is not None and pending[0] == frame_index:
+            found = {row.masklet_id: row for row in pending[1]}
+            pending = next(grouped, None)
+        yield frame_index, found
+
+
+# ---- progress -------------------------------------------------------------------------
+
+
+class VideoProgress:
+    """Turns (video i of n, fraction within it) into one overall fraction."""
+
+    def __init__(self, report: ProgressFn, total_videos: int) -> None:
+        self._report = report
+        self._total = max(total_videos, 1)
+        self._done = 0
+
+    def within(self, fraction: float) -> None:
+        self._report(min((self._done + fraction) / self._total, 1.0))
+
+    def video_done(self) -> None:
+        self._done += 1
+        self._report(min(self._done / self._total, 1.0))
+
+
+# ---- masks and PNGs -------------------------------------------------------------------
+
+
+def empty_rle(height: int, width: int) -> rle_codec.Rle:
+    return rle_codec.encode(np.zeros((height, width), np.uint8))
+
+
+def palette() -> list[int]:
+    """The DAVIS / PASCAL VOC colour map (index 1 dark red, 2 green, ...), 256 RGB entries."""
+    colours: list[int] = []
+    for index in range(256):
+        r = g = b = 0
+        c = index
+        for bit in range(8):
+            r |= ((c >> 0) & 1) << (7 - bit)
+            g |= ((c >> 1) & 1) << (7 - bit)
+            b |= ((c >> 2) & 1) << (7 - bit)
+            c >>= 3
+        colours.extend((r, g, b))
+    return colours
+
+
+_PALETTE = palette()
+
+
+def indexed_png(indices: np.ndarray) -> bytes:
+    """[H, W] uint8 object indices -> palette ("P" mode) PNG bytes."""
+    image = Image.fromarray(indices.astype(np.uint8), mode="P")
+    image.putpalette(_PALETTE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def binary_png(mask: np.ndarray) -> bytes:
+    """[H, W] 0/1 mask -> 8-bit grayscale PNG of 0/255."""
+    buffer = io.BytesIO()
+    Image.fromarray((mask > 0).astype(np.uint8) * 255, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def read_png_indices(data: bytes, *, name: str, target: TargetVideo) -> np.ndarray:
+    """A palette or grayscale PNG -> [H, W] uint8 indices, refusing a size other than the
+    video's before any pixel is decoded (a small file can declare a huge image)."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        size = image.size
+    except Exception as exc:  # noqa: BLE001 -- Pillow raises many types for broken files
+        raise FormatError(f"{name} is not a readable PNG.") from exc
+    if image.format != "PNG":
+        raise FormatError(f"{name} is not a PNG.")
+    if size != (target.width, target.height):
+        raise FormatError(
+            f"{name} is {size[0]}x{size[1]}, the video is {target.width}x{target.height}.",
+            extra={"file": name},
+        )
+    if image.mode not in ("P", "L", "1"):
+        raise FormatError(
+            f"{name} is a {image.mode} image; annotations must be indexed-palette or grayscale.",
+            extra={"file": name},
+        )
+    try:
+        return np.asarray(image, dtype=np.uint8)
+    except Exception as exc:  # noqa: BLE001
+        raise FormatError(f"{name} could not be decoded.") from exc
+
+
+# ---- JSON and zip helpers -------------------------------------------------------------
+
+
+def load_json(data: bytes, *, name: str) -> Any:
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{name} is not valid JSON: {exc}.") from exc
+
+
+def check_rle(value: Any, *, target: TargetVideo, where: str) -> rle_codec.Rle:
+    """A compressed RLE (or COCO's uncompressed list form) checked against the video."""
+    if isinstance(value, dict) and isinstance(value.get("counts"), list):
+        value = _compress_uncompressed(value, where=where)
+    try:
+        return rle_codec.validate(value, height=target.height, width=target.width)
+    except rle_codec.RleError as exc:
+        raise FormatError(f"{where}: {exc}", extra={"where": where}) from exc
+
+
+def _compress_uncompressed(value: dict[str, Any], *, where: str) -> dict[str, Any]:
+    from pycocotools import mask as mask_utils
+
+    size, counts = value.get("size"), value["counts"]
+    if (
+        not isinstance(size, list)
+        or len(size) != 2
+        or not all(isinstance(v, int) and v > 0 for v in size)
+        or not all(isinstance(v, int) and v >= 0 for v in counts)
+        or sum(counts) != size[0] * size[1]
+    ):
+        raise FormatError(f"{where}: uncompressed RLE counts do not add up to its size.")
+    compressed = mask_utils.frPyObjects({"size": size, "counts": counts}, size[0], size[1])
+    return {"size": list(size), "counts": compressed["counts"].decode("ascii")}
+
+
+def json_dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def write_bytes(zf: zipfile.ZipFile, name: str, data: bytes, *, compress: bool) -> None:
+    """JPEG and PNG are compressed already; deflating them again only costs time."""
+    zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED)
+
+
+def open_text(zf: zipfile.ZipFile, name: str) -> IO[str]:
+    """A text stream into a new deflated zip entry; nothing of it stays in memory."""
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return io.TextIOWrapper(zf.open(info, "w", force_zip64=True), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    max_entries: int = 200_000
+    max_entry_bytes: int = 64 * 1024 * 1024  # one PNG or JSON, uncompressed
+    max_total_bytes: int = 4 * 1024 * 1024 * 1024
+
+
+def safe_entries(zf: zipfile.ZipFile, limits: ZipLimits) -> list[zipfile.ZipInfo]:
+    """The zip's file entries, refusing absolute paths, '..' parts and declared sizes past
+    the limits. Reading goes through read_entry, which also stops at the limit, because a
+    header can lie about the size."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_entries:
+        raise FormatError(f"The zip has {len(infos)} entries; at most {limits.max_entries}.")
+    total = 0
+    files = []
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if (
+            name.startswith(("/", "\\"))
+            or ".." in parts
+            or (len(name) > 1 and name[1] == ":")
+            or "\x00" in name
+        ):
+            raise FormatError(
+                f"The zip entry {name!r} points outside the archive (path traversal).",
+                extra={"entry": name},
+            )
+        if info.is_dir():
+            continue
+        if info.file_size > limits.max_entry_bytes:
+            raise FormatError(
+                f"The zip entry {name!r} inflates to {info.file_size} bytes; "
+                f"at most {limits.max_entry_bytes} per entry.",
+                extra={"entry": name},
+            )
+        total += info.file_size
+        if total > limits.max_total_bytes:
+            raise FormatError(f"The zip inflates past {limits.max_total_bytes} bytes in all.")
+        files.append(info)
+    return files
+
+
+def read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits) -> bytes:
+    try:
+        with zf.open(info) as stream:
+            data = stream.read(limits.max_entry_bytes + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        raise FormatError(f"The zip entry {info.filename!r} cannot be read: {exc}.") from exc
+    if len(data) > limits.max_entry_bytes:
+        raise FormatError(
+            f"The zip entry {info.filename!r} inflates past {limits.max_entry_bytes} bytes.",
+            extra={"entry": info.filename},
+        )
+    return data
+
+
+def entry_parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
+    return tuple(p for p in posixpath.normpath(info.filename).split("/") if p not in ("", "."))
+
+
+def frame_number(stem: str, *, name: str, target: TargetVideo) -> int:
+    if not stem.isdigit():
+        raise FormatError(f"{name}: file names must be frame numbers such as 00042.png.")
+    index = int(stem)
+    if index >= target.frame_count:
+        raise FormatError(
+            f"{name}: frame {index} is outside the video's {target.frame_count} frames.",
+            extra={"file": name},
+        )
+    return index

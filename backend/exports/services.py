@@ -1,0 +1,270 @@
+import logging
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import IO
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.common.exceptions import ApplicationError
+from backend.events.services import event_record
+from backend.exports.enums import ExportFormat, ExportStatus, ImportFormat
+from backend.exports.formats import davis, sav, ytvis
+from backend.exports.formats.base import (
+    ExportSource,
+    FormatError,
+    ImportedObject,
+    ProgressFn,
+    TargetVideo,
+    ZipLimits,
+)
+from backend.exports.models import ExportJob, ImportedMasklet
+from backend.exports.selectors import JobExportSource
+from backend.masklets.enums import FrameOrigin, MaskletSource
+from backend.masklets.models import Masklet
+from backend.masklets.services import masklet_create, masklet_frames_write
+from backend.projects.enums import Role
+from backend.projects.models import Label, Project
+from backend.videos.models import Video
+
+logger = logging.getLogger(__name__)
+
+WRITERS: dict[str, Callable[[zipfile.ZipFile, ExportSource, ProgressFn], None]] = {
+    ExportFormat.SAV: sav.write_training,
+    ExportFormat.SAV_VAL: sav.write_val,
+    ExportFormat.DAVIS: davis.write,
+    ExportFormat.YTVIS: ytvis.write,
+}
+# Progress is written at most this often, so that a fast export is not a stream of UPDATEs.
+PROGRESS_EVERY_S = 1.0
+# A JSON import is parsed in memory; past this it is refused before reading.
+IMPORT_MAX_JSON_BYTES = 256 * 1024 * 1024
+IMPORT_ZIP_LIMITS = ZipLimits()
+
+
+# ---- export ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_job_create(
+    *,
+    project: Project,
+    author: User,
+    format: str,
+    include_unaccepted: bool = False,
+    label_ids: list[int] | None = None,
+    video_ids: list[int] | None = None,
+    frame_step: int | None = None,
+) -> ExportJob:
+    """Queue an export; the zip is built by a Celery task once this commits."""
+    label_ids = sorted(set(label_ids or []))
+    video_ids = sorted(set(video_ids or []))
+    foreign_labels = set(label_ids) - set(
+        Label.objects.filter(project=project, pk__in=label_ids).values_list("pk", flat=True)
+    )
+    if foreign_labels:
+        raise ApplicationError(
+            "Some labels are not in this project.", extra={"label_ids": sorted(foreign_labels)}
+        )
+    foreign_videos = set(video_ids) - set(
+        Video.objects.filter(project=project, pk__in=video_ids).values_list("pk", flat=True)
+    )
+    if foreign_videos:
+        raise ApplicationError(
+            "Some videos are not in this project.", extra={"video_ids": sorted(foreign_videos)}
+        )
+    job = ExportJob.objects.create(
+        project=project,
+        format=format,
+        include_unaccepted=include_unaccepted,
+        label_ids=label_ids,
+        video_ids=video_ids,
+        frame_step=frame_step or project.frame_step,
+        created_by=author,
+    )
+    event_record(
+        project_id=project.pk,
+        kind="export.queued",
+        actor_id=author.pk,
+        payload={"export": job.pk, "format": format},
+    )
+    from backend.exports.tasks import export_job_run_task  # tasks import this module
+
+    transaction.on_commit(lambda: export_job_run_task.delay(job.pk))
+    return job
+
+
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Build the zip in a temporary file, frame by frame, then hand it to storage.
+
+    Not one transaction: progress must be visible while it runs, and a failure is recorded
+    on the job instead of rolled back. A finished job is left alone (Celery may redeliver).
+    """
+    job = ExportJob.objects.get(pk=job_id)
+    if job.status == ExportStatus.DONE:
+        return job
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.RUNNING, progress=0.0, error="", started_at=timezone.now()
+    )
+    last_write = 0.0
+
+    def report(fraction: float) -> None:
+        nonlocal last_write
+        now = time.monotonic()
+        if now - last_write >= PROGRESS_EVERY_S:
+            last_write = now
+            ExportJob.objects.filter(pk=job.pk).update(progress=round(min(fraction, 0.99), 4))
+
+    try:
+        with tempfile.TemporaryFile(suffix=".zip") as temp:
+            with zipfile.ZipFile(temp, "w", allowZip64=True) as archive:
+                WRITERS[job.format](archive, JobExportSource(job), report)
+            size = temp.tell()
+            temp.seek(0)
+            name = default_storage.save(
+                f"exports/{job.project_id}/export-{job.pk}-{job.format}.zip", File(temp)
+            )
+    except Exception as exc:  # noqa: BLE001 -- any failure ends the job as failed, with why
+        logger.exception("export %s failed", job.pk)
+        message = exc.message if isinstance(exc, ApplicationError) else f"Export failed: {exc}"
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=message, finished_at=timezone.now()
+        )
+        _record_finished(job, status=ExportStatus.FAILED)
+        job.refresh_from_db()
+        return job
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.DONE,
+        progress=1.0,
+        file=name,
+        size_bytes=size,
+        finished_at=timezone.now(),
+    )
+    _record_finished(job, status=ExportStatus.DONE)
+    job.refresh_from_db()
+    return job
+
+
+def _record_finished(job: ExportJob, *, status: str) -> None:
+    event_record(
+        project_id=job.project_id,
+        kind="export.finished",
+        actor_id=job.created_by_id,
+        payload={"export": job.pk, "status": status},
+    )
+
+
+# ---- import ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def masklets_import(
+    *,
+    video: Video,
+    actor: User,
+    format: str,
+    file: IO[bytes],
+    file_name: str,
+    source_video: str | None = None,
+) -> list[Masklet]:
+    """Create one masklet (origin imported) per object in the file, all or nothing.
+
+    Every mask is checked against the video's size and frame count and every label name
+    against the project's labels before anything is written.
+    """
+    target = TargetVideo(width=video.width, height=video.height, frame_count=video.frame_count)
+    objects = _parse(
+        format=format, file=file, file_name=file_name, target=target, source_video=source_video
+    )
+    if not objects:
+        raise FormatError(f"{file_name} holds no objects to import.")
+    labels = _labels_by_name(video.project_id, objects)
+    stem = PurePosixPath(file_name).stem
+    masklets = []
+    for obj in objects:
+        masklet = masklet_create(
+            video=video,
+            author=actor,
+            role=Role.MANAGER,
+            label=labels.get(obj.label) if obj.label else None,
+            name=f"{stem} #{obj.source_object_id}"[:100],
+        )
+        if obj.source != masklet.source:
+            Masklet.objects.filter(pk=masklet.pk).update(source=obj.source)
+            masklet.source = obj.source
+        masklet_frames_write(
+            masklet=masklet,
+            actor=actor,
+            version=masklet.version,
+            frames=[
+                {"frame_index": f.frame_index, "rle": dict(f.rle), "score": f.score}
+                for f in obj.frames
+            ],
+            default_origin=FrameOrigin.IMPORTED,
+        )
+        ImportedMasklet.objects.create(
+            masklet=masklet,
+            format=format,
+            file_name=file_name[:255],
+            source_object_id=obj.source_object_id[:64],
+            attributes=obj.attributes,
+            created_by=actor,
+        )
+        masklets.append(masklet)
+    event_record(
+        project_id=video.project_id,
+        video_id=video.pk,
+        kind="masklets.imported",
+        actor_id=actor.pk,
+        payload={"format": format, "file": file_name, "masklets": [m.pk for m in masklets]},
+    )
+    return masklets
+
+
+def _parse(
+    *,
+    format: str,
+    file: IO[bytes],
+    file_name: str,
+    target: TargetVideo,
+    source_video: str | None,
+) -> list[ImportedObject]:
+    if format == ImportFormat.DAVIS:
+        try:
+            archive = zipfile.ZipFile(file)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise FormatError(f"{file_name} is not a zip archive.") from exc
+        with archive:
+            return davis.parse_zip(
+                archive, target=target, source_video=source_video, limits=IMPORT_ZIP_LIMITS
+            )
+    data = file.read(IMPORT_MAX_JSON_BYTES + 1)
+    if len(data) > IMPORT_MAX_JSON_BYTES:
+        raise FormatError(f"{file_name} is larger than {IMPORT_MAX_JSON_BYTES} bytes.")
+    if format == ImportFormat.SAV:
+        objects, _step = sav.parse(data, name=file_name, target=target)
+        for obj in objects:
+            if obj.source not in MaskletSource.values:
+                obj.source = MaskletSource.MANUAL
+        return objects
+    if format == ImportFormat.YTVIS:
+        return ytvis.parse(data, name=file_name, target=target, source_video=source_video)
+    raise FormatError(f"Unknown import format {format!r}.")
+
+
+def _labels_by_name(project_id: int, objects: list[ImportedObject]) -> dict[str, Label]:
+    wanted = {obj.label for obj in objects if obj.label}
+    labels = {l.name: l for l in Label.objects.filter(project_id=project_id, name__in=wanted)}
+    unknown = sorted(wanted - set(labels))
+    if unknown:
+        raise FormatError(
+            f"Labels not in this project: {', '.join(unknown)}. Add them first or rename them.",
+            extra={"unknown_labels": unknown},
+        )
+    return labels
