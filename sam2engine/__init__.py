@@ -1,0 +1,28 @@
+"""sam2engine: a checkpoint-compatible SAM 2.1 engine (torch + numpy + opencv).
+
+Public surface only; nothing loads at import.
+"""
+
+from sam2engine.build import build_model, build_predictor
+from sam2engine.checkpoint import CheckpointError, CheckpointMismatch, load_weights
+from sam2engine.config import PRESETS, ConfigError, ModelConfig
+from sam2engine.datatypes import FrameMasks
+from sam2engine.inference.image_predictor import ImagePredictor
+from sam2engine.inference.predictor import VideoPredictor
+from sam2engine.inference.session import SessionError, VideoSession
+
+__all__ = [
+    "CheckpointError",
+    "CheckpointMismatch",
+    "ConfigError",
+    "FrameMasks",
+    "ImagePredictor",
+    "ModelConfig",
+    "PRESETS",
+    "SessionError",
+    "VideoPredictor",
+    "VideoSession",
+    "build_model",
+    "build_predictor",
+    "load_weights",
+]

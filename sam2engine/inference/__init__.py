@@ -1,0 +1,1 @@
+"""Predictors: single images and streaming video sessions."""

@@ -1,0 +1,1 @@
+"""Pure tensor helpers: hole filling, preprocessing/resizing."""
