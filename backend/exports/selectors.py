@@ -102,8 +102,10 @@ class JobExportSource:
         return masklets
 
     def masklets(self, video: ExportVideo) -> list[ExportMasklet]:
-        rows = self._filtered(Masklet.objects.filter(video_id=video.id)).order_by("id").values_list(
-            "id", "source", "label__name", "imported_from__attributes"
+        rows = (
+            self._filtered(Masklet.objects.filter(video_id=video.id))
+            .order_by("id")
+            .values_list("id", "source", "label__name", "imported_from__attributes")
         )
         return [
             ExportMasklet(

@@ -26,7 +26,7 @@ from backend.exports.formats.base import (
 )
 from backend.exports.models import ExportJob, ImportedMasklet
 from backend.exports.selectors import JobExportSource
-from backend.masklets.enums import FrameOrigin, MaskletSource
+from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet
 from backend.masklets.services import masklet_create, masklet_frames_write
 from backend.projects.enums import Role
@@ -249,9 +249,6 @@ def _parse(
         raise FormatError(f"{file_name} is larger than {IMPORT_MAX_JSON_BYTES} bytes.")
     if format == ImportFormat.SAV:
         objects, _step = sav.parse(data, name=file_name, target=target)
-        for obj in objects:
-            if obj.source not in MaskletSource.values:
-                obj.source = MaskletSource.MANUAL
         return objects
     if format == ImportFormat.YTVIS:
         return ytvis.parse(data, name=file_name, target=target, source_video=source_video)
@@ -260,7 +257,9 @@ def _parse(
 
 def _labels_by_name(project_id: int, objects: list[ImportedObject]) -> dict[str, Label]:
     wanted = {obj.label for obj in objects if obj.label}
-    labels = {l.name: l for l in Label.objects.filter(project_id=project_id, name__in=wanted)}
+    labels = {
+        label.name: label for label in Label.objects.filter(project_id=project_id, name__in=wanted)
+    }
     unknown = sorted(wanted - set(labels))
     if unknown:
         raise FormatError(

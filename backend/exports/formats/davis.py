@@ -17,6 +17,8 @@ merges per-object masks. Every object's own mask stays exact in the RLE formats.
 import posixpath
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -47,13 +49,16 @@ from backend.exports.formats.base import (
 MAX_OBJECTS = 255
 
 
-def compose(masks: list[np.ndarray | None], height: int, width: int) -> np.ndarray:
-    """Per-object 0/1 masks -> one index image; the lowest index wins an overlap."""
+def compose(
+    masks: Sequence[Callable[[], np.ndarray] | None], height: int, width: int
+) -> np.ndarray:
+    """Per-object 0/1 masks (decoded on demand, one at a time) -> one index image; the lowest
+    index wins an overlap."""
     indices = np.zeros((height, width), np.uint8)
     for k in range(len(masks), 0, -1):  # paint the highest first, so lower ones end on top
-        mask = masks[k - 1]
-        if mask is not None:
-            indices[mask.astype(bool)] = k
+        decode = masks[k - 1]
+        if decode is not None:
+            indices[decode().astype(bool)] = k
     return indices
 
 
@@ -71,7 +76,9 @@ def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None
         total = max(len(exported_frames(video, source.frame_step)), 1)
         for done, (frame_index, found) in enumerate(rows_by_frame(source, video, group)):
             masks = [
-                rle_codec.decode(found[m.id].rle) if m.id in found and found[m.id].area else None
+                partial(rle_codec.decode, found[m.id].rle)
+                if m.id in found and found[m.id].area
+                else None
                 for m in group
             ]
             png = indexed_png(compose(masks, video.height, video.width))

@@ -7,7 +7,10 @@ Training layout, as the SA-V README defines it: per video `sav_train/{video}_man
 measured on the SA-V sample: size_abs is the mean area over annotated frames where the object
 is visible, size_rel that over height*width, visibility_changes counts visible<->invisible
 switches after the first appearance, first_appeared_frame is an index into the annotated
-frames, frame_count the number of annotated frames, stability_score is per annotated frame
+frames (null if the object is never visible), frame_count the number of annotated frames,
+edited_frame_count the annotated frames a person made or edited (origin click/edited, plus
+the count an SA-V import brought), video_environment comes from an SA-V import ("" when
+unknown) and video_split likewise ("train" by default); stability_score is per annotated frame
 and object for auto masklets and one null per object for manual ones.
 
 Val/test layout: `JPEGImages_24fps/{video}/{frame:05d}.jpg` and

@@ -11,16 +11,17 @@ name order) plus "unlabeled" when a masklet has no label.
 
 import posixpath
 import zipfile
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 from backend.exports.formats.base import (
     ExportSource,
     FormatError,
+    FrameMask,
     ImportedFrame,
     ImportedObject,
     ProgressFn,
     TargetVideo,
-    VideoProgress,
     check_rle,
     exported_frames,
     json_dump,
@@ -33,18 +34,18 @@ UNLABELED = "unlabeled"
 
 
 def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None:
-    progress = VideoProgress(report, source.video_count())
+    videos = max(source.video_count(), 1)
     category_ids = {name: i for i, name in enumerate(source.label_names(), start=1)}
     unlabeled_used = False
     # Frames first: a zip takes one open entry at a time, and the JSON is streamed into one.
-    for video in source.videos():
+    # Progress: the first half for frames, the second for annotations.
+    for v, video in enumerate(source.videos()):
         frames = exported_frames(video, source.frame_step)
         for done, i in enumerate(frames):
             jpeg = source.frame_jpeg(video, i)
             write_bytes(zf, f"JPEGImages/{video.key}/{i:05d}.jpg", jpeg, compress=False)
             if done % 64 == 0:
-                progress.within(0.5 * done / max(len(frames), 1))
-        progress.within(0.5)
+                report(0.5 * (v + done / len(frames)) / videos)
     with open_text(zf, "instances.json") as out:
         out.write('{"info":{"description":"Exported video masklets","version":"1.0"},')
         out.write('"licenses":[],"videos":[')
@@ -56,30 +57,17 @@ def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None
                 "width": video.width,
                 "height": video.height,
                 "length": len(frames),
-                "file_names": [f"{video.key}/{i:05d}.jpg" for i in frames],
             }
-            out.write(("," if v else "") + json_dump(entry))
+            out.write(("," if v else "") + json_dump(entry)[:-1] + ',"file_names":[')
+            out.write(",".join(f'"{video.key}/{i:05d}.jpg"' for i in frames) + "]}")
         out.write('],"annotations":[')
         annotation_id = 0
-        for video in source.videos():
-            group = {m.id: m for m in source.masklets(video)}
+        for v, video in enumerate(source.videos()):
             frames = exported_frames(video, source.frame_step)
-            position = {frame: p for p, frame in enumerate(frames)}
-            rows = iter(source.frames(video, list(group), order="masklet"))
-            row = next(rows, None)
-            for masklet in group.values():
-                segmentations: list[Any] = [None] * len(frames)
-                bboxes: list[Any] = [None] * len(frames)
-                areas: list[Any] = [None] * len(frames)
-                while row is not None and row.masklet_id == masklet.id:
-                    if row.area:
-                        p = position[row.frame_index]
-                        segmentations[p], bboxes[p], areas[p] = row.rle, row.bbox, row.area
-                    row = next(rows, None)
-                if masklet.label is None:
-                    unlabeled_used = True
+            for masklet in source.masklets(video):
+                unlabeled_used |= masklet.label is None
                 annotation_id += 1
-                annotation = {
+                head = {
                     "id": annotation_id,
                     "video_id": video.id,
                     "category_id": (
@@ -89,12 +77,20 @@ def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None
                     "width": video.width,
                     "height": video.height,
                     "length": len(frames),
-                    "segmentations": segmentations,
-                    "bboxes": bboxes,
-                    "areas": areas,
                 }
-                out.write(("," if annotation_id > 1 else "") + json_dump(annotation))
-            progress.video_done()
+                out.write(("," if annotation_id > 1 else "") + json_dump(head)[:-1])
+                # Three streamed passes, one per list, so memory stays flat in frames.
+                for key, pick in (
+                    ("segmentations", lambda row: row.rle),
+                    ("bboxes", lambda row: row.bbox),
+                    ("areas", lambda row: row.area),
+                ):
+                    out.write(f',"{key}":[')
+                    rows = source.frames(video, [masklet.id], order="masklet")
+                    _write_per_frame(out, rows, frames, pick)
+                    out.write("]")
+                out.write("}")
+            report(0.5 + 0.5 * (v + 1) / videos)
         categories = [
             {"id": i, "name": name, "supercategory": "object"} for name, i in category_ids.items()
         ]
@@ -103,6 +99,18 @@ def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None
                 {"id": len(category_ids) + 1, "name": UNLABELED, "supercategory": "object"}
             )
         out.write('],"categories":' + json_dump(categories) + "}")
+
+
+def _write_per_frame(
+    out: IO[str], rows: Iterator[FrameMask], frames: range, pick: Callable[[FrameMask], Any]
+) -> None:
+    """One JSON value per exported frame, null where the object has no visible mask."""
+    row = next(rows, None)
+    for position, frame_index in enumerate(frames):
+        while row is not None and row.frame_index < frame_index:
+            row = next(rows, None)
+        visible = row is not None and row.frame_index == frame_index and row.area > 0
+        out.write(("," if position else "") + (json_dump(pick(row)) if visible else "null"))
 
 
 def parse(
@@ -137,7 +145,8 @@ def parse(
         segmentations = annotation.get("segmentations")
         if not isinstance(segmentations, list) or len(segmentations) != len(frames):
             raise FormatError(
-                f"{where}: segmentations must list one entry per frame of the video ({len(frames)})."
+                f"{where}: segmentations must list one entry per frame of the video "
+                f"({len(frames)})."
             )
         category_id = annotation.get("category_id")
         if category_id not in categories:

@@ -1,0 +1,207 @@
+"""Every format, read back the way its users read it: pycocotools for RLE, Pillow and
+OpenCV for PNGs."""
+
+import io
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+from backend.exports.enums import ExportFormat, ExportStatus
+from backend.exports.formats.base import palette
+from backend.exports.models import ExportJob
+from backend.exports.services import export_job_create, export_job_run
+from backend.masklets.enums import FrameOrigin, MaskletStatus
+from backend.projects.models import Label
+from tests.backend.exports.helpers import add_masklet, box_mask, make_video, open_export
+
+H, W, FRAMES = 24, 32, 8
+
+
+def _decode(rle: dict) -> np.ndarray:
+    return mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")})
+
+
+@pytest.fixture
+def scene(team):
+    """Two accepted masklets that overlap on some frames, one draft, one of another label."""
+    video = make_video(team.project, name="street scene.mp4", frames=FRAMES, width=W, height=H)
+    car = Label.objects.create(project=team.project, name="car")
+    person_masks = {i: box_mask(H, W, 2, 12, i, i + 10) for i in range(FRAMES)}
+    car_masks = {i: box_mask(H, W, 8, 20, 12, 30) for i in range(0, FRAMES, 2)}
+    car_masks[4] = np.zeros((H, W), np.uint8)  # annotated, not visible
+    person = add_masklet(video, person_masks, label=team.label, origin=FrameOrigin.EDITED)
+    vehicle = add_masklet(video, car_masks, label=car, source="auto")
+    draft = add_masklet(video, {0: box_mask(H, W, 0, 4, 0, 4)}, status=MaskletStatus.DRAFT)
+    return {
+        "video": video,
+        "person": (person, person_masks),
+        "car": (vehicle, car_masks),
+        "draft": draft,
+        "car_label": car,
+    }
+
+
+def _run(team, **options) -> ExportJob:
+    job = export_job_create(project=team.project, author=team.manager, **options)
+    job = export_job_run(job_id=job.pk)
+    assert job.status == ExportStatus.DONE, job.error
+    assert job.progress == 1.0
+    assert job.size_bytes > 0
+    return job
+
+
+def _mask_at(masks: dict[int, np.ndarray], frame: int) -> np.ndarray:
+    return masks.get(frame, np.zeros((H, W), np.uint8))
+
+
+def test_ytvis_rles_decode_to_the_stored_masks(team, scene):
+    archive = open_export(_run(team, format=ExportFormat.YTVIS))
+    doc = json.loads(archive.read("instances.json"))
+
+    assert [v["name"] for v in doc["videos"]] == ["street_scene"]
+    video = doc["videos"][0]
+    assert video["length"] == FRAMES
+    assert video["width"] == W
+    assert video["height"] == H
+    assert set(archive.namelist()) >= {f"JPEGImages/{name}" for name in video["file_names"]}
+    categories = {c["id"]: c["name"] for c in doc["categories"]}
+    assert sorted(categories.values()) == ["car", "person"]  # the draft is not exported
+    assert len(doc["annotations"]) == 2
+    for annotation, (_, masks) in zip(
+        doc["annotations"], [scene["person"], scene["car"]], strict=True
+    ):
+        for frame, (segmentation, bbox, area) in enumerate(
+            zip(annotation["segmentations"], annotation["bboxes"], annotation["areas"], strict=True)
+        ):
+            expected = _mask_at(masks, frame)
+            if not expected.any():
+                assert segmentation is bbox is area is None
+                continue
+            assert np.array_equal(_decode(segmentation), expected)
+            coco = {"size": segmentation["size"], "counts": segmentation["counts"].encode()}
+            assert area == int(mask_utils.area(coco)) == int(expected.sum())
+            assert bbox == pytest.approx(list(mask_utils.toBbox(coco)))
+    assert categories[doc["annotations"][1]["category_id"]] == "car"
+
+
+def test_davis_palette_pngs_read_back_to_the_masks_lower_index_wins(team, scene):
+    archive = open_export(_run(team, format=ExportFormat.DAVIS))
+    _, person = scene["person"]
+    _, car = scene["car"]
+
+    for frame in range(FRAMES):
+        data = archive.read(f"Annotations/street_scene/{frame:05d}.png")
+        image = Image.open(io.BytesIO(data))
+        assert image.mode == "P"
+        assert image.getpalette()[:9] == palette()[:9] == [0, 0, 0, 128, 0, 0, 0, 128, 0]
+        indices = np.asarray(image)
+        with_cv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        # OpenCV expands the palette to colours; object 1 is (128, 0, 0) RGB.
+        assert np.array_equal(np.all(with_cv == [0, 0, 128], axis=-1), indices == 1)
+        # Object 1 (older masklet) keeps every pixel of its own mask, overlaps included.
+        assert np.array_equal(indices == 1, _mask_at(person, frame).astype(bool))
+        assert np.array_equal(
+            indices == 2, _mask_at(car, frame).astype(bool) & ~_mask_at(person, frame).astype(bool)
+        )
+        assert f"JPEGImages/street_scene/{frame:05d}.jpg" in archive.namelist()
+    meta = json.loads(archive.read("meta.json"))
+    objects = meta["videos"]["street_scene"]["objects"]
+    assert objects["1"] == {"category": "person", "frames": [f"{i:05d}" for i in range(FRAMES)]}
+    assert objects["2"] == {"category": "car", "frames": ["00000", "00002", "00006"]}
+    assert archive.read("ImageSets/all.txt") == b"street_scene\n"
+
+
+def test_sav_val_has_one_binary_png_per_object_and_annotated_frame(team, scene):
+    archive = open_export(_run(team, format=ExportFormat.SAV_VAL, frame_step=2))
+    _, person = scene["person"]
+    _, car = scene["car"]
+
+    for frame in range(0, FRAMES, 2):
+        for position, masks in enumerate([person, car]):
+            name = f"Annotations_6fps/street_scene/{position:03d}/{frame:05d}.png"
+            mask = cv2.imdecode(np.frombuffer(archive.read(name), np.uint8), cv2.IMREAD_GRAYSCALE)
+            assert np.array_equal(mask > 0, _mask_at(masks, frame).astype(bool)), name
+    assert not any(n.endswith("/00001.png") for n in archive.namelist())
+    jpegs = [n for n in archive.namelist() if n.startswith("JPEGImages_24fps/street_scene/")]
+    assert len(jpegs) == FRAMES  # every frame, not only the annotated ones
+
+
+def test_sav_training_metadata_from_the_masks(team, scene):
+    archive = open_export(_run(team, format=ExportFormat.SAV, frame_step=2))
+    manual = json.loads(archive.read("sav_train/street_scene_manual.json"))
+    auto = json.loads(archive.read("sav_train/street_scene_auto.json"))
+
+    assert manual["masklet_num"] == 1
+    assert auto["masklet_num"] == 1
+    assert manual["video_frame_count"] == FRAMES
+    assert manual["video_resolution"] == H * W
+    assert manual["video_duration"] == FRAMES / 24.0
+    assert len(manual["masklet"]) == 4  # frames 0, 2, 4, 6
+    assert manual["masklet_size_abs"] == [100.0]
+    assert manual["masklet_size_rel"] == [100.0 / (H * W)]
+    assert manual["masklet_size_bucket"] == ["small"]
+    assert manual["masklet_edited_frame_count"] == [4]  # origin edited on each
+    assert manual["masklet_stability_score"] == [None]
+    # The car is hidden on annotated frame 2 (video frame 4): two visibility changes.
+    assert auto["masklet_visibility_changes"] == [2]
+    assert auto["masklet_first_appeared_frame"] == [0]
+    assert auto["masklet_edited_frame_count"] == [0]
+    assert auto["masklet_stability_score"] == [[0.5], [0.5], [0.5], [0.5]]
+    assert auto["masklet_size_abs"] == [12 * 18]
+
+
+def test_filters_labels_drafts_and_frame_step(team, scene):
+    job = _run(
+        team,
+        format=ExportFormat.YTVIS,
+        include_unaccepted=True,
+        label_ids=[scene["car_label"].pk],
+        frame_step=3,
+    )
+    doc = json.loads(open_export(job).read("instances.json"))
+
+    assert doc["videos"][0]["file_names"] == [f"street_scene/{i:05d}.jpg" for i in (0, 3, 6)]
+    assert [c["name"] for c in doc["categories"]] == ["car"]
+    (annotation,) = doc["annotations"]  # the unlabelled draft is filtered out by label
+    assert [s is not None for s in annotation["segmentations"]] == [True, False, True]
+
+    everything = _run(
+        team, format=ExportFormat.YTVIS, include_unaccepted=True, video_ids=[scene["video"].pk]
+    )
+    doc = json.loads(open_export(everything).read("instances.json"))
+    assert len(doc["annotations"]) == 3
+    assert doc["categories"][-1]["name"] == "unlabeled"
+
+
+def test_export_defaults_to_the_projects_frame_step(team, scene):
+    team.project.frame_step = 4
+    team.project.save()
+    job = export_job_create(project=team.project, author=team.manager, format=ExportFormat.DAVIS)
+    assert job.frame_step == 4
+
+
+def test_missing_frame_fails_the_job_with_a_reason(team, scene):
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(scene["video"].frame_path(3))
+    job = export_job_create(project=team.project, author=team.manager, format=ExportFormat.SAV)
+    job = export_job_run(job_id=job.pk)
+
+    assert job.status == ExportStatus.FAILED
+    assert "Frame 3" in job.error
+    assert job.file == ""
+
+
+def test_labels_of_another_project_are_refused(team, scene):
+    from backend.common.exceptions import ApplicationError
+    from tests.backend.factories import LabelFactory
+
+    foreign = LabelFactory()
+    with pytest.raises(ApplicationError, match="not in this project"):
+        export_job_create(
+            project=team.project, author=team.manager, format="sav", label_ids=[foreign.pk]
+        )
