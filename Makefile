@@ -7,12 +7,12 @@ NODE_STAMP := frontend/node_modules/.installed
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig*.json -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: run test setup frontend system-deps test-python test-frontend lint clean
+.PHONY: run test setup frontend system-deps test-python test-frontend test-e2e lint clean
 
 run: setup frontend
 	$(PYTHON) backend/run.py
 
-test: setup frontend system-deps test-python test-frontend
+test: setup frontend system-deps test-python test-frontend test-e2e
 
 setup: $(PY_STAMP)
 
@@ -33,7 +33,7 @@ frontend/dist/index.html: $(NODE_STAMP) $(FRONTEND_SOURCES)
 
 # Tools the suites call that are not Python or npm packages (Debian packages, installed
 # with apt-get when missing and this is root; otherwise the command to run is printed).
-SYSTEM_TOOLS := docker-compose:docker-compose nginx:nginx
+SYSTEM_TOOLS := docker-compose:docker-compose nginx:nginx chromium:chromium
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
@@ -49,6 +49,12 @@ test-python: setup
 
 test-frontend: $(NODE_STAMP)
 	cd frontend && npm test
+
+# Browser end-to-end: starts the platform as `make run` does (own folder and ports, the
+# micro SAM 2 model) and drives Debian's chromium with playwright-core; screenshots go to
+# test-artifacts/e2e/.
+test-e2e: setup frontend system-deps
+	cd tests/e2e && npm ci --no-audit --no-fund && node run.mjs
 
 lint: setup
 	$(VENV)/bin/ruff check backend worker sam2engine tests

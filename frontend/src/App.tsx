@@ -1,4 +1,5 @@
 import { Route, Routes } from 'react-router';
+import { AnnotatePage } from './features/annotate/AnnotatePage';
 import { LoginPage } from './features/auth/LoginPage';
 import { ProjectListPage } from './features/projects/ProjectListPage';
 import { ProjectPage } from './features/projects/ProjectPage';
@@ -14,6 +15,7 @@ export function App() {
         <Route index element={<ProjectListPage />} />
         <Route path="projects/:projectId" element={<ProjectPage />} />
         <Route path="videos/:videoId" element={<VideoViewerPage />} />
+        <Route path="videos/:videoId/annotate" element={<AnnotatePage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backingSize, fitContain } from './viewport';
+import { backingSize, fitContain, frameToScreen, screenToFrame, screenToFrameClamped } from './viewport';
 
 describe('fitContain', () => {
   it('letterboxes a wide frame in a tall canvas', () => {
@@ -26,5 +26,22 @@ describe('backingSize', () => {
     expect(backingSize(300, 200, 2)).toEqual({ width: 600, height: 400 });
     expect(backingSize(0, 0, 1)).toEqual({ width: 1, height: 1 });
     expect(backingSize(10, 10, 0)).toEqual({ width: 10, height: 10 });
+  });
+});
+
+describe('screen <-> normalised frame coordinates', () => {
+  const rect = { x: 100, y: 50, width: 400, height: 200 };
+
+  it('maps points on the frame to [0, 1] and back', () => {
+    expect(screenToFrame(rect, 100, 50)).toEqual({ x: 0, y: 0 });
+    expect(screenToFrame(rect, 300, 150)).toEqual({ x: 0.5, y: 0.5 });
+    expect(frameToScreen(rect, 0.25, 1)).toEqual({ x: 200, y: 250 });
+  });
+
+  it('ignores the letterbox, or clamps to the frame edge when dragging', () => {
+    expect(screenToFrame(rect, 99, 60)).toBeNull();
+    expect(screenToFrame(rect, 200, 251)).toBeNull();
+    expect(screenToFrameClamped(rect, 0, 400)).toEqual({ x: 0, y: 1 });
+    expect(screenToFrame({ x: 0, y: 0, width: 0, height: 0 }, 0, 0)).toBeNull();
   });
 });

@@ -1,6 +1,13 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { belongsToControl, GLOBAL_SHORTCUTS, isModalOpen, matchShortcut, VIEWER_SHORTCUTS } from './shortcuts';
+import {
+  belongsToControl,
+  ANNOTATE_SHORTCUTS,
+  GLOBAL_SHORTCUTS,
+  isModalOpen,
+  matchShortcut,
+  VIEWER_SHORTCUTS,
+} from './shortcuts';
 
 const press = (key: string, mods: Partial<Record<'shiftKey' | 'ctrlKey' | 'metaKey' | 'altKey', boolean>> = {}) => ({
   key,
@@ -33,6 +40,22 @@ describe('matchShortcut', () => {
       g.shortcuts.flatMap((s) => s.keys.map((k) => `${k}/${String(s.shift)}`)),
     );
     expect(new Set(bindings).size).toBe(bindings.length);
+  });
+
+  it('gives the workspace keys distinct bindings, viewer keys included (both act on one page)', () => {
+    const bindings = [VIEWER_SHORTCUTS, ANNOTATE_SHORTCUTS].flatMap((g) =>
+      g.shortcuts.flatMap((s) => s.keys.map((k) => `${k}/${String(s.shift)}/${String(s.ctrl === true)}`)),
+    );
+    expect(new Set(bindings).size).toBe(bindings.length);
+  });
+
+  it('tells Z from Ctrl+Z and Cmd+Z, and F from Shift+F', () => {
+    expect(matchShortcut(press('z'), ANNOTATE_SHORTCUTS)?.id).toBe('undo');
+    expect(matchShortcut(press('z', { ctrlKey: true }), ANNOTATE_SHORTCUTS)?.id).toBe('undoCtrl');
+    expect(matchShortcut(press('z', { metaKey: true }), ANNOTATE_SHORTCUTS)?.id).toBe('undoCtrl');
+    expect(matchShortcut(press('c', { ctrlKey: true }), ANNOTATE_SHORTCUTS)).toBeUndefined();
+    expect(matchShortcut(press('F', { shiftKey: true }), ANNOTATE_SHORTCUTS)?.id).toBe('propagateBackward');
+    expect(matchShortcut(press('f'), ANNOTATE_SHORTCUTS)?.id).toBe('propagateForward');
   });
 });
 

@@ -13,7 +13,24 @@ export type ShortcutId =
   | 'forward10'
   | 'firstFrame'
   | 'lastFrame'
-  | 'goToFrame';
+  | 'goToFrame'
+  | 'toolPositive'
+  | 'toolNegative'
+  | 'toolBox'
+  | 'toolBrush'
+  | 'toolEraser'
+  | 'brushSmaller'
+  | 'brushBigger'
+  | 'undo'
+  | 'undoCtrl'
+  | 'addObject'
+  | 'nextObject'
+  | 'toggleObject'
+  | 'toggleAllMasks'
+  | 'propagateForward'
+  | 'propagateBackward'
+  | 'propagateBoth'
+  | 'cancelTool';
 
 export interface Shortcut {
   id: ShortcutId;
@@ -21,6 +38,8 @@ export interface Shortcut {
   keys: readonly string[];
   /** Required Shift state; undefined when it does not matter ('?' needs Shift on most layouts). */
   shift?: boolean;
+  /** Needs Ctrl (or Cmd on a Mac); other shortcuts ignore presses with Ctrl/Cmd/Alt. */
+  ctrl?: boolean;
   /** How the help overlay writes the key. */
   label: string;
   description: string;
@@ -62,15 +81,41 @@ export const VIEWER_SHORTCUTS: ShortcutGroup = {
   ],
 };
 
-export const ALL_SHORTCUT_GROUPS: readonly ShortcutGroup[] = [GLOBAL_SHORTCUTS, VIEWER_SHORTCUTS];
+export const ANNOTATE_SHORTCUTS: ShortcutGroup = {
+  title: 'Annotation workspace (also the viewer keys above)',
+  shortcuts: [
+    { id: 'toolPositive', keys: ['1', 'c'], shift: false, label: '1 or C', description: 'Positive click tool (SAM 2)' },
+    { id: 'toolNegative', keys: ['2', 'n'], shift: false, label: '2 or N', description: 'Negative click tool (SAM 2)' },
+    { id: 'toolBox', keys: ['3', 'x'], shift: false, label: '3 or X', description: 'Box tool: drag a box (SAM 2)' },
+    { id: 'toolBrush', keys: ['4', 'b'], shift: false, label: '4 or B', description: 'Brush: paint the mask' },
+    { id: 'toolEraser', keys: ['5', 'e'], shift: false, label: '5 or E', description: 'Eraser: remove from the mask' },
+    { id: 'brushSmaller', keys: ['['], label: '[', description: 'Smaller brush' },
+    { id: 'brushBigger', keys: [']'], label: ']', description: 'Bigger brush' },
+    { id: 'undo', keys: ['z'], shift: false, label: 'Z', description: 'Undo the last click or edit' },
+    { id: 'undoCtrl', keys: ['z'], shift: false, ctrl: true, label: 'Ctrl + Z', description: 'Undo (also)' },
+    { id: 'addObject', keys: ['a'], shift: false, label: 'A', description: 'Add an object' },
+    { id: 'nextObject', keys: ['Tab'], label: 'Tab / Shift + Tab', description: 'Select the next / previous object' },
+    { id: 'toggleObject', keys: ['h'], shift: false, label: 'H', description: 'Hide / show the selected object' },
+    { id: 'toggleAllMasks', keys: ['m'], shift: false, label: 'M', description: 'Hide / show all masks' },
+    { id: 'propagateForward', keys: ['f'], shift: false, label: 'F', description: 'Propagate forward from this frame' },
+    { id: 'propagateBackward', keys: ['f'], shift: true, label: 'Shift + F', description: 'Propagate backward' },
+    { id: 'propagateBoth', keys: ['p'], shift: false, label: 'P', description: 'Propagate both ways' },
+    { id: 'cancelTool', keys: ['Escape'], label: 'Esc', description: 'Drop the box or stroke being drawn' },
+  ],
+};
+
+export const ALL_SHORTCUT_GROUPS: readonly ShortcutGroup[] = [GLOBAL_SHORTCUTS, VIEWER_SHORTCUTS, ANNOTATE_SHORTCUTS];
 
 type KeyInfo = Pick<KeyboardEvent, 'key' | 'shiftKey' | 'ctrlKey' | 'metaKey' | 'altKey'>;
 
 /** The shortcut of `group` this key press means, if any. Presses with Ctrl/Cmd/Alt are the browser's. */
 export function matchShortcut(event: KeyInfo, group: ShortcutGroup): Shortcut | undefined {
-  if (event.ctrlKey || event.metaKey || event.altKey) return undefined;
+  const ctrl = event.ctrlKey || event.metaKey;
+  if (event.altKey) return undefined;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-  return group.shortcuts.find((s) => s.keys.includes(key) && (s.shift === undefined || s.shift === event.shiftKey));
+  return group.shortcuts.find(
+    (s) => s.keys.includes(key) && (s.shift === undefined || s.shift === event.shiftKey) && (s.ctrl === true) === ctrl,
+  );
 }
 
 /**

@@ -20,7 +20,18 @@ export function VideoTable({ videos }: { videos: Video[] }) {
       <tbody>
         {videos.map((video) => (
           <tr key={video.id}>
-            <td>{isReady(video) ? <Link to={`/videos/${video.id}`}>{video.name}</Link> : video.name}</td>
+            <td>
+              {isReady(video) ? (
+                <>
+                  <Link to={`/videos/${video.id}`}>{video.name}</Link>{' '}
+                  <Link className="annotate-link" to={`/videos/${video.id}/annotate`}>
+                    Annotate
+                  </Link>
+                </>
+              ) : (
+                video.name
+              )}
+            </td>
             <td className="cell-status">
               <span className={`status status-${video.status}`}>{videoStatusLabel(video.status)}</span>
               {isIngesting(video) && <ProgressBar label={`Processing ${video.name}`} value={video.progress} />}

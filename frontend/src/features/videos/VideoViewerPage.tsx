@@ -54,6 +54,12 @@ function VideoView({ videoId }: { videoId: number }) {
           {project.status === 'done' && project.data ? project.data.name : 'Project'}
         </Link>{' '}
         / {video.name}
+        {isReady(video) && (
+          <>
+            {' '}
+            · <Link to={`/videos/${video.id}/annotate`}>Annotate this video</Link>
+          </>
+        )}
       </p>
       {isReady(video) ? (
         <FrameViewer video={video} initialFrame={initialFrame} onFrameSettled={onFrameSettled} />

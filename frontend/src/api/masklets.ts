@@ -1,0 +1,260 @@
+/**
+ * masklets/ endpoints (objects, their per-frame masks and prompts), propagation jobs, SAM 2's
+ * availability and the project event log. Hand-written types from backend/masklets/apis.py,
+ * propagation_apis.py and events/apis.py.
+ */
+import type { CompressedRle } from '../lib/rle';
+import { apiRequest, listAll, type Page } from './client';
+
+export type MaskletStatus = 'draft' | 'submitted' | 'accepted' | 'rejected';
+export type FrameOrigin = 'click' | 'propagated' | 'edited' | 'imported';
+
+export interface Masklet {
+  id: number;
+  video: number;
+  task: number | null;
+  label: number | null;
+  name: string;
+  /** `#rrggbb` */
+  color: string;
+  source: string;
+  status: MaskletStatus;
+  /** Bumped by every change; writes send the version they started from (409 when stale). */
+  version: number;
+  frame_count?: number;
+}
+
+export interface MaskletFrame {
+  frame_index: number;
+  rle: CompressedRle;
+  origin: FrameOrigin;
+  score: number | null;
+  area: number;
+  /** `[x, y, width, height]` in pixels. */
+  bbox: number[];
+}
+
+/** `[x, y, label]`, x and y normalised to [0, 1]; label 1 positive, 0 negative. */
+export type PromptPoint = [number, number, 0 | 1];
+/** `[x0, y0, x1, y1]` normalised to [0, 1]. */
+export type PromptBox = [number, number, number, number];
+
+export interface Prompt {
+  id: number;
+  masklet: number;
+  frame_index: number;
+  points: PromptPoint[];
+  box: PromptBox | null;
+  order: number;
+  clear_old: boolean;
+  author: number | null;
+  created_at: string;
+}
+
+export interface PromptResult {
+  prompt: Prompt;
+  mask: {
+    frame_index: number;
+    masklet: number;
+    rle: CompressedRle;
+    score: number;
+    /** The masklet's version after this mask was saved. */
+    version: number;
+    engine_ms: number;
+    replayed: boolean;
+  };
+}
+
+export type Direction = 'forward' | 'backward' | 'both';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface PropagationJob {
+  id: number;
+  video: number;
+  masklets: number[];
+  start_frame: number;
+  direction: Direction;
+  frame_start: number;
+  frame_end: number | null;
+  overwrite: boolean;
+  status: JobStatus;
+  frames_total: number;
+  frames_done: number;
+  cancel_requested: boolean;
+  error: string;
+  created_at: string;
+}
+
+export function isJobActive(job: Pick<PropagationJob, 'status'>): boolean {
+  return job.status === 'queued' || job.status === 'running';
+}
+
+export interface Sam2Status {
+  available: boolean;
+  workers: number;
+  /** Why not, and how to fix it. */
+  message: string;
+}
+
+export interface ProjectEvent {
+  id: number;
+  kind: string;
+  video: number | null;
+  actor: number | null;
+  payload: Record<string, unknown>;
+  created_at: string;
+}
+
+export function listMasklets(videoId: number, signal?: AbortSignal): Promise<Masklet[]> {
+  return listAll<Masklet>(`videos/${videoId}/masklets/`, signal);
+}
+
+export function getMasklet(maskletId: number, signal?: AbortSignal): Promise<Masklet> {
+  return apiRequest<Masklet>(`masklets/${maskletId}/`, { signal });
+}
+
+export interface MaskletCreateInput {
+  task_id?: number;
+  label_id?: number;
+  name?: string;
+  color?: string;
+}
+
+export function createMasklet(videoId: number, input: MaskletCreateInput): Promise<Masklet> {
+  return apiRequest<Masklet>(`videos/${videoId}/masklets/create/`, { method: 'POST', body: { ...input } });
+}
+
+export function updateMasklet(
+  maskletId: number,
+  input: { version: number; name?: string; color?: string; label_id?: number | null },
+): Promise<Masklet> {
+  return apiRequest<Masklet>(`masklets/${maskletId}/`, { method: 'PATCH', body: { ...input } });
+}
+
+export function deleteMasklet(maskletId: number, version: number): Promise<void> {
+  return apiRequest<void>(`masklets/${maskletId}/`, { method: 'DELETE', body: { version } });
+}
+
+/** Masks of frames `start` (inclusive) to `end` (exclusive); every page. */
+export async function listMaskletFrames(
+  maskletId: number,
+  range: { start?: number; end?: number } = {},
+  signal?: AbortSignal,
+): Promise<MaskletFrame[]> {
+  const frames: MaskletFrame[] = [];
+  for (let page = 1; ; page += 1) {
+    const data = await apiRequest<Page<MaskletFrame>>(`masklets/${maskletId}/frames/`, {
+      query: { page, page_size: 500, start: range.start, end: range.end },
+      signal,
+    });
+    frames.push(...data.results);
+    if (data.next === null || data.results.length === 0) return frames;
+  }
+}
+
+export interface FrameWrite {
+  frame_index: number;
+  rle: CompressedRle;
+  origin?: FrameOrigin;
+}
+
+/** Upsert and delete frame masks as one versioned change; answers the masklet with its new version. */
+export function writeMaskletFrames(
+  maskletId: number,
+  input: { version: number; frames: FrameWrite[]; delete_frames: number[] },
+  signal?: AbortSignal,
+): Promise<Masklet> {
+  return apiRequest<Masklet>(`masklets/${maskletId}/frames/`, {
+    method: 'PUT',
+    body: {
+      version: input.version,
+      frames: input.frames.map((f) => ({
+        frame_index: f.frame_index,
+        rle: { size: [...f.rle.size], counts: f.rle.counts },
+        ...(f.origin ? { origin: f.origin } : {}),
+      })),
+      delete_frames: input.delete_frames,
+    },
+    signal,
+  });
+}
+
+export function listPrompts(maskletId: number, signal?: AbortSignal): Promise<Prompt[]> {
+  return listAll<Prompt>(`masklets/${maskletId}/prompts/`, signal);
+}
+
+export function addPrompt(
+  maskletId: number,
+  input: { frame_index: number; points: PromptPoint[]; box?: PromptBox; clear_old: boolean },
+): Promise<PromptResult> {
+  return apiRequest<PromptResult>(`masklets/${maskletId}/prompts/add/`, {
+    method: 'POST',
+    body: {
+      frame_index: input.frame_index,
+      points: input.points.map((p) => [...p]),
+      ...(input.box ? { box: [...input.box] } : {}),
+      clear_old: input.clear_old,
+    },
+  });
+}
+
+export function createPropagation(
+  videoId: number,
+  input: { masklet_ids: number[]; start_frame: number; direction: Direction; frame_start?: number; frame_end?: number },
+): Promise<PropagationJob> {
+  return apiRequest<PropagationJob>(`videos/${videoId}/propagations/create/`, {
+    method: 'POST',
+    body: {
+      masklet_ids: input.masklet_ids,
+      start_frame: input.start_frame,
+      direction: input.direction,
+      ...(input.frame_start !== undefined ? { frame_start: input.frame_start } : {}),
+      ...(input.frame_end !== undefined ? { frame_end: input.frame_end } : {}),
+    },
+  });
+}
+
+export function getPropagation(jobId: number, signal?: AbortSignal): Promise<PropagationJob> {
+  return apiRequest<PropagationJob>(`propagations/${jobId}/`, { signal });
+}
+
+export function cancelPropagation(jobId: number): Promise<PropagationJob> {
+  return apiRequest<PropagationJob>(`propagations/${jobId}/cancel/`, { method: 'POST' });
+}
+
+export function listPropagations(videoId: number, signal?: AbortSignal): Promise<PropagationJob[]> {
+  return listAll<PropagationJob>(`videos/${videoId}/propagations/`, signal);
+}
+
+export function getSam2Status(signal?: AbortSignal): Promise<Sam2Status> {
+  return apiRequest<Sam2Status>('sam2/status/', { signal });
+}
+
+/** Events after `after` (the REST fallback of the websocket), one page. */
+export function listEvents(
+  projectId: number,
+  query: { after: number; video?: number },
+  signal?: AbortSignal,
+): Promise<Page<ProjectEvent>> {
+  return apiRequest<Page<ProjectEvent>>(`projects/${projectId}/events/`, {
+    query: { after: query.after, video: query.video, page_size: 500 },
+    signal,
+  });
+}
+
+/**
+ * Id of the newest event of this video (0 when none): the workspace reads it before loading the
+ * masks, then listens from there, so nothing that happens after the load is missed.
+ */
+export async function latestEventId(projectId: number, videoId: number, signal?: AbortSignal): Promise<number> {
+  const first = await apiRequest<Page<ProjectEvent>>(`projects/${projectId}/events/`, {
+    query: { after: 0, video: videoId, page_size: 1 },
+    signal,
+  });
+  if (first.count === 0) return 0;
+  const last = await apiRequest<Page<ProjectEvent>>(`projects/${projectId}/events/`, {
+    query: { after: 0, video: videoId, page_size: 1, page: first.count },
+    signal,
+  });
+  return last.results[0]?.id ?? 0;
+}

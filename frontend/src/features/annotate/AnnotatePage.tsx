@@ -1,0 +1,931 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { isJobActive, type Direction } from '../../api/masklets';
+import { getProject, listLabels, listTasks, type Label, type Project, type Task } from '../../api/projects';
+import { getVideo, isReady, type ReadyVideo } from '../../api/videos';
+import { AnnotationCanvas, type CanvasEvent, type OverlayObject } from '../../canvas/AnnotationCanvas';
+import { benchmarkDraw } from '../../canvas/drawBenchmark';
+import type { PlayerState } from '../../canvas/FramePlayer';
+import { TOOL_LABELS, TOOL_MODES, needsSam2, type ToolMode } from '../../canvas/modes';
+import { formatFrameTime } from '../../lib/frames';
+import { describeChange } from '../../lib/undo';
+import { useSession } from '../../state/session';
+import { ErrorMessage } from '../../ui/ErrorMessage';
+import { NextIcon, PauseIcon, PlayIcon, PrevIcon } from '../../ui/icons';
+import { NotFoundPage } from '../../ui/NotFoundPage';
+import { ProgressBar } from '../../ui/ProgressBar';
+import {
+  ANNOTATE_SHORTCUTS,
+  BIG_STEP,
+  belongsToControl,
+  isModalOpen,
+  matchShortcut,
+  VIEWER_SHORTCUTS,
+} from '../../ui/shortcuts';
+import { useAsync } from '../../ui/useAsync';
+import { useDocumentTitle } from '../../ui/useDocumentTitle';
+import { parseId } from '../routeParams';
+import { MARK_LABELS, ObjectTimeline } from './ObjectTimeline';
+import { useWorkspace } from './useWorkspace';
+import { nextColor } from './workspaceState';
+
+/** Keeps focus where it was when a control is clicked, so the keyboard shortcuts keep working. */
+const keepFocus = (event: MouseEvent) => event.preventDefault();
+
+/** /videos/:videoId/annotate?frame=N — the annotation workspace. */
+export function AnnotatePage() {
+  const videoId = parseId(useParams().videoId);
+  if (videoId === null) return <NotFoundPage />;
+  return <AnnotateLoader key={videoId} videoId={videoId} />;
+}
+
+interface Context {
+  video: ReadyVideo;
+  project: Project;
+  labels: Label[];
+  tasks: Task[];
+}
+
+function AnnotateLoader({ videoId }: { videoId: number }) {
+  const { state, reload } = useAsync(
+    async (signal): Promise<Context | string> => {
+      const video = await getVideo(videoId, signal);
+      if (!isReady(video)) return `${video.name} is not ready to annotate yet (${video.status}).`;
+      const [project, labels, tasks] = await Promise.all([
+        getProject(video.project, signal),
+        listLabels(video.project, signal),
+        listTasks(video.project, signal),
+      ]);
+      return { video, project, labels, tasks: tasks.filter((t) => t.video === video.id) };
+    },
+    [videoId],
+  );
+  const session = useSession().state;
+  useDocumentTitle(
+    state.status === 'done' && typeof state.data !== 'string' ? `Annotate ${state.data.video.name}` : 'Annotate',
+  );
+  if (state.status === 'error') return <ErrorMessage error={state.error} onRetry={reload} />;
+  if (state.status === 'loading' || session.status !== 'authenticated')
+    return <p className="page-status">Loading workspace…</p>;
+  if (typeof state.data === 'string') return <ErrorMessage error={state.data} onRetry={reload} />;
+  return <Workspace context={state.data} userId={session.user.id} username={session.user.username} />;
+}
+
+function Workspace({ context, userId, username }: { context: Context; userId: number; username: string }) {
+  const { video, project, labels, tasks } = context;
+  const ws = useWorkspace(video, project.id, userId);
+  const frameCanvasRef = useRef<HTMLCanvasElement>(null);
+  const overlayRef = useRef<HTMLCanvasElement>(null);
+  const canvasRef = useRef<AnnotationCanvas | null>(null);
+  const [searchParams, setSearchParams] = useSearchParams();
+  const [initialFrame] = useState(() => Number(searchParams.get('frame') ?? 0) || 0);
+  const [player, setPlayer] = useState<PlayerState>({
+    frame: initialFrame,
+    playing: false,
+    loading: true,
+    buffering: false,
+    error: null,
+  });
+  const [chosen, setChosen] = useState<number | null>(null);
+  const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
+  const [allHidden, setAllHidden] = useState(false);
+  const [tool, setTool] = useState<ToolMode>('positive');
+  const [opacity, setOpacity] = useState(0.6);
+  const [brush, setBrush] = useState(0);
+  const [adding, setAdding] = useState(false);
+  const [limitText, setLimitText] = useState('');
+  const lastFrame = video.frame_count - 1;
+
+  const myTasks = useMemo(() => tasks.filter((t) => t.assignee?.id === userId), [tasks, userId]);
+  const isManager = project.my_role === 'manager';
+  const canEdit = project.my_role !== 'reviewer';
+
+  // The canvas: one per video.
+  const onCanvasEvent = useRef<(event: CanvasEvent) => void>(() => undefined);
+  useEffect(() => {
+    const frameCanvas = frameCanvasRef.current;
+    const overlay = overlayRef.current;
+    if (frameCanvas === null || overlay === null) return;
+    const instance = new AnnotationCanvas({
+      frameCanvas,
+      overlayCanvas: overlay,
+      video,
+      initialFrame,
+      onPlayerState: setPlayer,
+      onEvent: (event) => onCanvasEvent.current(event),
+    });
+    canvasRef.current = instance;
+    setBrush(instance.brushSize);
+    // For the end-to-end test and for anyone curious: the draw benchmark and the live stats.
+    const hook = {
+      benchmark: (objects = 10, iterations = 60) => benchmarkDraw({ canvas: overlay, objects, iterations }),
+      stats: () => ({ ...instance.stats, masksReady: instance.masksReady, frame: instance.currentFrame }),
+    };
+    (window as unknown as { sam2Workspace?: typeof hook }).sam2Workspace = hook;
+    return () => {
+      instance.dispose();
+      canvasRef.current = null;
+      delete (window as unknown as { sam2Workspace?: typeof hook }).sam2Workspace;
+    };
+    // One canvas per video; `initialFrame` only seeds it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [video]);
+
+  // Keep the URL on the frame (linkable), once the playhead rests.
+  useEffect(() => {
+    if (player.playing) return;
+    const timer = setTimeout(
+      () => setSearchParams({ frame: String(player.frame) }, { replace: true, preventScrollReset: true }),
+      300,
+    );
+    return () => clearTimeout(timer);
+  }, [player.frame, player.playing, setSearchParams]);
+
+  // With no (or a vanished) selection, the first object is the selected one.
+  const masklets = ws.data.masklets;
+  const selected = chosen !== null && masklets.some((m) => m.id === chosen) ? chosen : (masklets[0]?.id ?? null);
+
+  // Feed the canvas.
+  const objects: OverlayObject[] = useMemo(
+    () =>
+      masklets.map((m) => ({
+        id: m.id,
+        color: m.color,
+        visible: !allHidden && !hidden.has(m.id),
+        masks: ws.data.frames.get(m.id) ?? new Map(),
+      })),
+    [masklets, ws.data.frames, hidden, allHidden],
+  );
+  useEffect(() => canvasRef.current?.setObjects(objects), [objects]);
+  useEffect(() => canvasRef.current?.setSelected(selected), [selected]);
+  useEffect(() => canvasRef.current?.setTool(tool), [tool]);
+  useEffect(() => canvasRef.current?.setOpacity(opacity), [opacity]);
+  const selectedPrompts = selected === null ? undefined : ws.data.prompts.get(selected);
+  useEffect(() => {
+    const markers = (selectedPrompts ?? [])
+      .filter((p) => p.frame_index === player.frame)
+      .flatMap((p) => p.points.map(([x, y, label]) => ({ x, y, label })));
+    canvasRef.current?.setPrompts(markers);
+  }, [selectedPrompts, player.frame]);
+
+  const handleCanvasEvent = (event: CanvasEvent) => {
+    if (!canEdit) {
+      ws.clearInfo();
+      return;
+    }
+    switch (event.type) {
+      case 'noObject':
+        setAdding(true);
+        break;
+      case 'pointPrompt':
+        void ws.prompt(event.maskletId, event.frame, { points: [event.point] });
+        break;
+      case 'boxPrompt':
+        void ws.prompt(event.maskletId, event.frame, { points: [], box: event.box });
+        break;
+      case 'maskEdited':
+        ws.editMask(event.maskletId, event.frame, event.rle, event.mode);
+        break;
+    }
+  };
+  useLayoutEffect(() => {
+    onCanvasEvent.current = handleCanvasEvent;
+  });
+
+  const seek = useCallback((frame: number) => {
+    canvasRef.current?.player.pause();
+    canvasRef.current?.player.seek(frame);
+  }, []);
+
+  const withPrompts = useCallback(
+    (ids: number[]) => ids.filter((id) => (ws.data.prompts.get(id)?.length ?? 0) > 0),
+    [ws.data.prompts],
+  );
+  const propagate = useCallback(
+    (direction: Direction) => {
+      // The selected object if it has clicks, else every object that has.
+      const candidates =
+        selected !== null && withPrompts([selected]).length > 0 ? [selected] : withPrompts(masklets.map((m) => m.id));
+      const limit = Number(limitText);
+      void ws.propagate(
+        candidates,
+        player.frame,
+        direction,
+        limitText.trim() !== '' && limit > 0 ? Math.floor(limit) : null,
+      );
+    },
+    [limitText, masklets, player.frame, selected, withPrompts, ws],
+  );
+
+  const onCreate = async (input: { name: string; labelId: number | null; taskId: number | null }) => {
+    const created = await ws.addObject({
+      name: input.name,
+      color: nextColor(masklets.map((m) => m.color)),
+      ...(input.labelId !== null ? { label_id: input.labelId } : {}),
+      ...(input.taskId !== null ? { task_id: input.taskId } : {}),
+    });
+    if (created) {
+      setChosen(created.id);
+      setAdding(false);
+    }
+  };
+
+  // Keyboard: the viewer's keys plus the workspace's.
+  const stateRef = useRef({ selected, masklets, tool, brush, propagate, undoLast: ws.undoLast });
+  useLayoutEffect(() => {
+    stateRef.current = { selected, masklets, tool, brush, propagate, undoLast: ws.undoLast };
+  });
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      const canvas = canvasRef.current;
+      if (canvas === null || isModalOpen() || belongsToControl(event.target, event.key)) return;
+      const p = canvas.player;
+      const s = stateRef.current;
+      const viewer = matchShortcut(event, VIEWER_SHORTCUTS);
+      const annotate = viewer ? undefined : matchShortcut(event, ANNOTATE_SHORTCUTS);
+      const shortcut = viewer ?? annotate;
+      if (shortcut === undefined) return;
+      event.preventDefault();
+      switch (shortcut.id) {
+        case 'togglePlay':
+          p.toggle();
+          break;
+        case 'prevFrame':
+          p.step(-1);
+          break;
+        case 'nextFrame':
+          p.step(1);
+          break;
+        case 'back10':
+          p.step(-BIG_STEP);
+          break;
+        case 'forward10':
+          p.step(BIG_STEP);
+          break;
+        case 'firstFrame':
+          p.pause();
+          p.seek(0);
+          break;
+        case 'lastFrame':
+          p.pause();
+          p.seek(lastFrame);
+          break;
+        case 'goToFrame':
+          document.getElementById('annotate-jump')?.focus();
+          break;
+        case 'toolPositive':
+          setTool('positive');
+          break;
+        case 'toolNegative':
+          setTool('negative');
+          break;
+        case 'toolBox':
+          setTool('box');
+          break;
+        case 'toolBrush':
+          setTool('brush');
+          break;
+        case 'toolEraser':
+          setTool('eraser');
+          break;
+        case 'brushSmaller':
+          canvas.setBrushRadius(s.brush / 1.25);
+          setBrush(canvas.brushSize);
+          break;
+        case 'brushBigger':
+          canvas.setBrushRadius(Math.max(s.brush + 1, s.brush * 1.25));
+          setBrush(canvas.brushSize);
+          break;
+        case 'undo':
+        case 'undoCtrl':
+          s.undoLast();
+          break;
+        case 'addObject':
+          setAdding(true);
+          break;
+        case 'nextObject': {
+          if (s.masklets.length === 0) break;
+          const index = s.masklets.findIndex((m) => m.id === s.selected);
+          const step = event.shiftKey ? -1 : 1;
+          const next = s.masklets[(index + step + s.masklets.length) % s.masklets.length];
+          if (next) setChosen(next.id);
+          break;
+        }
+        case 'toggleObject':
+          if (s.selected !== null) {
+            const id = s.selected;
+            setHidden((h) => {
+              const n = new Set(h);
+              if (n.has(id)) n.delete(id);
+              else n.add(id);
+              return n;
+            });
+          }
+          break;
+        case 'toggleAllMasks':
+          setAllHidden((v) => !v);
+          break;
+        case 'propagateForward':
+          s.propagate('forward');
+          break;
+        case 'propagateBackward':
+          s.propagate('backward');
+          break;
+        case 'propagateBoth':
+          s.propagate('both');
+          break;
+        case 'cancelTool':
+          canvas.cancelInteraction();
+          break;
+        default:
+          break;
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [lastFrame]);
+
+  const job = ws.job;
+  const sam2Down = ws.sam2 !== null && !ws.sam2.available;
+  const selectedMasklet = masklets.find((m) => m.id === selected);
+
+  return (
+    <section className="page annotate-page">
+      <p className="breadcrumb">
+        <Link to="/">Projects</Link> / <Link to={`/projects/${project.id}`}>{project.name}</Link> /{' '}
+        <Link to={`/videos/${video.id}`}>{video.name}</Link> / annotate
+      </p>
+
+      {sam2Down && (
+        <div className="banner banner-warning" role="alert" data-testid="sam2-banner">
+          <strong>SAM 2 is not available.</strong> {ws.sam2?.message} The brush and eraser still work.
+        </div>
+      )}
+      {ws.stream === 'reconnecting' && (
+        <div className="banner banner-info" role="status">
+          Live updates paused: reconnecting to the server… (nothing you do is lost)
+        </div>
+      )}
+      {ws.pending && (
+        <div className="banner banner-warning" role="alert" data-testid="pending-banner">
+          Cannot reach the server: your {ws.pending.description} is kept and will be saved when the connection is back.{' '}
+          <button type="button" className="button-secondary" onClick={ws.pending.retry}>
+            Retry now
+          </button>
+        </div>
+      )}
+      {ws.conflict && (
+        <div className="banner banner-error" role="alert" data-testid="conflict-banner">
+          Someone else changed this object first, so your {ws.conflict.description} was not saved.{' '}
+          <button type="button" onClick={ws.conflict.reload}>
+            Reload the object
+          </button>{' '}
+          <button type="button" className="button-secondary" onClick={ws.conflict.reapply}>
+            Apply my change on top
+          </button>
+        </div>
+      )}
+      {ws.error && (
+        <div className="banner banner-error" role="alert">
+          {ws.error}{' '}
+          <button type="button" className="button-secondary" onClick={ws.clearError}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {ws.load.status === 'error' && <ErrorMessage error={ws.load.error} onRetry={ws.reloadAll} />}
+
+      <div className="annotate-layout">
+        <div className="annotate-main">
+          <div className={`viewer-stage annotate-stage tool-${tool}${player.loading ? ' is-loading' : ''}`}>
+            <canvas
+              ref={frameCanvasRef}
+              className="viewer-canvas"
+              aria-label={`Frame ${player.frame} of ${video.name}`}
+            />
+            <canvas
+              ref={overlayRef}
+              className="overlay-canvas"
+              data-testid="mask-overlay"
+              aria-label="Masks (click or draw here with the selected tool)"
+            />
+            {player.loading && <div className="viewer-notice">Loading frame {player.frame}…</div>}
+            {ws.busy && <div className="viewer-notice">{ws.busy}</div>}
+            {player.error && (
+              <div className="viewer-notice viewer-error" role="alert">
+                {player.error}{' '}
+                <button type="button" className="button-secondary" onClick={() => canvasRef.current?.player.retry()}>
+                  Retry
+                </button>
+              </div>
+            )}
+          </div>
+
+          <input
+            className="viewer-scrubber"
+            type="range"
+            min={0}
+            max={lastFrame}
+            step={1}
+            value={player.frame}
+            aria-label="Frame"
+            onChange={(e) => canvasRef.current?.player.seek(Number(e.target.value))}
+          />
+          <div className="viewer-controls">
+            <div className="button-group">
+              <button
+                type="button"
+                onMouseDown={keepFocus}
+                onClick={() => canvasRef.current?.player.step(-1)}
+                aria-label="Previous frame"
+                title="Previous frame (←)"
+              >
+                <PrevIcon />
+              </button>
+              <button
+                type="button"
+                className="play-button"
+                onMouseDown={keepFocus}
+                onClick={() => canvasRef.current?.player.toggle()}
+                title="Play / pause (Space)"
+              >
+                {player.playing ? <PauseIcon /> : <PlayIcon />} {player.playing ? 'Pause' : 'Play'}
+              </button>
+              <button
+                type="button"
+                onMouseDown={keepFocus}
+                onClick={() => canvasRef.current?.player.step(1)}
+                aria-label="Next frame"
+                title="Next frame (→)"
+              >
+                <NextIcon />
+              </button>
+            </div>
+            <output className="frame-counter" data-testid="frame-counter">
+              frame {player.frame} / {video.frame_count}
+              <span className="muted"> · {formatFrameTime(player.frame, video.fps)}</span>
+            </output>
+            <form
+              className="jump-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                const input = e.currentTarget.elements.namedItem('frame') as HTMLInputElement;
+                const n = Number(input.value);
+                if (Number.isInteger(n) && n >= 0 && n <= lastFrame) seek(n);
+                input.blur();
+              }}
+            >
+              <label>
+                Go to frame{' '}
+                <input id="annotate-jump" name="frame" inputMode="numeric" size={5} placeholder={`0–${lastFrame}`} />
+              </label>
+            </form>
+          </div>
+
+          <div className="card timeline" aria-label="Timeline">
+            <div className="timeline-legend muted">
+              Timeline:{' '}
+              {(Object.keys(MARK_LABELS) as (keyof typeof MARK_LABELS)[]).map((mark) => (
+                <span key={mark} className="legend-item">
+                  <span className={`legend-swatch mark-${mark}`} /> {MARK_LABELS[mark]}
+                </span>
+              ))}
+            </div>
+            {masklets.length === 0 && <p className="muted">No objects yet.</p>}
+            {masklets.map((m) => (
+              <ObjectTimeline
+                key={m.id}
+                name={m.name || `Object ${m.id}`}
+                color={m.color}
+                frameCount={video.frame_count}
+                frames={ws.data.frames.get(m.id)}
+                prompts={ws.data.prompts.get(m.id)}
+                currentFrame={player.frame}
+                onSeek={seek}
+              />
+            ))}
+          </div>
+        </div>
+
+        <aside className="annotate-side">
+          <div className="card">
+            <h2>Tools</h2>
+            <div className="tool-grid" role="radiogroup" aria-label="Tool">
+              {TOOL_MODES.map((mode, i) => (
+                <button
+                  key={mode}
+                  type="button"
+                  role="radio"
+                  aria-checked={tool === mode}
+                  className={tool === mode ? 'tool-button is-active' : 'tool-button button-secondary'}
+                  onMouseDown={keepFocus}
+                  onClick={() => setTool(mode)}
+                  disabled={!canEdit}
+                  title={`${TOOL_LABELS[mode]} (${i + 1})${needsSam2(mode) && sam2Down ? ' — needs SAM 2' : ''}`}
+                >
+                  {TOOL_LABELS[mode]}
+                </button>
+              ))}
+            </div>
+            {(tool === 'brush' || tool === 'eraser') && (
+              <label className="slider-row">
+                Brush {brush}px
+                <input
+                  type="range"
+                  min={1}
+                  max={100}
+                  value={brush}
+                  onChange={(e) => {
+                    canvasRef.current?.setBrushRadius(Number(e.target.value));
+                    setBrush(Number(e.target.value));
+                  }}
+                />
+              </label>
+            )}
+            <label className="slider-row">
+              Mask opacity {Math.round(opacity * 100)}%
+              <input
+                type="range"
+                min={0}
+                max={100}
+                value={Math.round(opacity * 100)}
+                onChange={(e) => setOpacity(Number(e.target.value) / 100)}
+              />
+            </label>
+            <div className="button-row">
+              <button
+                type="button"
+                className="button-secondary"
+                onMouseDown={keepFocus}
+                onClick={ws.undoLast}
+                disabled={ws.undo.size === 0}
+              >
+                Undo{ws.undo.last ? ` ${describeChange(ws.undo.last)}` : ''}
+              </button>
+              <button
+                type="button"
+                className="button-secondary"
+                onMouseDown={keepFocus}
+                onClick={() => setAllHidden((v) => !v)}
+              >
+                {allHidden ? 'Show masks' : 'Hide masks'}
+              </button>
+            </div>
+            {ws.info && (
+              <p className="muted" role="status">
+                {ws.info}
+              </p>
+            )}
+          </div>
+
+          <div className="card">
+            <div className="card-header">
+              <h2>Objects</h2>
+              {canEdit && (
+                <button type="button" onClick={() => setAdding(true)} title="Add an object (A)">
+                  Add object
+                </button>
+              )}
+            </div>
+            {adding && (
+              <AddObjectForm
+                labels={labels}
+                tasks={isManager ? tasks : myTasks}
+                taskRequired={!isManager}
+                username={username}
+                onCancel={() => setAdding(false)}
+                onCreate={onCreate}
+              />
+            )}
+            {ws.load.status === 'loading' && <p className="muted">Loading objects…</p>}
+            <ul className="object-list">
+              {masklets.map((m) => (
+                <ObjectRow
+                  key={m.id}
+                  id={m.id}
+                  name={m.name}
+                  color={m.color}
+                  labelId={m.label}
+                  labels={labels}
+                  frames={ws.data.frames.get(m.id)?.size ?? 0}
+                  status={m.status}
+                  selected={m.id === selected}
+                  hidden={hidden.has(m.id)}
+                  canEdit={canEdit}
+                  onSelect={() => setChosen(m.id)}
+                  onToggle={() =>
+                    setHidden((h) => {
+                      const n = new Set(h);
+                      if (n.has(m.id)) n.delete(m.id);
+                      else n.add(m.id);
+                      return n;
+                    })
+                  }
+                  onRename={(name) => ws.updateObject(m.id, { name })}
+                  onLabel={(label_id) => {
+                    const label = labels.find((l) => l.id === label_id);
+                    ws.updateObject(m.id, { label_id, ...(label ? { color: label.color } : {}) });
+                  }}
+                  onDelete={() => {
+                    if (window.confirm(`Delete ${m.name || `object ${m.id}`} and all its masks?`))
+                      void ws.deleteObject(m.id);
+                  }}
+                />
+              ))}
+            </ul>
+          </div>
+
+          <div className="card">
+            <h2>Propagate</h2>
+            <p className="muted">
+              From frame {player.frame},{' '}
+              {selectedMasklet
+                ? `for ${selectedMasklet.name || `object ${selectedMasklet.id}`}`
+                : 'for every clicked object'}
+              .
+            </p>
+            <label className="slider-row">
+              At most this many frames each way (empty: to the end of the video)
+              <input
+                name="propagation-limit"
+                inputMode="numeric"
+                size={6}
+                value={limitText}
+                placeholder="all"
+                onChange={(e) => setLimitText(e.target.value.replace(/[^0-9]/g, ''))}
+              />
+            </label>
+            <div className="button-row">
+              <button
+                type="button"
+                onMouseDown={keepFocus}
+                onClick={() => propagate('backward')}
+                disabled={!canEdit || sam2Down || (job !== null && isJobActive(job))}
+                title="Shift + F"
+              >
+                ◀ Backward
+              </button>
+              <button
+                type="button"
+                onMouseDown={keepFocus}
+                onClick={() => propagate('both')}
+                disabled={!canEdit || sam2Down || (job !== null && isJobActive(job))}
+                title="P"
+              >
+                Both
+              </button>
+              <button
+                type="button"
+                onMouseDown={keepFocus}
+                onClick={() => propagate('forward')}
+                disabled={!canEdit || sam2Down || (job !== null && isJobActive(job))}
+                title="F"
+              >
+                Forward ▶
+              </button>
+            </div>
+            {job && (
+              <div className="job" data-testid="propagation" data-status={job.status}>
+                <ProgressBar
+                  label="Propagation progress"
+                  value={job.frames_total > 0 ? job.frames_done / job.frames_total : null}
+                />
+                <p>
+                  {jobStatusText(job.status)} · {job.frames_done} / {job.frames_total || '?'} frames
+                  {job.error ? ` · ${job.error}` : ''}
+                </p>
+                {isJobActive(job) ? (
+                  <button
+                    type="button"
+                    className="button-secondary"
+                    onClick={() => void ws.cancelJob()}
+                    disabled={job.cancel_requested}
+                  >
+                    {job.cancel_requested ? 'Cancelling…' : 'Cancel'}
+                  </button>
+                ) : (
+                  <button type="button" className="button-secondary" onClick={ws.dismissJob}>
+                    Dismiss
+                  </button>
+                )}
+              </div>
+            )}
+          </div>
+          <p className="muted">
+            Live updates: {ws.stream === 'live' ? 'on' : ws.stream}. Press <kbd>?</kbd> for all shortcuts.
+          </p>
+        </aside>
+      </div>
+    </section>
+  );
+}
+
+function jobStatusText(status: string): string {
+  switch (status) {
+    case 'queued':
+      return 'Waiting for SAM 2';
+    case 'running':
+      return 'Propagating';
+    case 'done':
+      return 'Done';
+    case 'failed':
+      return 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+    default:
+      return status;
+  }
+}
+
+function AddObjectForm({
+  labels,
+  tasks,
+  taskRequired,
+  username,
+  onCancel,
+  onCreate,
+}: {
+  labels: Label[];
+  tasks: Task[];
+  taskRequired: boolean;
+  username: string;
+  onCancel: () => void;
+  onCreate: (input: { name: string; labelId: number | null; taskId: number | null }) => Promise<void>;
+}) {
+  const [name, setName] = useState('');
+  const [labelId, setLabelId] = useState<number | null>(null);
+  const [taskId, setTaskId] = useState<number | null>(tasks[0]?.id ?? null);
+  const [saving, setSaving] = useState(false);
+  const nameInput = useRef<HTMLInputElement>(null);
+  useEffect(() => nameInput.current?.focus(), []);
+  if (taskRequired && tasks.length === 0) {
+    return (
+      <div className="form-stack">
+        <p className="error-inline">
+          No task on this video is assigned to you ({username}); ask a manager to assign one, then add objects in it.
+        </p>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Close
+        </button>
+      </div>
+    );
+  }
+  return (
+    <form
+      className="form-stack add-object"
+      aria-label="Add an object"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setSaving(true);
+        void onCreate({ name: name.trim(), labelId, taskId }).finally(() => setSaving(false));
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <label>
+        Name{' '}
+        <input
+          ref={nameInput}
+          name="name"
+          value={name}
+          maxLength={100}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="e.g. red car"
+        />
+      </label>
+      <label>
+        Label{' '}
+        <select value={labelId ?? ''} onChange={(e) => setLabelId(e.target.value ? Number(e.target.value) : null)}>
+          <option value="">(none)</option>
+          {labels.map((l) => (
+            <option key={l.id} value={l.id}>
+              {l.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {tasks.length > 0 && (
+        <label>
+          Task{' '}
+          <select value={taskId ?? ''} onChange={(e) => setTaskId(e.target.value ? Number(e.target.value) : null)}>
+            {!taskRequired && <option value="">(no task)</option>}
+            {tasks.map((t) => (
+              <option key={t.id} value={t.id}>
+                Task #{t.id}: frames {t.frame_start}–{t.frame_end === null ? 'end' : t.frame_end - 1} ({t.stage})
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <div className="form-actions">
+        <button type="submit" disabled={saving}>
+          Create
+        </button>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ObjectRow(props: {
+  id: number;
+  name: string;
+  color: string;
+  labelId: number | null;
+  labels: Label[];
+  frames: number;
+  status: string;
+  selected: boolean;
+  hidden: boolean;
+  canEdit: boolean;
+  onSelect: () => void;
+  onToggle: () => void;
+  onRename: (name: string) => void;
+  onLabel: (labelId: number | null) => void;
+  onDelete: () => void;
+}) {
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(props.name);
+  const display = props.name || `Object ${props.id}`;
+  return (
+    <li
+      className={`object-row${props.selected ? ' is-selected' : ''}`}
+      data-testid="object-row"
+      aria-selected={props.selected}
+    >
+      <button type="button" className="object-select" onClick={props.onSelect} title="Select (Tab)">
+        <span className="swatch" style={{ background: props.color }} />
+        {editing ? null : <span className="object-name">{display}</span>}
+        <span className="muted">
+          {' '}
+          · {props.frames} {props.frames === 1 ? 'frame' : 'frames'}
+          {props.status !== 'draft' ? ` · ${props.status}` : ''}
+        </span>
+      </button>
+      {editing && (
+        <form
+          className="rename-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            props.onRename(draft.trim());
+            setEditing(false);
+          }}
+        >
+          <input
+            aria-label="New name"
+            value={draft}
+            autoFocus
+            maxLength={100}
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={(e) => e.key === 'Escape' && setEditing(false)}
+          />
+          <button type="submit">Save</button>
+        </form>
+      )}
+      <div className="object-actions">
+        <select
+          aria-label={`Label of ${display}`}
+          value={props.labelId ?? ''}
+          disabled={!props.canEdit}
+          onChange={(e) => props.onLabel(e.target.value ? Number(e.target.value) : null)}
+        >
+          <option value="">no label</option>
+          {props.labels.map((l) => (
+            <option key={l.id} value={l.id}>
+              {l.name}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          className="button-secondary"
+          onClick={props.onToggle}
+          aria-pressed={props.hidden}
+          title="Hide / show (H)"
+        >
+          {props.hidden ? 'Show' : 'Hide'}
+        </button>
+        {props.canEdit && (
+          <>
+            <button
+              type="button"
+              className="button-secondary"
+              onClick={() => {
+                setDraft(props.name);
+                setEditing(true);
+              }}
+            >
+              Rename
+            </button>
+            <button type="button" className="button-secondary button-danger" onClick={props.onDelete}>
+              Delete
+            </button>
+          </>
+        )}
+      </div>
+    </li>
+  );
+}

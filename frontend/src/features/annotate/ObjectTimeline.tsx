@@ -1,0 +1,72 @@
+import { useMemo, type MouseEvent } from 'react';
+import type { MaskletFrame, Prompt } from '../../api/masklets';
+import { frameMarks, presentCount, segmentsOf, type FrameMark } from '../../lib/timeline';
+
+export const MARK_LABELS: Record<Exclude<FrameMark, 'none'>, string> = {
+  prompted: 'prompted (clicked)',
+  edited: 'edited by hand',
+  propagated: 'propagated',
+  imported: 'imported',
+};
+
+/**
+ * One object's row: where it is present, and how each frame's mask came to be. Clicking the row
+ * jumps to that frame.
+ */
+export function ObjectTimeline({
+  name,
+  color,
+  frameCount,
+  frames,
+  prompts,
+  currentFrame,
+  onSeek,
+}: {
+  name: string;
+  color: string;
+  frameCount: number;
+  frames: ReadonlyMap<number, MaskletFrame> | undefined;
+  prompts: readonly Prompt[] | undefined;
+  currentFrame: number;
+  onSeek: (frame: number) => void;
+}) {
+  const marks = useMemo(
+    () =>
+      frameMarks(
+        frameCount,
+        frames?.values() ?? [],
+        (prompts ?? []).map((p) => p.frame_index),
+      ),
+    [frameCount, frames, prompts],
+  );
+  const segments = useMemo(() => segmentsOf(marks), [marks]);
+  const pct = (frame: number) => `${(frame / frameCount) * 100}%`;
+  const onClick = (event: MouseEvent<HTMLDivElement>) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    onSeek(Math.min(frameCount - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * frameCount))));
+  };
+  return (
+    <div className="timeline-row">
+      <span className="timeline-name" title={name}>
+        <span className="swatch" style={{ background: color }} /> {name}
+      </span>
+      <div
+        className="timeline-track"
+        onClick={onClick}
+        role="img"
+        aria-label={`${name}: present on ${presentCount(marks)} of ${frameCount} frames`}
+        data-present={presentCount(marks)}
+      >
+        {segments.map((s) => (
+          <span
+            key={`${s.start}-${s.mark}`}
+            className={`timeline-seg mark-${s.mark}`}
+            style={{ left: pct(s.start), width: pct(s.end - s.start) }}
+            title={`Frames ${s.start}–${s.end - 1}: ${MARK_LABELS[s.mark as Exclude<FrameMark, 'none'>]}`}
+          />
+        ))}
+        <span className="timeline-playhead" style={{ left: pct(currentFrame + 0.5) }} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { CompressedRle } from './rle';
+import { describeChange, planUndo, sameRle, UndoStack, type UndoEntry } from './undo';
+
+const rle = (counts: string): CompressedRle => ({ size: [4, 4], counts });
+const A = rle('04<0');
+const B = rle('1214');
+const C = rle('0g0');
+
+const entry = (over: Partial<UndoEntry> = {}): UndoEntry => ({
+  maskletId: 7,
+  frame: 3,
+  kind: 'brush',
+  before: { rle: A, origin: 'propagated' },
+  after: B,
+  ...over,
+});
+
+describe('planUndo', () => {
+  it('writes the previous mask back, with its origin', () => {
+    expect(planUndo(entry(), B)).toEqual({
+      kind: 'write',
+      maskletId: 7,
+      frame: 3,
+      mask: { rle: A, origin: 'propagated' },
+    });
+  });
+
+  it('deletes the frame mask when there was none before', () => {
+    expect(planUndo(entry({ before: null, kind: 'click' }), B)).toEqual({ kind: 'delete', maskletId: 7, frame: 3 });
+  });
+
+  it('refuses when the mask changed since (propagation, another person)', () => {
+    const plan = planUndo(entry(), C);
+    expect(plan.kind).toBe('stale');
+    if (plan.kind === 'stale') expect(plan.reason).toContain('brush stroke on frame 3');
+  });
+
+  it('refuses when the frame mask was deleted since', () => {
+    expect(planUndo(entry(), undefined).kind).toBe('stale');
+  });
+
+  it('says when there is nothing to undo', () => {
+    expect(planUndo(undefined, undefined)).toEqual({ kind: 'empty' });
+  });
+});
+
+describe('UndoStack', () => {
+  it('undoes newest first and is immutable', () => {
+    const empty = UndoStack.empty();
+    const one = empty.push(entry({ frame: 1 }));
+    const two = one.push(entry({ frame: 2 }));
+    expect(empty.size).toBe(0);
+    expect(two.last?.frame).toBe(2);
+    expect(two.pop().last?.frame).toBe(1);
+    expect(two.size).toBe(2);
+  });
+
+  it('keeps at most LIMIT entries, dropping the oldest', () => {
+    let stack = UndoStack.empty();
+    for (let i = 0; i < UndoStack.LIMIT + 5; i += 1) stack = stack.push(entry({ frame: i }));
+    expect(stack.size).toBe(UndoStack.LIMIT);
+    expect(stack.entries[0]?.frame).toBe(5);
+  });
+
+  it('forgets a deleted object', () => {
+    const stack = UndoStack.empty()
+      .push(entry({ maskletId: 1 }))
+      .push(entry({ maskletId: 2 }))
+      .push(entry({ maskletId: 1 }));
+    expect(stack.withoutMasklet(1).entries.map((e) => e.maskletId)).toEqual([2]);
+  });
+});
+
+describe('helpers', () => {
+  it('compares RLEs by value', () => {
+    expect(sameRle(A, rle('04<0'))).toBe(true);
+    expect(sameRle(A, B)).toBe(false);
+    expect(sameRle(A, { size: [2, 8], counts: '04<0' })).toBe(false);
+    expect(sameRle(undefined, undefined)).toBe(true);
+    expect(sameRle(A, undefined)).toBe(false);
+  });
+
+  it('describes a change in words', () => {
+    expect(describeChange({ kind: 'eraser', frame: 12 })).toBe('eraser stroke on frame 12');
+    expect(describeChange({ kind: 'box', frame: 0 })).toBe('box on frame 0');
+  });
+});
