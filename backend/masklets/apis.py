@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from backend.api.utils import paginated_response
 from backend.masklets import selectors, services
 from backend.masklets.enums import FrameOrigin, MaskletStatus
+from backend.masklets.models import Prompt
 from backend.projects.enums import Role
 from backend.projects.models import Label, Task
 from backend.projects.permissions import membership_require
@@ -303,3 +304,27 @@ class PromptAddApi(APIView):
             )
         mask = services.prompt_predict(prompt=prompt)
         return Response({"prompt": PromptOutputSerializer(prompt).data, "mask": mask}, status=201)
+
+
+class PromptUndoApi(APIView):
+    """Undo of a click or box: the prompt leaves the masklet's history and the frame gets the
+    mask it had before (``frames``), or none (``delete_frames``), in one versioned change."""
+
+    @extend_schema(request=MaskletFramesApi.WriteSerializer, responses=MaskletOutputSerializer)
+    def post(self, request: Request, prompt_id: int) -> Response:
+        data = MaskletFramesApi.WriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        prompt = get_object_or_404(Prompt, pk=prompt_id)
+        with transaction.atomic():
+            masklet = selectors.masklet_get_for_edit(
+                user=request.user, masklet_id=prompt.masklet_id, lock=True
+            )
+            prompt.masklet = masklet
+            services.prompt_undo(
+                prompt=prompt,
+                actor=request.user,
+                version=data.validated_data["version"],
+                frames=data.validated_data["frames"],
+                delete_frames=data.validated_data["delete_frames"],
+            )
+        return Response(MaskletOutputSerializer(masklet).data)

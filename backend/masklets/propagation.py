@@ -205,7 +205,17 @@ def propagation_frames_store(
         project_id=job.video.project_id,
         video_id=job.video_id,
         kind="propagation.frames",
-        payload={**_job_payload(locked), "frames": {str(k): sorted(v) for k, v in written.items()}},
+        payload={
+            **_job_payload(locked),
+            "frames": {str(k): sorted(v) for k, v in written.items()},
+            # New versions, so that clients keep editing without re-reading each masklet.
+            "versions": {
+                str(pk): version
+                for pk, version in Masklet.objects.filter(pk__in=written).values_list(
+                    "pk", "version"
+                )
+            },
+        },
     )
     return not locked.cancel_requested
 

@@ -249,3 +249,35 @@ def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
     except Exception:
         Prompt.objects.filter(pk=prompt.pk).delete()
         raise
+
+
+@transaction.atomic
+def prompt_undo(
+    *,
+    prompt: Prompt,
+    actor: User,
+    version: int,
+    frames: list[FrameMaskInput],
+    delete_frames: list[int],
+) -> Masklet:
+    """Takes a prompt back: removes it from the masklet's prompt history (so SAM 2 sessions,
+    rebuilt from that history, forget it) and puts back the frame masks it replaced, as one
+    versioned change. Caller holds the masklet lock."""
+    masklet = prompt.masklet
+    masklet_frames_write(
+        masklet=masklet, actor=actor, version=version, frames=frames, delete_frames=delete_frames
+    )
+    event_record(
+        project_id=masklet.video.project_id,
+        video_id=masklet.video_id,
+        kind="prompt.deleted",
+        actor_id=actor.pk,
+        payload={
+            "masklet": masklet.pk,
+            "prompt": prompt.pk,
+            "frame_index": prompt.frame_index,
+            "version": masklet.version,
+        },
+    )
+    prompt.delete()
+    return masklet

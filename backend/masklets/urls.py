@@ -30,5 +30,6 @@ urlpatterns = [
         propagation_apis.PropagationJobCancelApi.as_view(),
         name="propagation-cancel",
     ),
+    path("prompts/<int:prompt_id>/undo/", apis.PromptUndoApi.as_view(), name="prompt-undo"),
     path("sam2/status/", propagation_apis.Sam2StatusApi.as_view(), name="sam2-status"),
 ]

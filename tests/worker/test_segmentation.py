@@ -184,3 +184,28 @@ def test_a_job_whose_worker_died_is_requeued_then_failed(team: Team):
     job = PropagationJob.objects.get(pk=job_id)
     assert job.status == "failed"
     assert "lost-host" in job.error
+
+
+def test_undo_of_a_click_forgets_it_and_restores_the_frame(team: Team):
+    # given: a click on frame 1, then a second click there
+    client = client_for(team.annotator)
+    first = _click(client, team, 1, **POINT).json()
+    second = _click(client, team, 1, points=[[0.2, 0.2, 0]], clear_old=False).json()
+    # when: the second click is undone, putting back the first click's mask
+    response = client.post(
+        f"/api/v1/prompts/{second['prompt']['id']}/undo/",
+        {"version": second["mask"]["version"],
+         "frames": [{"frame_index": 1, "rle": first["mask"]["rle"], "origin": "click"}]},
+        format="json")
+    # then
+    assert response.status_code == 200, response.content
+    assert [p.pk for p in team.masklet.prompts.all()] == [first["prompt"]["id"]]
+    row = MaskletFrame.objects.get(masklet=team.masklet, frame_index=1)
+    assert row.rle == first["mask"]["rle"]
+    assert Event.objects.filter(kind="prompt.deleted").count() == 1
+    # a click now is answered from the history without the undone prompt
+    again = _click(client, team, 1, points=[[0.2, 0.2, 0]], clear_old=False).json()["mask"]
+    assert again["rle"] == second["mask"]["rle"]
+    stale = client.post(f"/api/v1/prompts/{first['prompt']['id']}/undo/",
+                        {"version": 1, "delete_frames": [1]}, format="json")
+    assert stale.status_code == 409

@@ -179,6 +179,26 @@ export function writeMaskletFrames(
   });
 }
 
+/** Takes a click or box back: the prompt leaves the history and the frame masks are written
+ * as given (the mask the frame had before), as one versioned change. */
+export function undoPrompt(
+  promptId: number,
+  input: { version: number; frames: FrameWrite[]; delete_frames: number[] },
+): Promise<Masklet> {
+  return apiRequest<Masklet>(`prompts/${promptId}/undo/`, {
+    method: 'POST',
+    body: {
+      version: input.version,
+      frames: input.frames.map((f) => ({
+        frame_index: f.frame_index,
+        rle: { size: [...f.rle.size], counts: f.rle.counts },
+        ...(f.origin ? { origin: f.origin } : {}),
+      })),
+      delete_frames: input.delete_frames,
+    },
+  });
+}
+
 export function listPrompts(maskletId: number, signal?: AbortSignal): Promise<Prompt[]> {
   return listAll<Prompt>(`masklets/${maskletId}/prompts/`, signal);
 }

@@ -26,6 +26,22 @@ describe('planUndo', () => {
     });
   });
 
+  it('takes the prompt of a click back with the mask', () => {
+    expect(planUndo(entry({ kind: 'click', promptId: 41 }), B)).toEqual({
+      kind: 'write',
+      maskletId: 7,
+      frame: 3,
+      mask: { rle: A, origin: 'propagated' },
+      promptId: 41,
+    });
+    expect(planUndo(entry({ kind: 'click', before: null, promptId: 42 }), B)).toEqual({
+      kind: 'delete',
+      maskletId: 7,
+      frame: 3,
+      promptId: 42,
+    });
+  });
+
   it('deletes the frame mask when there was none before', () => {
     expect(planUndo(entry({ before: null, kind: 'click' }), B)).toEqual({ kind: 'delete', maskletId: 7, frame: 3 });
   });

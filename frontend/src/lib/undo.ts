@@ -24,11 +24,13 @@ export interface UndoEntry {
   before: FrameMaskState | null;
   /** The mask the change produced. */
   after: CompressedRle;
+  /** The stored prompt a click or box made: undoing it also takes the prompt back. */
+  promptId?: number;
 }
 
 export type UndoPlan =
-  | { kind: 'write'; maskletId: number; frame: number; mask: FrameMaskState }
-  | { kind: 'delete'; maskletId: number; frame: number }
+  | { kind: 'write'; maskletId: number; frame: number; mask: FrameMaskState; promptId?: number }
+  | { kind: 'delete'; maskletId: number; frame: number; promptId?: number }
   | { kind: 'stale'; reason: string }
   | { kind: 'empty' };
 
@@ -57,8 +59,9 @@ export function planUndo(entry: UndoEntry | undefined, current: CompressedRle | 
       reason: `The ${describeChange(entry)} cannot be undone: that mask was changed since (by a propagation or another person).`,
     };
   }
-  if (entry.before === null) return { kind: 'delete', maskletId: entry.maskletId, frame: entry.frame };
-  return { kind: 'write', maskletId: entry.maskletId, frame: entry.frame, mask: entry.before };
+  const prompt = entry.promptId !== undefined ? { promptId: entry.promptId } : {};
+  if (entry.before === null) return { kind: 'delete', maskletId: entry.maskletId, frame: entry.frame, ...prompt };
+  return { kind: 'write', maskletId: entry.maskletId, frame: entry.frame, mask: entry.before, ...prompt };
 }
 
 /** Bounded history, newest last. Immutable: every operation returns a new stack. */

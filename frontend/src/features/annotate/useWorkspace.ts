@@ -23,6 +23,7 @@ import {
   listPrompts,
   listPropagations,
   updateMasklet,
+  undoPrompt,
   writeMaskletFrames,
   type Direction,
   type FrameOrigin,
@@ -405,6 +406,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       frame: number,
       mask: { rle: CompressedRle; origin: FrameOrigin } | null,
       description: string,
+      promptId?: number,
     ) => {
       const before = currentMask(maskletId, frame);
       dispatch(
@@ -416,13 +418,18 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
         description,
         maskletId,
         async () => {
-          const version = masklet(maskletId)?.version ?? 1;
-          const saved = await writeMaskletFrames(maskletId, {
-            version,
+          const change = {
+            version: masklet(maskletId)?.version ?? 1,
             frames: mask === null ? [] : [{ frame_index: frame, rle: mask.rle, origin: mask.origin }],
             delete_frames: mask === null ? [frame] : [],
-          });
+          };
+          const saved =
+            promptId === undefined ? await writeMaskletFrames(maskletId, change) : await undoPrompt(promptId, change);
           dispatch({ type: 'maskletSaved', masklet: saved });
+          if (promptId !== undefined) {
+            const prompts = dataRef.current.prompts.get(maskletId) ?? [];
+            dispatch({ type: 'promptsLoaded', maskletId, prompts: prompts.filter((p) => p.id !== promptId) });
+          }
         },
         () => {
           // Dropped: show the server's mask again.
@@ -491,6 +498,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
             kind,
             before: before ? { rle: before.rle, origin: before.origin } : null,
             after: mask.rle,
+            promptId: result.prompt.id,
           }),
         );
       };
@@ -537,7 +545,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       return;
     }
     const description = `undo of the ${describeChange(entry!)}`;
-    saveFrame(plan.maskletId, plan.frame, plan.kind === 'write' ? plan.mask : null, description);
+    saveFrame(plan.maskletId, plan.frame, plan.kind === 'write' ? plan.mask : null, description, plan.promptId);
     setInfo(`Undid the ${describeChange(entry!)}.`);
   }, [currentMask, saveFrame]);
 
