@@ -77,15 +77,18 @@ class RoPEAttention(nn.Module):
         q = apply_rope(q, cos, sin)
         n_rope = k.shape[-2] - num_k_exclude_rope
         if n_rope > 0:
-            if n_rope != nq:
-                if not self.rope_k_repeat or n_rope % nq:
-                    raise ValueError("keys need rope_k_repeat and a multiple of the query grid")
-                reps = n_rope // nq
-                k_cos, k_sin = cos.repeat(reps, 1), sin.repeat(reps, 1)
+            if n_rope % nq or (n_rope != nq and not self.rope_k_repeat):
+                raise ValueError("keys need rope_k_repeat and a multiple of the query grid")
+            b, h, _, d = k.shape
+            # Memory keys are num_maskmem frames of the query grid: rotate them as
+            # [B, H, frames, N, d] against the grid's table, broadcast instead of repeated
+            # (same products as the official repeated table, without its copies).
+            rotated = apply_rope(k[:, :, :n_rope].reshape(b, h, n_rope // nq, nq, d), cos, sin)
+            if num_k_exclude_rope:
+                # Object-pointer tokens at the end take no rotation.
+                k = torch.cat([rotated.reshape(b, h, n_rope, d), k[:, :, n_rope:]], dim=2)
             else:
-                k_cos, k_sin = cos, sin
-            k_rot = apply_rope(k[:, :, :n_rope], k_cos, k_sin)
-            k = torch.cat([k_rot, k[:, :, n_rope:]], dim=2) if num_k_exclude_rope else k_rot
+                k = rotated.reshape(b, h, n_rope, d)
         out = attention(q, k, v)
         b, h, n, d = out.shape
         return self.out_proj(out.transpose(1, 2).reshape(b, n, h * d))
