@@ -164,7 +164,8 @@ from pathlib import Path
 user = User.objects.create_user("bench", password="bench-password-123")
 project = project_create(creator=user, name="bench")
 with transaction.atomic():
-    video = video_create_from_file(project=project, creator=user, path=Path({str(CLIP)!r}), name="clip.mp4")
+    video = video_create_from_file(
+        project=project, creator=user, path=Path({str(CLIP)!r}), name="clip.mp4")
 video_extract_frames(video_id=video.pk)
 task = Task.objects.create(project=project, video=video, assignee=user)
 masklet = Masklet.objects.create(video=video, task=task, created_by=user)

@@ -35,20 +35,17 @@ def open_sessions() -> int:
 
 def session_for_prompt(video: Video, prompt: Prompt) -> tuple[BoundSession, bool]:
     """The video's session with every earlier prompt applied; True when it was rebuilt."""
-    history = list(
-        Prompt.objects.filter(masklet__video=video, pk__lt=prompt.pk)
-        .order_by("pk")
-        .select_related("masklet")
-    )
+    earlier = Prompt.objects.filter(masklet__video=video, pk__lt=prompt.pk).order_by("pk")
+    history_ids = list(earlier.values_list("pk", flat=True))
     bound = _sessions.get(video.pk)
-    rebuilt = bound is None or bound.applied != [p.pk for p in history]
+    rebuilt = bound is None or bound.applied != history_ids
     if rebuilt:
         if bound is not None:
             bound.session.close()
         bound = BoundSession(get_predictor().start_session(StorageFrames(video)))
-        for earlier in history:
-            apply_prompt(bound.session, earlier, video)
-            bound.applied.append(earlier.pk)
+        for stored in earlier.select_related("masklet"):
+            apply_prompt(bound.session, stored, video)
+            bound.applied.append(stored.pk)
     _sessions[video.pk] = bound
     _sessions.move_to_end(video.pk)
     while len(_sessions) > MAX_SESSIONS:
