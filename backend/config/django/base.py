@@ -70,7 +70,7 @@ DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes share one SQLite file: WAL lets readers run during a write,
     # IMMEDIATE transactions take the write lock up front instead of failing half-way.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
