@@ -14,6 +14,7 @@ import operator
 import os
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -90,18 +91,18 @@ class _FrameCache:
         return index in self._items
 
 
-class _FrameSourceBase:
+class _FrameSourceBase(ABC):
     """Shared behaviour: iteration, repr and the mandatory attributes."""
 
     height: int
     width: int
     fps: float | None
 
-    def __len__(self) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def __len__(self) -> int: ...
 
-    def __getitem__(self, index: int) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def __getitem__(self, index: int) -> np.ndarray: ...
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for i in range(len(self)):
