@@ -87,8 +87,16 @@ async function startPlatform() {
   const varDir = mkdtempSync(join(tmpdir(), 'sam2-e2e-'));
   const port = await freePort();
   const brokerPort = await freePort();
+  // The platform runs on its embedded defaults, as `make run` does on a fresh machine: its
+  // own SQLite, media folder and broker in VAR_DIR. CI exports a PostgreSQL and a Redis for
+  // the Python suites; a data base shared between runs would leak one run's data into the next.
+  const inherited = { ...process.env };
+  for (const name of ['DATABASE_URL', 'CELERY_BROKER_URL', 'REDIS_URL', 'MEDIA_ROOT', 'STATIC_ROOT',
+    'DJANGO_SETTINGS_MODULE', 'VIDEO_IMPORT_DIRS']) {
+    delete inherited[name];
+  }
   const env = {
-    ...process.env,
+    ...inherited,
     VAR_DIR: varDir,
     RUN_PORT: String(port),
     EMBEDDED_BROKER_PORT: String(brokerPort),
