@@ -135,67 +135,6 @@ def worker_pool(transactional_db, broker_url, settings, tmp_path) -> Iterator[Wo
         _point_app_at(app, old[0])
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, broker_url, settings, tmp_path) -> Iterator[str]:
-    """Starts `celery -A worker.app worker` against the test database; yields the broker URL.
-
-    The test process sends tasks through the same broker (eager mode off).
-    """
-    from backend.config.celery import app
-
-    environ = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "backend.config.django.test",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "PYTHONPATH": str(env.REPO_DIR),
-    }
-    old_broker = app.conf.broker_url
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    _point_app_at(app, broker_url)
-    app.control.purge()  # messages a killed earlier run left behind
-    log = tmp_path / "worker.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "worker.app",
-            "worker",
-            "-Q",
-            "default",
-            "--concurrency",
-            "1",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-mingle",
-            "--without-gossip",
-            "--hostname",
-            f"test-{os.getpid()}@%h",
-        ],
-        env=environ,
-        cwd=env.REPO_DIR,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_for_line(log, "ready.", process)
-        yield broker_url
-    finally:
-        app.conf.task_always_eager = True
-        _point_app_at(app, old_broker)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        sys.stderr.write(log.read_text()[-3000:])
-
-
 def _point_app_at(app, broker_url: str) -> None:  # type: ignore[no-untyped-def]
     app.conf.broker_url = broker_url
     # Drops the cached connection and producer pools, which hold the previous URL.

@@ -15,7 +15,8 @@ from tests.conftest import FIXTURES
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_uploaded_video_is_extracted_by_a_worker_process(celery_worker_process):
+def test_uploaded_video_is_extracted_by_a_worker_process(worker_pool):
+    worker_pool.start("default", "ingest")
     # given
     manager = UserFactory(username="boss")
     project = MembershipFactory(user=manager, role=Role.MANAGER).project
