@@ -137,8 +137,10 @@ def worker_pool(transactional_db, broker_url, settings, tmp_path) -> Iterator[Wo
 
 def _point_app_at(app, broker_url: str) -> None:  # type: ignore[no-untyped-def]
     app.conf.broker_url = broker_url
-    # Drops the cached connection and producer pools, which hold the previous URL.
+    # Drops the cached connection and producer pools and the result backend, which hold
+    # the previous URLs.
     app._after_fork()
+    app._local.__dict__.pop("backend", None)
 
 
 def _wait_for_line(log: Path, needle: str, process: subprocess.Popen, timeout: float = 60) -> None:
