@@ -11,6 +11,8 @@ class MaskletStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Rejected"
+    # Rejected, then changed by its annotator; submitting it again makes it "submitted".
+    REWORKED = "reworked", "Reworked"
 
 
 class FrameOrigin(models.TextChoices):

@@ -27,6 +27,13 @@ class Masklet(BaseModel):
     )
     # Optimistic locking: every write states the version it read; a stale one gets 409.
     version = models.PositiveIntegerField(default=1)
+    # How many times it was submitted for verification (0 = never); verdicts count per round.
+    review_round = models.PositiveIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # A manager's reference masklet: annotators' work on the video is scored against it.
+    is_ground_truth = models.BooleanField(default=False)
+    # Consensus mode: another annotator's version of this object was chosen instead.
+    consensus_discarded = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -52,7 +59,11 @@ class Masklet(BaseModel):
     @property
     def is_editable(self) -> bool:
         """Masks change only while a masklet is with its annotator, not under review."""
-        return self.status in (MaskletStatus.DRAFT, MaskletStatus.REJECTED)
+        return self.status in (
+            MaskletStatus.DRAFT,
+            MaskletStatus.REJECTED,
+            MaskletStatus.REWORKED,
+        )
 
 
 class MaskletFrame(BaseModel):
