@@ -40,7 +40,10 @@ CLICKS: tuple[tuple[float, float], ...] = ((0.2, 0.3), (0.7, 0.6), (0.45, 0.75))
 
 class SyntheticClip(Sequence[np.ndarray]):
     """``n`` frames of ``h x w`` uint8 RGB made on demand: smooth moving gradients, three moving
-    discs and noise (so JPEG-like content, not a constant image). Frame t is a pure function of t."""
+    discs and noise (so JPEG-like content, not a constant image).
+
+    Frame t is a pure function of t.
+    """
 
     def __init__(self, n: int, h: int, w: int) -> None:
         self.n, self.h, self.w = n, h, w
@@ -69,7 +72,9 @@ class SyntheticClip(Sequence[np.ndarray]):
 def peak_rss_mb() -> float:
     """Peak resident set size of this process since it started, in MiB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0  # bytes on macOS, KiB on Linux
+    return (
+        peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
+    )  # bytes on macOS, KiB on Linux
 
 
 def rss_now_mb() -> float:
@@ -84,7 +89,9 @@ def _parse_resolution(text: str) -> tuple[int, int]:
     try:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"resolution must be HxW, e.g. 480x640, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"resolution must be HxW, e.g. 480x640, not {text!r}"
+        ) from None
     if h < 16 or w < 16:
         raise argparse.ArgumentTypeError("resolution must be at least 16x16")
     return h, w
@@ -101,23 +108,54 @@ def _median_ms(fn: Any, repeats: int, sync: Any) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m sam2engine.bench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", default="tiny", help="preset (tiny, small, base_plus, large, micro) or config JSON")
-    ap.add_argument("--checkpoint", default=None, help="checkpoint to load (default: random weights)")
+    ap = argparse.ArgumentParser(
+        prog="python -m sam2engine.bench", description=__doc__.split("\n\n")[0]
+    )
+    ap.add_argument(
+        "--config",
+        default="tiny",
+        help="preset (tiny, small, base_plus, large, micro) or config JSON",
+    )
+    ap.add_argument(
+        "--checkpoint", default=None, help="checkpoint to load (default: random weights)"
+    )
     ap.add_argument("--frames", type=int, default=24, help="frames to propagate over")
     ap.add_argument("--objects", type=int, default=1, help="objects tracked (batched)")
-    ap.add_argument("--resolution", type=_parse_resolution, default=None,
-                    help="HxW of the synthetic frames and of the set_image image (default 480x640)")
-    ap.add_argument("--clip", default=None, help="real frames: a JPEG folder or a video file (first --frames used)")
+    ap.add_argument(
+        "--resolution",
+        type=_parse_resolution,
+        default=None,
+        help="HxW of the synthetic frames and of the set_image image (default 480x640)",
+    )
+    ap.add_argument(
+        "--clip",
+        default=None,
+        help="real frames: a JPEG folder or a video file (first --frames used)",
+    )
     ap.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
-    ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
-                    help="auto: bfloat16 autocast on CUDA, float32 elsewhere")
-    ap.add_argument("--compile", action="store_true",
-                    help="torch.compile the image encoder of the video predictor (propagation)")
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed repeats of set_image (predict: at least 5)")
-    ap.add_argument("--what", choices=["all", "image", "video"], default="all",
-                    help="which part to measure; one part per process gives that part's own peak memory")
+    ap.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "float32", "bfloat16"],
+        help="auto: bfloat16 autocast on CUDA, float32 elsewhere",
+    )
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the image encoder of the video predictor (propagation)",
+    )
+    ap.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    ap.add_argument(
+        "--repeats", type=int, default=3, help="timed repeats of set_image (predict: at least 5)"
+    )
+    ap.add_argument(
+        "--what",
+        choices=["all", "image", "video"],
+        default="all",
+        help="which part to measure; one part per process gives that part's own peak memory",
+    )
     return ap
 
 
@@ -140,13 +178,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.manual_seed(0)  # random weights are the same in every run
 
     device = resolve_device(args.device)
-    config = ModelConfig.from_json(args.config) if args.config.endswith(".json") else ModelConfig.preset(args.config)
+    config = (
+        ModelConfig.from_json(args.config)
+        if args.config.endswith(".json")
+        else ModelConfig.preset(args.config)
+    )
     res: dict[str, Any] = {
         "config": config.name,
         "weights": args.checkpoint or "random",
         "device": str(device),
         # What actually runs: autocast exists on CUDA only (sam2engine.device.autocast_context).
-        "precision": "bfloat16" if device.type == "cuda" and args.precision != "float32" else "float32",
+        "precision": "bfloat16"
+        if device.type == "cuda" and args.precision != "float32"
+        else "float32",
         "compile": bool(args.compile),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -155,7 +199,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.clip:
         frames = open_frames(args.clip)
         if len(frames) < args.frames:
-            raise SystemExit(f"--clip {args.clip}: {len(frames)} frames, --frames {args.frames} asked for")
+            raise SystemExit(
+                f"--clip {args.clip}: {len(frames)} frames, --frames {args.frames} asked for"
+            )
     else:
         h, w = args.resolution or (480, 640)
         frames = open_frames(SyntheticClip(args.frames, h, w))
@@ -180,11 +226,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         res.update(_bench_video(model, frames, args, sync))
 
     res["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    res["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1) if device.type == "cuda" else None
+    res["peak_cuda_mb"] = (
+        round(torch.cuda.max_memory_allocated() / 2**20, 1) if device.type == "cuda" else None
+    )
     return res
 
 
-def _bench_image(model: Any, image: np.ndarray, args: argparse.Namespace, sync: Any) -> dict[str, Any]:
+def _bench_image(
+    model: Any, image: np.ndarray, args: argparse.Namespace, sync: Any
+) -> dict[str, Any]:
     from sam2engine.inference.image_predictor import ImagePredictor
 
     predictor = ImagePredictor(model, precision=args.precision)
@@ -196,7 +246,8 @@ def _bench_image(model: Any, image: np.ndarray, args: argparse.Namespace, sync: 
     predictor.predict(point_coords=point, point_labels=label, multimask_output=True)
     predict_ms = _median_ms(
         lambda: predictor.predict(point_coords=point, point_labels=label, multimask_output=True),
-        max(5, args.repeats), sync,
+        max(5, args.repeats),
+        sync,
     )
     return {"set_image_ms": set_image_ms, "predict_ms": predict_ms}
 
@@ -212,7 +263,9 @@ def _bench_video(model: Any, frames: Any, args: argparse.Namespace, sync: Any) -
         t0 = time.perf_counter()
         for k in range(args.objects):
             cx, cy = CLICKS[k]
-            session.add_points(0, k + 1, np.array([[cx * w, cy * h]], np.float32), np.array([1], np.int32))
+            session.add_points(
+                0, k + 1, np.array([[cx * w, cy * h]], np.float32), np.array([1], np.int32)
+            )
         sync()
         out["add_prompt_ms"] = round((time.perf_counter() - t0) * 1000.0, 3)
         out["rss_before_propagate_mb"] = round(rss_now_mb(), 1)
@@ -226,19 +279,24 @@ def _bench_video(model: Any, frames: Any, args: argparse.Namespace, sync: Any) -
         t0 = time.perf_counter()
         for result in session.propagate(0, max_frames=args.frames - 1):
             n += 1
-            present += int((np.asarray(result.object_scores) > 0).sum())  # consume the output as a caller would
+            present += int(
+                (np.asarray(result.object_scores) > 0).sum()
+            )  # consume the output as a caller would
             if n % every == 0 or n == args.frames:
                 trace.append([result.frame_index, round(rss_now_mb(), 1)])
         sync()
         dt = time.perf_counter() - t0
-        out.update({
-            "propagate_s": round(dt, 3),
-            "propagated_frames": n,
-            "propagate_fps": round(n / dt, 4),
-            "objects_present": present,  # object-frames with a positive score (meaningful with real weights)
-            "rss_trace_mb": trace,  # [frame index, resident MiB] during propagation
-            "session": session.stats(),
-        })
+        out.update(
+            {
+                "propagate_s": round(dt, 3),
+                "propagated_frames": n,
+                "propagate_fps": round(n / dt, 4),
+                # object-frames with a positive score (meaningful with real weights)
+                "objects_present": present,
+                "rss_trace_mb": trace,  # [frame index, resident MiB] during propagation
+                "session": session.stats(),
+            }
+        )
     finally:
         session.close()
     return out

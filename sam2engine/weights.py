@@ -69,7 +69,9 @@ PRESET_OF_CHECKPOINT: dict[str, str] = {
 
 ENV_CACHE_DIR = "SAM2_CACHE_DIR"
 ENV_CHECKPOINT = "SAM2_CHECKPOINT"
-ENV_BASE_URL = "SAM2_WEIGHTS_BASE_URL"  # a mirror with the same file names (and the tests' local server)
+ENV_BASE_URL = (
+    "SAM2_WEIGHTS_BASE_URL"  # a mirror with the same file names (and the tests' local server)
+)
 
 _CHUNK = 1 << 20  # 1 MiB: large enough for throughput, small enough for a smooth progress bar
 
@@ -109,7 +111,9 @@ def canonical_name(name: str) -> str:
     key = _ALIASES.get(key, key)
     if key not in CHECKPOINT_NAMES:
         known = ", ".join(CHECKPOINT_NAMES)
-        raise WeightsError(f"unknown checkpoint {name!r}; known: {known} (or tiny, small, base_plus, large)")
+        raise WeightsError(
+            f"unknown checkpoint {name!r}; known: {known} (or tiny, small, base_plus, large)"
+        )
     return key
 
 
@@ -211,7 +215,10 @@ class _TtyProgress:
         if total:
             frac = min(done / total, 1.0)
             bar = "#" * int(frac * 30)
-            line = f"{self.label} [{bar:<30}] {frac:6.1%} {mib:8.1f}/{total / 2**20:.1f} MiB {rate:6.1f} MiB/s"
+            line = (
+                f"{self.label} [{bar:<30}] {frac:6.1%} "
+                f"{mib:8.1f}/{total / 2**20:.1f} MiB {rate:6.1f} MiB/s"
+            )
         else:
             line = f"{self.label} {mib:8.1f} MiB {rate:6.1f} MiB/s"
         sys.stderr.write("\r" + line)
@@ -249,7 +256,9 @@ def _parse_content_range(value: str | None) -> tuple[int, int | None] | None:
     span, _, total = spec.partition("/")
     start = span.partition("-")[0]
     try:
-        return (int(start) if start != "*" else -1), (int(total) if total not in ("", "*") else None)
+        return (int(start) if start != "*" else -1), (
+            int(total) if total not in ("", "*") else None
+        )
     except ValueError:
         return None
 
@@ -270,7 +279,9 @@ class _PartMeta:
     def load(cls, part: Path) -> _PartMeta | None:
         try:
             data = json.loads(cls.path_for(part).read_text())
-            return cls(url=str(data["url"]), total=data.get("total"), validator=data.get("validator"))
+            return cls(
+                url=str(data["url"]), total=data.get("total"), validator=data.get("validator")
+            )
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
 
@@ -314,7 +325,9 @@ def _download_once(url: str, part: Path, timeout: float, progress: ProgressFn | 
             if total is not None and total == have:
                 return total
             _discard_part(part)
-            raise DownloadInterrupted(f"{url}: the partial download did not fit the remote file; retrying from 0")
+            raise DownloadInterrupted(
+                f"{url}: the partial download did not fit the remote file; retrying from 0"
+            ) from err
         raise
 
     with response:
@@ -325,8 +338,14 @@ def _download_once(url: str, part: Path, timeout: float, progress: ProgressFn | 
             rng = _parse_content_range(response.headers.get("Content-Range"))
             if rng is None or rng[0] != have:
                 _discard_part(part)
-                raise DownloadInterrupted(f"{url}: server answered an unexpected range; retrying from 0")
-            total = rng[1] if rng[1] is not None else (have + body_len if body_len is not None else None)
+                raise DownloadInterrupted(
+                    f"{url}: server answered an unexpected range; retrying from 0"
+                )
+            total = (
+                rng[1]
+                if rng[1] is not None
+                else (have + body_len if body_len is not None else None)
+            )
             if meta is not None and meta.total is not None and total != meta.total:
                 # Same URL, different size: the file was replaced since the .part began.
                 _discard_part(part)
@@ -359,8 +378,13 @@ def _download_once(url: str, part: Path, timeout: float, progress: ProgressFn | 
     return total
 
 
-def _copy_body(response: http.client.HTTPResponse, out: BinaryIO, have: int, total: int | None,
-               progress: ProgressFn | None) -> int:
+def _copy_body(
+    response: http.client.HTTPResponse,
+    out: BinaryIO,
+    have: int,
+    total: int | None,
+    progress: ProgressFn | None,
+) -> int:
     written = 0
     while True:
         try:
@@ -457,7 +481,9 @@ def fetch_checkpoint(
     with open(part, "rb") as f:
         if f.read(4) != b"PK\x03\x04":
             _discard_part(part)
-            raise InvalidCheckpoint(f"{url}: the response is not a PyTorch checkpoint (no zip header)")
+            raise InvalidCheckpoint(
+                f"{url}: the response is not a PyTorch checkpoint (no zip header)"
+            )
     digest = sha256_of(part)
     os.replace(part, target)
     _PartMeta.path_for(part).unlink(missing_ok=True)
@@ -475,7 +501,9 @@ def check_recorded_sha256_or_record(path: Path) -> str:
 
 
 def ensure_checkpoint(name: str, **fetch_kwargs: Any) -> Path:
-    """The checkpoint file to load for ``name``: ``$SAM2_CHECKPOINT`` if set, else the cache/network.
+    """The checkpoint file to load for ``name``.
+
+    ``$SAM2_CHECKPOINT`` if set, else the cache, else the network.
 
     This is the entry point for the platform (``make run``): it never returns a file that failed
     its checksum, and with no network it raises NetworkUnavailable with a one-line explanation.
@@ -500,7 +528,9 @@ class VerifyReport:
     sha256_recorded: bool
     num_tensors: int
     num_elements: int
-    config: str | None  # the config whose keys and shapes the checkpoint matched, if one was checked
+    config: (
+        str | None
+    )  # the config whose keys and shapes the checkpoint matched, if one was checked
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -527,7 +557,9 @@ def load_state_dict(path: Path) -> dict[str, Any]:
         raise InvalidCheckpoint(f"{path}: expected a state dict or {{'model': state_dict}}")
     bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
-        raise InvalidCheckpoint(f"{path}: entries that are not tensors: {', '.join(map(str, bad[:5]))}")
+        raise InvalidCheckpoint(
+            f"{path}: entries that are not tensors: {', '.join(map(str, bad[:5]))}"
+        )
     return obj
 
 
@@ -545,7 +577,11 @@ def _check_against_config(state_dict: dict[str, Any], config: str) -> str:
     from sam2engine.modeling.sam2 import SAM2Model
 
     try:
-        cfg = ModelConfig.from_json(config) if config.endswith(".json") else ModelConfig.preset(config)
+        cfg = (
+            ModelConfig.from_json(config)
+            if config.endswith(".json")
+            else ModelConfig.preset(config)
+        )
     except ConfigError as err:
         raise WeightsError(str(err)) from err
     with torch.device("meta"):
@@ -584,35 +620,48 @@ def verify_checkpoint(path: Path | str, config: str | None = None) -> VerifyRepo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sam2engine.weights", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m sam2engine.weights", description=__doc__.split("\n\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_fetch = sub.add_parser("fetch", help="download an official SAM 2.1 checkpoint into the cache")
-    p_fetch.add_argument("name", help=", ".join(CHECKPOINT_NAMES) + " (or tiny/small/base_plus/large)")
+    p_fetch.add_argument(
+        "name", help=", ".join(CHECKPOINT_NAMES) + " (or tiny/small/base_plus/large)"
+    )
     p_fetch.add_argument("--force", action="store_true", help="download again even if cached")
     p_fetch.add_argument("--no-progress", action="store_true")
-    p_fetch.add_argument("--verify-config", action="store_true",
-                         help="also check keys and shapes against the matching preset config")
+    p_fetch.add_argument(
+        "--verify-config",
+        action="store_true",
+        help="also check keys and shapes against the matching preset config",
+    )
     p_verify = sub.add_parser("verify", help="check a checkpoint file")
     p_verify.add_argument("file", type=Path)
-    p_verify.add_argument("--config", help="preset name or config JSON whose keys/shapes it must match")
+    p_verify.add_argument(
+        "--config", help="preset name or config JSON whose keys/shapes it must match"
+    )
     p_path = sub.add_parser("path", help="print where a checkpoint is cached")
     p_path.add_argument("name")
     args = parser.parse_args(argv)
 
     try:
         if args.command == "fetch":
-            path = fetch_checkpoint(args.name, force=args.force, progress=False if args.no_progress else None)
+            path = fetch_checkpoint(
+                args.name, force=args.force, progress=False if args.no_progress else None
+            )
             config = PRESET_OF_CHECKPOINT[canonical_name(args.name)] if args.verify_config else None
-            print(verify_checkpoint(path, config).to_json() if config else str(path))
+            result = verify_checkpoint(path, config).to_json() if config else str(path)
         elif args.command == "verify":
-            print(verify_checkpoint(args.file, args.config).to_json())
+            result = verify_checkpoint(args.file, args.config).to_json()
         else:
-            print(cached_path(args.name))
+            result = str(cached_path(args.name))
+        # The result goes to stdout so that scripts can capture it; errors go to stderr.
+        sys.stdout.write(result + "\n")
     except WeightsError as err:
-        print(f"error: {err}", file=sys.stderr)
+        sys.stderr.write(f"error: {err}\n")
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted; run the same command again to resume", file=sys.stderr)
+        sys.stderr.write("error: interrupted; run the same command again to resume\n")
         return 130
     return 0
 

@@ -56,7 +56,9 @@ def _check_index(index: Any, length: int) -> int:
     except TypeError:
         raise TypeError(f"frame index must be an integer, not {type(index).__name__}") from None
     if not 0 <= i < length:
-        raise IndexError(f"frame index {i} out of range: the video has {length} frames (0..{length - 1})")
+        raise IndexError(
+            f"frame index {i} out of range: the video has {length} frames (0..{length - 1})"
+        )
     return i
 
 
@@ -112,7 +114,9 @@ class _FrameSourceBase(ABC):
         fps = f", fps={self.fps:g}" if self.fps else ""
         return f"{type(self).__name__}({len(self)} frames, {self.height}x{self.width}{fps})"
 
-    def close(self) -> None:
+    # Deliberately concrete: sources that hold no decoder (folders, in-memory sequences) inherit
+    # this no-op, so only the video-file source overrides it.
+    def close(self) -> None:  # noqa: B027 - optional hook with a no-op default, not abstract
         """Release decoder resources (a no-op for sources that hold none)."""
 
     def __enter__(self) -> _FrameSourceBase:
@@ -129,16 +133,23 @@ def _natural_key(name: str) -> tuple[Any, ...]:
 
 
 class JpegFolderFrames(_FrameSourceBase):
-    """A folder of JPEG files, one per frame, in numeric name order (``0.jpg``, ``00001.jpg``, ...)."""
+    """A folder of JPEG files, one per frame, in numeric name order.
 
-    def __init__(self, folder: str | os.PathLike[str], *, fps: float | None = None, cache_frames: int = 4) -> None:
+    For example ``0.jpg``, ``00001.jpg``, ...
+    """
+
+    def __init__(
+        self, folder: str | os.PathLike[str], *, fps: float | None = None, cache_frames: int = 4
+    ) -> None:
         self.folder = Path(folder)
         if not self.folder.exists():
             raise FileNotFoundError(f"frame folder {self.folder} does not exist")
         if not self.folder.is_dir():
             raise NotADirectoryError(f"{self.folder} is not a folder")
         names = [
-            e.name for e in os.scandir(self.folder) if e.is_file() and e.name.lower().endswith(JPEG_SUFFIXES)
+            e.name
+            for e in os.scandir(self.folder)
+            if e.is_file() and e.name.lower().endswith(JPEG_SUFFIXES)
         ]
         if not names:
             raise ValueError(f"frame folder {self.folder} has no JPEG frames (*.jpg, *.jpeg)")
@@ -244,7 +255,8 @@ class VideoFileFrames(_FrameSourceBase):
         ok, bgr = self._cap.read()
         if not ok or bgr is None:
             raise FrameDecodeError(
-                f"cannot decode frame {self._next} of {self.path} (the file reports {self._length} frames)"
+                f"cannot decode frame {self._next} of {self.path} "
+                f"(the file reports {self._length} frames)"
             )
         frame = _readonly(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         self._cache.put(self._next, frame)
@@ -280,7 +292,9 @@ class SequenceFrames(_FrameSourceBase):
     """Any indexable sequence of ``uint8 [H, W, 3]`` RGB frames (a list, an ``[N, H, W, 3]`` array,
     or a lazy object with ``__len__``/``__getitem__``); frames are checked as they are read."""
 
-    def __init__(self, frames: Sequence[np.ndarray] | np.ndarray, *, fps: float | None = None) -> None:
+    def __init__(
+        self, frames: Sequence[np.ndarray] | np.ndarray, *, fps: float | None = None
+    ) -> None:
         if isinstance(frames, np.ndarray) and frames.ndim != 4:
             raise ValueError(f"an array of frames must be [N, H, W, 3], got shape {frames.shape}")
         self._frames = frames
@@ -294,12 +308,22 @@ class SequenceFrames(_FrameSourceBase):
         return len(self._frames)
 
     def _check(self, i: int, frame: Any, expected: tuple[int, int] | None) -> np.ndarray:
-        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-            got = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
+        if (
+            not isinstance(frame, np.ndarray)
+            or frame.dtype != np.uint8
+            or frame.ndim != 3
+            or frame.shape[2] != 3
+        ):
+            got = (
+                f"{frame.dtype} {frame.shape}"
+                if isinstance(frame, np.ndarray)
+                else type(frame).__name__
+            )
             raise FrameDecodeError(f"frame {i} must be a uint8 [H, W, 3] RGB array, got {got}")
         if expected is not None and frame.shape[:2] != expected:
             raise FrameDecodeError(
-                f"frame {i} is {frame.shape[0]}x{frame.shape[1]}, the first frame is {expected[0]}x{expected[1]}"
+                f"frame {i} is {frame.shape[0]}x{frame.shape[1]}, "
+                f"the first frame is {expected[0]}x{expected[1]}"
             )
         return frame
 

@@ -21,7 +21,10 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     # A process per run: peak RSS is per process, as the benchmark reports it.
     return subprocess.run(
         [sys.executable, "-m", "sam2engine.bench", "--config", "micro", "--threads", "1", *args],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -33,19 +36,29 @@ def _one_json_line(proc: subprocess.CompletedProcess[str]) -> dict:
 
 
 def test_bench_micro_three_frames() -> None:
-    res = _one_json_line(_bench("--frames", "3", "--objects", "2", "--resolution", "96x128", "--repeats", "1"))
+    res = _one_json_line(
+        _bench("--frames", "3", "--objects", "2", "--resolution", "96x128", "--repeats", "1")
+    )
     for key in ("set_image_ms", "predict_ms", "propagate_fps", "peak_rss_mb", "peak_cuda_mb"):
         assert key in res
-    assert res["config"] == "sam2.1_micro" and res["weights"] == "random"
-    assert res["device"] == "cpu" and res["peak_cuda_mb"] is None and res["threads"] == 1
+    assert res["config"] == "sam2.1_micro"
+    assert res["weights"] == "random"
+    assert res["device"] == "cpu"
+    assert res["peak_cuda_mb"] is None
+    assert res["threads"] == 1
     assert res["video_hw"] == [96, 128]
-    assert 0 < res["set_image_ms"] < 60_000 and 0 < res["predict_ms"] < 60_000
-    assert res["propagated_frames"] == 3 and res["frames"] == 3 and res["objects"] == 2
+    assert 0 < res["set_image_ms"] < 60_000
+    assert 0 < res["predict_ms"] < 60_000
+    assert res["propagated_frames"] == 3
+    assert res["frames"] == 3
+    assert res["objects"] == 2
     assert res["propagate_fps"] == pytest.approx(3 / res["propagate_s"], rel=1e-2)
     # Peak RSS is in MiB: more than the model process at rest, far less than the machine.
     assert 50 < res["rss_after_model_mb"] <= res["peak_rss_mb"] < 8192
-    # Bounded session state after propagation: features cached <= frames, one memory per object-frame.
-    assert res["session"]["objects"] == 2 and res["session"]["memories"] <= 2 * 3
+    # Bounded session state after propagation: features cached <= frames, one memory per
+    # object-frame.
+    assert res["session"]["objects"] == 2
+    assert res["session"]["memories"] <= 2 * 3
 
 
 def test_bench_video_only_on_a_jpeg_clip(tmp_path: Path) -> None:
@@ -53,8 +66,11 @@ def test_bench_video_only_on_a_jpeg_clip(tmp_path: Path) -> None:
     for i in range(4):
         cv2.imwrite(str(tmp_path / f"{i:05d}.jpg"), cv2.cvtColor(clip[i], cv2.COLOR_RGB2BGR))
     res = _one_json_line(_bench("--what", "video", "--frames", "2", "--clip", str(tmp_path)))
-    assert res["set_image_ms"] is None and res["predict_ms"] is None
-    assert res["video_hw"] == [72, 88] and res["propagated_frames"] == 2 and res["propagate_fps"] > 0
+    assert res["set_image_ms"] is None
+    assert res["predict_ms"] is None
+    assert res["video_hw"] == [72, 88]
+    assert res["propagated_frames"] == 2
+    assert res["propagate_fps"] > 0
 
 
 def test_bench_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,7 +81,8 @@ def test_bench_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture
         bench.main(["--config", "micro", "--clip", str(tmp_path), "--resolution", "64x64"])
     with pytest.raises(SystemExit) as info:
         bench.main(["--resolution", "480by640"])
-    assert info.value.code == 2 and "resolution must be HxW" in capsys.readouterr().err
+    assert info.value.code == 2
+    assert "resolution must be HxW" in capsys.readouterr().err
 
 
 def test_peak_rss_is_in_mib() -> None:
@@ -75,7 +92,9 @@ def test_peak_rss_is_in_mib() -> None:
         "import numpy as np; from sam2engine.bench import peak_rss_mb, rss_now_mb;"
         "a = rss_now_mb(); x = np.ones(64 * 2**20, np.float32); print(peak_rss_mb() - a)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert 230 < float(proc.stdout) < 300
 
@@ -84,7 +103,8 @@ def test_synthetic_clip_is_lazy_and_deterministic() -> None:
     clip = SyntheticClip(600, 48, 64)
     assert len(clip) == 600
     a, b = clip[599], clip[599]
-    assert a.dtype == np.uint8 and a.shape == (48, 64, 3)
+    assert a.dtype == np.uint8
+    assert a.shape == (48, 64, 3)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(clip[0], clip[1])  # the content moves
     with pytest.raises(IndexError):

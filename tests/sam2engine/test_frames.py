@@ -21,7 +21,10 @@ H, W = 48, 64
 
 
 def _frame(i: int) -> np.ndarray:
-    """An RGB frame whose content identifies i: a moving bar and a per-frame colour (codec-robust)."""
+    """An RGB frame whose content identifies i: a moving bar and a per-frame colour.
+
+    Both survive lossy codecs.
+    """
     img = np.zeros((H, W, 3), np.uint8)
     img[..., 0] = 200  # red channel dominant: catches a BGR/RGB mix-up
     img[..., 1] = (i * 37) % 256
@@ -33,7 +36,11 @@ def _frame(i: int) -> np.ndarray:
 def _write_jpegs(folder: Path, names: list[str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(names):
-        cv2.imwrite(str(folder / name), cv2.cvtColor(_frame(i), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+        cv2.imwrite(
+            str(folder / name),
+            cv2.cvtColor(_frame(i), cv2.COLOR_RGB2BGR),
+            [cv2.IMWRITE_JPEG_QUALITY, 95],
+        )
 
 
 def _write_video(path: Path, n: int, fourcc: str) -> None:
@@ -68,7 +75,8 @@ def test_jpeg_folder_numeric_order_rgb_and_shape(tmp_path: Path) -> None:
     assert (len(src), src.height, src.width, src.fps) == (12, H, W, 24.0)
     for i in (11, 2, 10, 0):
         frame = src[i]
-        assert frame.dtype == np.uint8 and frame.shape == (H, W, 3)
+        assert frame.dtype == np.uint8
+        assert frame.shape == (H, W, 3)
         assert abs(int(frame[..., 1].mean()) - (i * 37) % 256) <= 3, i  # it is frame i
         assert frame[..., 0].mean() > 190  # RGB, not BGR
     assert [int(f[..., 1].mean() + 1.5) // 37 for f in list(src)[:6]] == list(range(6))
@@ -77,7 +85,8 @@ def test_jpeg_folder_numeric_order_rgb_and_shape(tmp_path: Path) -> None:
 def test_jpeg_folder_zero_padded_and_mixed_case(tmp_path: Path) -> None:
     _write_jpegs(tmp_path / "c", ["00000.JPG", "00001.jpeg", "00002.jpg"])
     src = open_frames(str(tmp_path / "c"))
-    assert len(src) == 3 and src.fps is None
+    assert len(src) == 3
+    assert src.fps is None
     assert abs(int(src[2][..., 1].mean()) - 74) <= 3
 
 
@@ -100,7 +109,9 @@ def test_jpeg_folder_errors(tmp_path: Path) -> None:
     with pytest.raises(FrameDecodeError, match="frame 2 .* is 10x10, the first frame is 48x64"):
         src[2]
     for bad in (3, -1):
-        with pytest.raises(IndexError, match=f"frame index {bad} out of range: the video has 3 frames"):
+        with pytest.raises(
+            IndexError, match=f"frame index {bad} out of range: the video has 3 frames"
+        ):
             src[bad]
     with pytest.raises(TypeError, match="must be an integer"):
         src[1.0]  # type: ignore[index]
@@ -114,15 +125,17 @@ def test_jpeg_folder_cache_is_bounded_and_read_only(tmp_path: Path) -> None:
     assert len(src._cache) == 3
     frame = src[19]
     assert frame is src[19]  # served from the cache
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         frame[0, 0, 0] = 1  # shared cached arrays must not be mutated by a caller
 
 
 # ------------------------------------------------------------------------------------- video file
 
 
-@pytest.mark.parametrize("fourcc,suffix", [("mp4v", ".mp4"), ("MJPG", ".avi")])
-def test_video_random_access_matches_sequential_decode(tmp_path: Path, fourcc: str, suffix: str) -> None:
+@pytest.mark.parametrize(("fourcc", "suffix"), [("mp4v", ".mp4"), ("MJPG", ".avi")])
+def test_video_random_access_matches_sequential_decode(
+    tmp_path: Path, fourcc: str, suffix: str
+) -> None:
     path = tmp_path / f"clip{suffix}"
     n = 90
     _write_video(path, n, fourcc)
@@ -139,7 +152,9 @@ def test_video_random_access_matches_sequential_decode(tmp_path: Path, fourcc: s
     src.close()
 
 
-def test_video_reverse_pass_seeks_once_per_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_video_reverse_pass_seeks_once_per_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "clip.mp4"
     n = 100
     _write_video(path, n, "mp4v")
@@ -205,7 +220,8 @@ def test_sequence_sources_and_laziness() -> None:
             return _frame(i)
 
     lazy = open_frames(Lazy())
-    assert len(lazy) == 1000 and Lazy.made == 1  # only the first frame, for the size
+    assert len(lazy) == 1000
+    assert Lazy.made == 1  # only the first frame, for the size
     lazy[999]
     assert Lazy.made == 2
 
@@ -213,7 +229,9 @@ def test_sequence_sources_and_laziness() -> None:
 def test_sequence_errors() -> None:
     with pytest.raises(ValueError, match="empty"):
         open_frames([])
-    with pytest.raises(FrameDecodeError, match=r"frame 0 must be a uint8 \[H, W, 3\] RGB array, got float32"):
+    with pytest.raises(
+        FrameDecodeError, match=r"frame 0 must be a uint8 \[H, W, 3\] RGB array, got float32"
+    ):
         open_frames([np.zeros((H, W, 3), np.float32)])
     with pytest.raises(ValueError, match=r"must be \[N, H, W, 3\]"):
         open_frames(np.zeros((H, W, 3), np.uint8))

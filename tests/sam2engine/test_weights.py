@@ -31,9 +31,15 @@ NAME = "sam2.1_hiera_tiny"
 
 
 def _checkpoint_bytes(seed: int = 0) -> bytes:
-    """A real (small) checkpoint in the official layout, ~200 KB so truncation points are meaningful."""
+    """A real (small) checkpoint in the official layout.
+
+    About 200 KB, so truncation points are meaningful.
+    """
     gen = torch.Generator().manual_seed(seed)
-    sd = {"image_encoder.w": torch.randn(200, 250, generator=gen), "no_mem_embed": torch.zeros(1, 1, 8)}
+    sd = {
+        "image_encoder.w": torch.randn(200, 250, generator=gen),
+        "no_mem_embed": torch.zeros(1, 1, 8),
+    }
     buf = io.BytesIO()
     torch.save({"model": sd}, buf)
     return buf.getvalue()
@@ -59,7 +65,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         st = self.state
-        st.requests.append({k: v for k, v in self.headers.items()})
+        st.requests.append(dict(self.headers.items()))
         if self.path != f"/{NAME}.pt":
             self.send_error(404)
             return
@@ -97,7 +103,9 @@ def server() -> Iterator[tuple[str, ServerState]]:
     state = ServerState(payload=_checkpoint_bytes())
     handler = type("Handler", (_Handler,), {"state": state})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", state
@@ -137,7 +145,9 @@ def test_cache_dir_from_env(tmp_path: Path) -> None:
     assert weights.cached_path("tiny") == tmp_path / "cache" / "sam2.1_hiera_tiny.pt"
 
 
-def test_fetch_downloads_records_sha256_and_reuses(server: tuple[str, ServerState], tmp_path: Path) -> None:
+def test_fetch_downloads_records_sha256_and_reuses(
+    server: tuple[str, ServerState], tmp_path: Path
+) -> None:
     url, state = server
     seen: list[tuple[int, int | None]] = []
     path = weights.fetch_checkpoint("tiny", base_url=url, progress=lambda d, t: seen.append((d, t)))
@@ -154,8 +164,10 @@ def test_fetch_downloads_records_sha256_and_reuses(server: tuple[str, ServerStat
     assert len(state.requests) == 1
 
     report = weights.verify_checkpoint(path)
-    assert report.sha256 == digest and report.sha256_recorded
-    assert report.num_tensors == 2 and report.num_elements == 200 * 250 + 8
+    assert report.sha256 == digest
+    assert report.sha256_recorded
+    assert report.num_tensors == 2
+    assert report.num_elements == 200 * 250 + 8
 
 
 def test_resume_after_interrupted_download(server: tuple[str, ServerState], tmp_path: Path) -> None:
@@ -201,7 +213,9 @@ def test_server_without_range_support_restarts_from_zero(server: tuple[str, Serv
     assert path.read_bytes() == state.payload
 
 
-def test_size_short_of_content_length_is_never_accepted(server: tuple[str, ServerState], tmp_path: Path) -> None:
+def test_size_short_of_content_length_is_never_accepted(
+    server: tuple[str, ServerState], tmp_path: Path
+) -> None:
     url, state = server
     state.truncate_at, state.truncate_times = 1_000, 10**6  # always stops at 1000 bytes
     with pytest.raises(DownloadInterrupted, match=f"1000 of {len(state.payload)} bytes"):
@@ -209,7 +223,9 @@ def test_size_short_of_content_length_is_never_accepted(server: tuple[str, Serve
     assert not (tmp_path / "cache" / f"{NAME}.pt").exists()
 
 
-def test_part_longer_than_remote_file_is_discarded(server: tuple[str, ServerState], tmp_path: Path) -> None:
+def test_part_longer_than_remote_file_is_discarded(
+    server: tuple[str, ServerState], tmp_path: Path
+) -> None:
     url, state = server
     state.truncate_at, state.truncate_times = 10_000, 1
     with pytest.raises(DownloadInterrupted):
@@ -220,7 +236,9 @@ def test_part_longer_than_remote_file_is_discarded(server: tuple[str, ServerStat
     assert path.read_bytes() == state.payload
 
 
-def test_non_checkpoint_response_is_rejected(server: tuple[str, ServerState], tmp_path: Path) -> None:
+def test_non_checkpoint_response_is_rejected(
+    server: tuple[str, ServerState], tmp_path: Path
+) -> None:
     url, state = server
     state.payload = b"<html>sign in</html>"
     with pytest.raises(InvalidCheckpoint, match="not a PyTorch checkpoint"):
@@ -240,8 +258,10 @@ def test_checksum_mismatch_on_later_use(server: tuple[str, ServerState]) -> None
         weights.verify_checkpoint(path)
     # The CLI says it in one line and fails.
     proc = _cli("verify", str(path))
-    assert proc.returncode == 1 and proc.stdout == ""
-    assert proc.stderr.count("\n") == 1 and "differs from the recorded" in proc.stderr
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1
+    assert "differs from the recorded" in proc.stderr
 
 
 def test_no_network_is_one_clear_line(tmp_path: Path) -> None:
@@ -250,17 +270,22 @@ def test_no_network_is_one_clear_line(tmp_path: Path) -> None:
         weights.fetch_checkpoint(NAME, base_url=dead)
     message = str(info.value)
     assert message.startswith(f"cannot reach {dead.removeprefix('http://')}: connection refused")
-    assert str(tmp_path / "cache" / f"{NAME}.pt") in message and "SAM2_CHECKPOINT" in message
+    assert str(tmp_path / "cache" / f"{NAME}.pt") in message
+    assert "SAM2_CHECKPOINT" in message
 
     proc = _cli("fetch", "tiny", env_extra={weights.ENV_BASE_URL: dead})
-    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.returncode == 1
+    assert proc.stdout == ""
     lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: cannot reach 127.0.0.1:")
+    assert len(lines) == 1
+    assert lines[0].startswith("error: cannot reach 127.0.0.1:")
 
 
 def test_dns_failure_wording() -> None:
     msg = weights._describe_unreachable(
-        weights.checkpoint_url(NAME), socket.gaierror(-2, "Name or service not known"), Path("/x/y.pt")
+        weights.checkpoint_url(NAME),
+        socket.gaierror(-2, "Name or service not known"),
+        Path("/x/y.pt"),
     )
     assert msg == (
         "cannot reach dl.fbaipublicfiles.com: name not resolved (no network?); "
@@ -275,11 +300,15 @@ def test_cli_fetch_prints_path(server: tuple[str, ServerState], tmp_path: Path) 
     assert proc.stdout.strip() == str(tmp_path / "cache" / f"{NAME}.pt")
 
 
-def test_ensure_checkpoint_prefers_explicit_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_ensure_checkpoint_prefers_explicit_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     own = tmp_path / "mine.pt"
     own.write_bytes(_checkpoint_bytes())
     monkeypatch.setenv(weights.ENV_CHECKPOINT, str(own))
-    monkeypatch.setenv(weights.ENV_BASE_URL, _closed_port_url())  # would fail if it tried the network
+    monkeypatch.setenv(
+        weights.ENV_BASE_URL, _closed_port_url()
+    )  # would fail if it tried the network
     assert weights.ensure_checkpoint("tiny") == own
     monkeypatch.setenv(weights.ENV_CHECKPOINT, str(tmp_path / "missing.pt"))
     with pytest.raises(WeightsError, match="missing.pt: no such file"):
@@ -318,7 +347,11 @@ def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Comp
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "sam2engine.weights", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -340,7 +373,10 @@ def test_verify_against_config_keys_and_shapes(tmp_path: Path) -> None:
     broken["maskmem_tpos_enc"] = torch.zeros(3, 1, 1, 1)
     bad = tmp_path / "bad.pt"
     torch.save({"model": broken}, bad)
-    with pytest.raises(InvalidCheckpoint, match=r"missing keys \(1\): no_mem_embed.*mis-shaped keys \(1\): maskmem_tpos_enc"):
+    with pytest.raises(
+        InvalidCheckpoint,
+        match=r"missing keys \(1\): no_mem_embed.*mis-shaped keys \(1\): maskmem_tpos_enc",
+    ):
         weights.verify_checkpoint(bad, "micro")
     # A real-size preset is checked by shapes alone (meta device): wrong file for the config.
     with pytest.raises(InvalidCheckpoint, match="does not fit config sam2.1_hiera_t"):
