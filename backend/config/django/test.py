@@ -23,6 +23,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so that a worker process in the end-to-end tests sees the same data.
     # Named per test run so that two runs on one machine never share (or delete) one file.
     DATABASES["default"]["TEST"] = {"NAME": str(env.VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+    # A fresh clone has no var/ until `make run` made one.
+    env.VAR_DIR.mkdir(parents=True, exist_ok=True)
 if not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
     # No Redis outside CI: live-event wake-ups stay in the test process.
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
