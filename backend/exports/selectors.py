@@ -95,6 +95,8 @@ class JobExportSource:
             )
 
     def _filtered(self, masklets: QuerySet[Masklet]) -> QuerySet[Masklet]:
+        # Consensus mode: versions a manager discarded for another annotator's never ship.
+        masklets = masklets.filter(consensus_discarded=False)
         if not self.job.include_unaccepted:
             masklets = masklets.filter(status=MaskletStatus.ACCEPTED)
         if self.job.label_ids:

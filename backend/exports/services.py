@@ -26,6 +26,7 @@ from backend.exports.formats.base import (
 )
 from backend.exports.models import ExportJob, ImportedMasklet
 from backend.exports.selectors import JobExportSource
+from backend.exports.zipwriter import ZipWriter
 from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet
 from backend.masklets.services import masklet_create, masklet_frames_write
@@ -35,7 +36,7 @@ from backend.videos.models import Video
 
 logger = logging.getLogger(__name__)
 
-WRITERS: dict[str, Callable[[zipfile.ZipFile, ExportSource, ProgressFn], None]] = {
+WRITERS: dict[str, Callable[[ZipWriter, ExportSource, ProgressFn], None]] = {
     ExportFormat.SAV: sav.write_training,
     ExportFormat.SAV_VAL: sav.write_val,
     ExportFormat.DAVIS: davis.write,
@@ -123,7 +124,8 @@ def export_job_run(*, job_id: int) -> ExportJob:
 
     try:
         with tempfile.TemporaryFile(suffix=".zip") as temp:
-            with zipfile.ZipFile(temp, "w", allowZip64=True) as archive:
+            # Memory stays flat in members: their directory records wait in a spill file.
+            with ZipWriter(temp) as archive:
                 WRITERS[job.format](archive, JobExportSource(job), report)
             size = temp.tell()
             temp.seek(0)

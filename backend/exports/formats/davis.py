@@ -17,8 +17,6 @@ merges per-object masks. Every object's own mask stays exact in the RLE formats.
 import posixpath
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from functools import partial
 
 import numpy as np
 
@@ -32,6 +30,7 @@ from backend.exports.formats.base import (
     TargetVideo,
     VideoProgress,
     ZipLimits,
+    compose_indices,
     entry_parts,
     exported_frames,
     frame_number,
@@ -45,24 +44,12 @@ from backend.exports.formats.base import (
     safe_entries,
     write_bytes,
 )
+from backend.exports.zipwriter import ZipWriter
 
 MAX_OBJECTS = 255
 
 
-def compose(
-    masks: Sequence[Callable[[], np.ndarray] | None], height: int, width: int
-) -> np.ndarray:
-    """Per-object 0/1 masks (decoded on demand, one at a time) -> one index image; the lowest
-    index wins an overlap."""
-    indices = np.zeros((height, width), np.uint8)
-    for k in range(len(masks), 0, -1):  # paint the highest first, so lower ones end on top
-        decode = masks[k - 1]
-        if decode is not None:
-            indices[decode().astype(bool)] = k
-    return indices
-
-
-def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None:
+def write(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> None:
     progress = VideoProgress(report, source.video_count())
     keys: list[str] = []
     for video in source.videos():
@@ -75,24 +62,21 @@ def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None
             )
         total = max(len(exported_frames(video, source.frame_step)), 1)
         for done, (frame_index, found) in enumerate(rows_by_frame(source, video, group)):
-            masks = [
-                partial(rle_codec.decode, found[m.id].rle)
-                if m.id in found and found[m.id].area
-                else None
-                for m in group
-            ]
-            png = indexed_png(compose(masks, video.height, video.width))
+            # Painted from each RLE's runs; no object is decoded to a full mask.
+            rles = [found[m.id].rle if m.id in found and found[m.id].area else None for m in group]
+            png = indexed_png(compose_indices(rles, video.height, video.width))
             write_bytes(zf, f"Annotations/{video.key}/{frame_index:05d}.png", png, compress=False)
             jpeg = source.frame_jpeg(video, frame_index)
             write_bytes(zf, f"JPEGImages/{video.key}/{frame_index:05d}.jpg", jpeg, compress=False)
             if done % 16 == 0:
                 progress.within(0.9 * done / total)
         progress.video_done()
-    zf.writestr("ImageSets/all.txt", "".join(f"{key}\n" for key in keys))
+    index = "".join(f"{key}\n" for key in keys).encode()
+    write_bytes(zf, "ImageSets/all.txt", index, compress=True)
     _write_meta(zf, source)
 
 
-def _write_meta(zf: zipfile.ZipFile, source: ExportSource) -> None:
+def _write_meta(zf: ZipWriter, source: ExportSource) -> None:
     """YouTube-VOS meta.json, streamed: the frames where each object is visible."""
     with open_text(zf, "meta.json") as out:
         out.write('{"videos":{')

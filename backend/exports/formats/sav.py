@@ -19,11 +19,9 @@ annotated frame (empty where the object is not visible).
 """
 
 import math
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from backend.common import rle as rle_codec
 from backend.exports.formats.base import (
     HUMAN_ORIGINS,
     MEDIUM_MAX_AREA,
@@ -37,16 +35,18 @@ from backend.exports.formats.base import (
     ProgressFn,
     TargetVideo,
     VideoProgress,
-    binary_png,
     check_rle,
     empty_rle,
     exported_frames,
+    gray_png,
     json_dump,
     load_json,
+    mask_from_rle,
     open_text,
     rows_by_frame,
     write_bytes,
 )
+from backend.exports.zipwriter import ZipWriter
 
 MASKLET_TYPES = ("manual", "auto")
 VIDEO_FIELDS = (
@@ -83,13 +83,13 @@ def size_bucket(area: float) -> str:
 # ---- export ---------------------------------------------------------------------------
 
 
-def write_frames_24fps(zf: zipfile.ZipFile, source: ExportSource, video: ExportVideo) -> None:
+def write_frames_24fps(zf: ZipWriter, source: ExportSource, video: ExportVideo) -> None:
     for index in range(video.frame_count):
         name = f"JPEGImages_24fps/{video.key}/{index:05d}.jpg"
         write_bytes(zf, name, source.frame_jpeg(video, index), compress=False)
 
 
-def write_training(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None:
+def write_training(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> None:
     progress = VideoProgress(report, source.video_count())
     for video in source.videos():
         masklets = source.masklets(video)
@@ -125,7 +125,7 @@ class _ObjectStats:
 
 
 def _write_video_json(
-    zf: zipfile.ZipFile,
+    zf: ZipWriter,
     source: ExportSource,
     video: ExportVideo,
     group: list[ExportMasklet],
@@ -182,7 +182,7 @@ def _write_video_json(
         out.write(f',"masklet_num":{len(group)}}}')
 
 
-def write_val(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None:
+def write_val(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> None:
     progress = VideoProgress(report, source.video_count())
     for video in source.videos():
         group = source.masklets(video)
@@ -193,12 +193,11 @@ def write_val(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> 
                 row = found.get(masklet.id)
                 if row is None or row.area == 0:
                     if empty_png is None:
-                        empty_png = binary_png(
-                            rle_codec.decode(empty_rle(video.height, video.width))
-                        )
+                        empty_png = gray_png(mask_from_rle(empty_rle(video.height, video.width)))
                     png = empty_png
                 else:
-                    png = binary_png(rle_codec.decode(row.rle))
+                    # Painted from the RLE's runs, already 0/255: no full decode, no rescale.
+                    png = gray_png(mask_from_rle(row.rle, value=255))
                 name = f"Annotations_6fps/{video.key}/{position:03d}/{frame_index:05d}.png"
                 write_bytes(zf, name, png, compress=False)
             if done % 16 == 0:

@@ -10,7 +10,6 @@ name order) plus "unlabeled" when a masklet has no label.
 """
 
 import posixpath
-import zipfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -29,11 +28,12 @@ from backend.exports.formats.base import (
     open_text,
     write_bytes,
 )
+from backend.exports.zipwriter import ZipWriter
 
 UNLABELED = "unlabeled"
 
 
-def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None:
+def write(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> None:
     videos = max(source.video_count(), 1)
     category_ids = {name: i for i, name in enumerate(source.label_names(), start=1)}
     unlabeled_used = False
@@ -59,7 +59,9 @@ def write(zf: zipfile.ZipFile, source: ExportSource, report: ProgressFn) -> None
                 "length": len(frames),
             }
             out.write(("," if v else "") + json_dump(entry)[:-1] + ',"file_names":[')
-            out.write(",".join(f'"{video.key}/{i:05d}.jpg"' for i in frames) + "]}")
+            for position, i in enumerate(frames):  # one name at a time: flat in frames
+                out.write(("," if position else "") + f'"{video.key}/{i:05d}.jpg"')
+            out.write("]}")
         out.write('],"annotations":[')
         annotation_id = 0
         for v, video in enumerate(source.videos()):

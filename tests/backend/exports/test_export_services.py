@@ -205,3 +205,25 @@ def test_labels_of_another_project_are_refused(team, scene):
         export_job_create(
             project=team.project, author=team.manager, format="sav", label_ids=[foreign.pk]
         )
+
+
+@pytest.mark.parametrize("format", list(ExportFormat.values))
+def test_every_export_is_a_standard_zip(team, scene, tmp_path, format):
+    import shutil
+    import subprocess
+
+    from django.core.files.storage import default_storage
+
+    job = _run(team, format=format)
+    path = tmp_path / "export.zip"
+    with default_storage.open(job.file, "rb") as handle:
+        path.write_bytes(handle.read())
+
+    archive = open_export(job)
+    assert archive.testzip() is None
+    assert len(archive.namelist()) == len(set(archive.namelist()))
+    assert path.stat().st_size == job.size_bytes
+    unzip = shutil.which("unzip")
+    if unzip:
+        result = subprocess.run([unzip, "-tq", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
