@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("backend.masklets.urls")),
     path("", include("backend.events.urls")),
     path("", include("backend.exports.urls")),
+    path("", include("backend.reviews.urls")),
+    path("", include("backend.quality.urls")),
 ]

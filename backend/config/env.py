@@ -72,4 +72,8 @@ SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 # (workers beat every 3 s and at every batch of frames).
 PROPAGATION_STALE_AFTER_S = env_int("PROPAGATION_STALE_AFTER_S", 90)
 
+# How long a reviewer holds a masklet from the review queue; the review screen renews the
+# lease while it is open, and an expired one goes back to the queue at the next claim.
+REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 900)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -31,6 +31,10 @@ class MaskletOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     version = serializers.IntegerField()
     frame_count = serializers.IntegerField(required=False)
+    review_round = serializers.IntegerField(help_text="times submitted for verification")
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    is_ground_truth = serializers.BooleanField()
+    consensus_discarded = serializers.BooleanField()
 
 
 class RleSerializer(serializers.Serializer):
@@ -125,7 +129,7 @@ class MaskletListApi(APIView):
         return paginated_response(
             request=request,
             view=self,
-            queryset=selectors.masklet_list(video=video).filter(**lookups),
+            queryset=selectors.masklet_list(video=video, user=request.user).filter(**lookups),
             serializer_class=MaskletOutputSerializer,
         )
 

@@ -15,6 +15,7 @@ from backend.events.services import event_record
 from backend.masklets import jobs
 from backend.masklets.enums import Direction, FrameOrigin, JobStatus
 from backend.masklets.models import Masklet, MaskletFrame, Prompt, PropagationJob
+from backend.reviews.services import masklet_mark_reworked
 from backend.videos.models import Video
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ def propagation_job_create(
         ),
     )
     job.masklets.set(masklets)
+    for masklet in masklets:
+        masklet_mark_reworked(masklet=masklet, actor=author)
     event_record(
         project_id=video.project_id,
         video_id=video.pk,

@@ -1,24 +1,47 @@
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
 from backend.accounts.models import User
 from backend.masklets.models import Masklet, MaskletFrame, Prompt
 from backend.projects.enums import Role
+from backend.projects.models import Project
 from backend.projects.permissions import membership_require
 from backend.videos.models import Video
 
 
-def masklet_list(*, video: Video) -> QuerySet[Masklet]:
-    return Masklet.objects.filter(video=video).annotate(frame_count=Count("frames")).order_by("id")
+def masklet_own_q(*, user: User) -> Q:
+    """Masklets the user is the annotator of: their task's, or created by them outside tasks."""
+    return Q(task__assignee_id=user.pk) | Q(task__isnull=True, created_by_id=user.pk)
+
+
+def masklet_sees_only_own(*, role: str, project: Project) -> bool:
+    """Consensus mode: the k annotators of a video work independently, so an annotator sees
+    only the masklets of tasks assigned to them (managers and reviewers see all)."""
+    return role == Role.ANNOTATOR and project.consensus_k > 1
+
+
+def masklet_list(*, video: Video, user: User) -> QuerySet[Masklet]:
+    """The video's masklets the user may see (video from video_get_for_user)."""
+    masklets = Masklet.objects.filter(video=video)
+    membership = membership_require(user=user, project_id=video.project_id)
+    if masklet_sees_only_own(role=membership.role, project=video.project):
+        masklets = masklets.filter(masklet_own_q(user=user))
+    return masklets.annotate(frame_count=Count("frames")).order_by("id")
 
 
 def masklet_get_for_user(*, user: User, masklet_id: int) -> Masklet:
-    """Any member of the masklet's project may read it."""
-    masklet = Masklet.objects.select_related("video").filter(pk=masklet_id).first()
+    """Any member of the masklet's project may read it, except another annotator's masklet in
+    consensus mode (404, as if it did not exist)."""
+    masklet = Masklet.objects.select_related("video__project").filter(pk=masklet_id).first()
     if masklet is None:
         raise Http404("No such masklet.")
-    membership_require(user=user, project_id=masklet.video.project_id)
+    membership = membership_require(user=user, project_id=masklet.video.project_id)
+    if (
+        masklet_sees_only_own(role=membership.role, project=masklet.video.project)
+        and not Masklet.objects.filter(masklet_own_q(user=user), pk=masklet.pk).exists()
+    ):
+        raise Http404("No such masklet.")
     return masklet
 
 

@@ -12,6 +12,7 @@ from backend.projects.enums import Role
 from backend.projects.models import Membership
 from tests.backend.conftest import Team, client_for
 from tests.backend.factories import UserFactory
+from tests.backend.reviews import helpers as rv
 from tests.conftest import FIXTURES
 
 ROLES = ("manager", "annotator", "other_annotator", "reviewer", "outsider", "anonymous")
@@ -178,6 +179,66 @@ CASES = [
         body=lambda t: {"frame_index": 0, "points": [[0.5, 0.5, 1]]},
     ),
     Case("event list", "get", lambda t: f"/api/v1/projects/{t.project.pk}/events/", READ),
+    # Review workflow (backend/reviews).
+    Case(
+        "masklet submit",
+        "post",
+        lambda t: f"/api/v1/masklets/{t.masklet.pk}/submit/",
+        EDIT_MASKS(200),
+        body=rv.matrix_submittable,
+    ),
+    Case("masklet history", "get", lambda t: f"/api/v1/masklets/{t.masklet.pk}/history/", READ),
+    Case("masklet reviews", "get", lambda t: f"/api/v1/masklets/{t.masklet.pk}/reviews/", READ),
+    Case("masklet comments", "get", lambda t: f"/api/v1/masklets/{t.masklet.pk}/comments/", READ),
+    Case(
+        "comment resolve",
+        "post",
+        lambda t: f"/api/v1/masklets/{t.masklet.pk}/comments/{rv.latest_comment_id()}/resolve/",
+        EDIT_MASKS(200),
+        body=rv.matrix_comment,
+    ),
+    Case(
+        "masklet override",
+        "post",
+        lambda t: f"/api/v1/masklets/{t.masklet.pk}/override/",
+        MANAGE(200),
+        body=lambda t: {"status": "accepted", "reason": "checked"},
+    ),
+    Case(
+        "review queue",
+        "get",
+        lambda t: f"/api/v1/projects/{t.project.pk}/review-queue/",
+        (200, 403, 403, 200, 404, 403),
+    ),
+    Case(
+        "review queue next",
+        "post",
+        lambda t: f"/api/v1/projects/{t.project.pk}/review-queue/next/",
+        (200, 403, 403, 200, 404, 403),
+        body=rv.matrix_submitted,
+    ),
+    Case(
+        "review assignment renew",
+        "post",
+        lambda t: f"/api/v1/review-assignments/{rv.latest_assignment_id()}/renew/",
+        (403, 403, 403, 200, 404, 403),
+        body=rv.matrix_assignment,
+    ),
+    Case(
+        "review assignment release",
+        "post",
+        lambda t: f"/api/v1/review-assignments/{rv.latest_assignment_id()}/release/",
+        (204, 403, 403, 204, 404, 403),
+        body=rv.matrix_assignment,
+    ),
+    Case(
+        "review verdict",
+        "post",
+        lambda t: f"/api/v1/review-assignments/{rv.latest_assignment_id()}/verdict/",
+        (403, 403, 403, 200, 404, 403),
+        body=lambda t: rv.matrix_assignment(t, {"verdict": "satisfactory"}),
+    ),
+    Case("project masklets", "get", lambda t: f"/api/v1/projects/{t.project.pk}/masklets/", READ),
 ]
 
 

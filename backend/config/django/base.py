@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "backend.masklets",
     "backend.events",
     "backend.exports",
+    "backend.reviews",
+    "backend.quality",
 ]
 
 MIDDLEWARE = [
@@ -117,3 +119,4 @@ SAM2_CONFIG = env.SAM2_CONFIG
 SAM2_CHECKPOINT = env.SAM2_CHECKPOINT
 SAM2_DEVICE = env.SAM2_DEVICE
 PROPAGATION_STALE_AFTER_S = env.PROPAGATION_STALE_AFTER_S
+REVIEW_LEASE_SECONDS = env.REVIEW_LEASE_SECONDS
