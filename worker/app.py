@@ -4,8 +4,9 @@
     celery -A worker.app worker -Q gpu --pool solo           # SAM 2: propagation and clicks
 
 A worker that consumes the `gpu` queue (or is started with SAM2_INTERACTIVE=1) loads SAM 2
-once, adds a queue of its own for interactive clicks and announces itself in Redis. Use the
-solo pool (one process) for it: the model and the sessions live in that process.
+once, serves the clicks the web process pushes onto a Redis list of its own (a thread beside
+Celery's, worker/clicks.py) and announces itself in Redis. Use the solo pool (one process)
+for it: the model and the sessions live in that process.
 """
 
 import os
@@ -29,14 +30,14 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
     consumed = set(instance.app.amqp.queues.consume_from or {})
     if jobs.GPU_QUEUE not in consumed and os.environ.get("SAM2_INTERACTIVE") != "1":
         return
-    from worker import registry
+    from worker import clicks, registry
     from worker.engine import load_engine
 
     load_engine()
     queue = registry.interactive_queue_name()
-    instance.app.amqp.queues.select_add(queue)
     _announcing["queue"] = queue
     _announcing["stop"] = registry.start_announcing(queue)
+    clicks.start_serving(queue, _announcing["stop"])
 
 
 @worker_shutdown.connect

@@ -120,8 +120,8 @@ def main() -> int:
                     "rtt_ms": _summary(rtts),
                     "engine_ms": _summary(engine),
                     "overhead_ms": _summary(overhead),
-                    # Split of the overhead: inside the worker task (prompt history, mask
-                    # encoding, database write) and the rest (HTTP, web, broker, result).
+                    # Split of the overhead: inside the worker (session check, mask encoding)
+                    # and the rest (HTTP, web process and its database writes, Redis).
                     "worker_side_ms": _summary([t - e for t, e in zip(task, engine, strict=True)]),
                     "transport_and_web_ms": _summary(
                         [r - t for r, t in zip(rtts, task, strict=True)]

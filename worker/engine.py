@@ -22,6 +22,9 @@ class EngineStatus:
 
 
 _lock = threading.Lock()
+# Held while the engine computes: it serves one thread at a time (the click thread and the
+# Celery task running a propagation job take turns, a click at most one frame later).
+in_use = threading.Lock()
 _predictor: VideoPredictor | None = None
 _status: EngineStatus | None = None
 

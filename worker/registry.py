@@ -22,7 +22,8 @@ ANNOUNCE_EVERY_S = 3
 
 
 def interactive_queue_name() -> str:
-    """This process's own queue: clicks for the videos whose sessions it holds."""
+    """This process's own name: its click requests (for the videos whose sessions it holds)
+    wait in the Redis list jobs.CLICKS_KEY_PREFIX + this name."""
     return f"sam2-{socket.gethostname()}-{os.getpid()}"
 
 
@@ -37,7 +38,8 @@ def start_announcing(queue: str) -> threading.Event:
 
 
 def withdraw(queue: str) -> None:
-    get_redis().delete(f"{jobs.WORKER_KEY_PREFIX}{queue}")
+    """Unannounced: web processes route clicks elsewhere (unserved requests go with it)."""
+    get_redis().delete(f"{jobs.WORKER_KEY_PREFIX}{queue}", f"{jobs.CLICKS_KEY_PREFIX}{queue}")
 
 
 def _announce_loop(queue: str, stop: threading.Event) -> None:

@@ -1,9 +1,10 @@
 """Interactive SAM 2 sessions of this worker process, one per video, in a small LRU.
 
 Prompts are the truth: a session remembers which stored prompts it has applied, in order.
-If that is not exactly the video's prompt history before the new one (another worker served
-the video meanwhile, a masklet was deleted, this process restarted), the session is rebuilt
-by replaying the history, so the answer is the one an uninterrupted session would give.
+If that is not exactly the prompt history a click request brings (another worker served
+the video meanwhile, a prompt was undone, this process restarted), the session is rebuilt
+by replaying that history, so the answer is the one an uninterrupted session would give.
+Only the click thread uses these sessions, holding the engine (engine.in_use).
 """
 
 from collections import OrderedDict
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from backend.common.exceptions import ConflictError
 from backend.masklets.models import Prompt
 from backend.videos.models import Video
 from worker.adapters import StorageFrames, apply_prompt
@@ -22,6 +24,7 @@ MAX_SESSIONS = getattr(settings, "SAM2_MAX_SESSIONS", 4)
 
 @dataclass
 class BoundSession:
+    video: Video
     session: object
     applied: list[int] = field(default_factory=list)  # prompt ids, in application order
 
@@ -33,25 +36,47 @@ def open_sessions() -> int:
     return len(_sessions)
 
 
-def session_for_prompt(video: Video, prompt: Prompt) -> tuple[BoundSession, bool]:
-    """The video's session with every earlier prompt applied; True when it was rebuilt."""
-    earlier = Prompt.objects.filter(masklet__video=video, pk__lt=prompt.pk).order_by("pk")
-    history_ids = list(earlier.values_list("pk", flat=True))
-    bound = _sessions.get(video.pk)
-    rebuilt = bound is None or bound.applied != history_ids
-    if rebuilt:
-        if bound is not None:
-            bound.session.close()
-        bound = BoundSession(get_predictor().start_session(StorageFrames(video)))
-        for stored in earlier.select_related("masklet"):
-            apply_prompt(bound.session, stored, video)
-            bound.applied.append(stored.pk)
-    _sessions[video.pk] = bound
-    _sessions.move_to_end(video.pk)
+def session_for(video_id: int, history: list[int]) -> tuple[BoundSession, bool]:
+    """The video's session with exactly the prompts ``history`` applied, in order; True when
+    it was (re)built by replaying them."""
+    bound = _sessions.pop(video_id, None)
+    if bound is not None and bound.applied != history:
+        bound.session.close()
+        bound = None
+    rebuilt = bound is None
+    if bound is None:
+        bound = _replayed(video_id, history)
+    _sessions[video_id] = bound  # the most recently used, last
     while len(_sessions) > MAX_SESSIONS:
         _video_id, evicted = _sessions.popitem(last=False)
         evicted.session.close()
     return bound, rebuilt
+
+
+def _replayed(video_id: int, history: list[int]) -> BoundSession:
+    video = Video.objects.get(pk=video_id)
+    wanted = set(history)
+    stored = [
+        prompt
+        for prompt in Prompt.objects.filter(
+            masklet__video_id=video_id, pk__lte=max(history, default=0)
+        ).order_by("pk")
+        if prompt.pk in wanted
+    ]
+    if len(stored) != len(history):
+        raise ConflictError(
+            "Prompts of this video were taken back while SAM 2 was answering; click again.",
+            extra={"video": video_id},
+        )
+    bound = BoundSession(video, get_predictor().start_session(StorageFrames(video)))
+    try:
+        for prompt in stored:
+            apply_prompt(bound.session, prompt, video)
+            bound.applied.append(prompt.pk)
+    except BaseException:
+        bound.session.close()
+        raise
+    return bound
 
 
 def drop_all() -> None:

@@ -1,27 +1,36 @@
-"""SAM 2 work the web process hands to workers: task names, queues and routing.
+"""SAM 2 work the web process hands to workers: clicks, propagation jobs and routing.
 
-Interactive requests go to the worker that holds the video's SAM 2 session (each worker
-process has its own queue); propagation jobs go to the shared `gpu` queue. Workers announce
-themselves in Redis every few seconds (worker/registry.py writes what `live_workers` reads).
+A click goes straight to the worker that holds the video's SAM 2 session, over Redis: the
+web process pushes the request onto that worker's own list and blocks on a reply list of
+its own (no Celery message, no result backend: a click costs a few Redis round trips).
+Propagation jobs are Celery tasks on the shared `gpu` queue. Workers announce themselves
+in Redis every few seconds (worker/registry.py writes what `live_workers` reads; the click
+requests are served by worker/clicks.py).
 """
 
 import json
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
-from celery.exceptions import TimeoutError as CeleryTimeout
+import redis
 
 from backend.common.exceptions import ApplicationError
 from backend.common.redis import get_redis
 from backend.config.celery import app
+from backend.masklets.models import Prompt
 
-PREDICT_PROMPT = "masklets.predict_prompt"
 PROPAGATE = "masklets.propagate"
 GPU_QUEUE = "gpu"
 
 WORKER_KEY_PREFIX = "sam2:worker:"
 SESSION_KEY_PREFIX = "sam2:session:"
+# + a worker's name: the list of click requests that worker serves, oldest last.
+CLICKS_KEY_PREFIX = "sam2:clicks:"
+# + a request id: the list the worker pushes that request's answer onto.
+ANSWER_KEY_PREFIX = "sam2:answer:"
 # A worker whose announcement is older than this is gone (it announces every 3 s).
 WORKER_TTL_S = 10
 # How long the web process waits for a click's mask before giving up on that worker.
@@ -37,12 +46,60 @@ class Sam2Unavailable(ApplicationError):
     status = 503
 
 
+class ClickPrompt(TypedDict):
+    """A stored prompt as a click request carries it (coordinates normalised to [0, 1])."""
+
+    id: int
+    masklet: int
+    frame_index: int
+    points: list[list[float]]
+    box: list[float] | None
+    clear_old: bool
+
+
+class ClickRequest(TypedDict):
+    answer_to: str  # the list to push the answer onto
+    video: int
+    prompt: ClickPrompt
+    # Ids of the video's earlier prompts, in order: the session must have applied exactly
+    # these (else the worker rebuilds it by replaying them from the database).
+    history: list[int]
+
+
+class ClickAnswer(TypedDict, total=False):
+    """SAM 2's mask for the prompt's frame, or the error that prevented it."""
+
+    rle: dict[str, Any]
+    score: float
+    engine_ms: float
+    replayed: bool  # the session was rebuilt from the stored prompts
+    task_ms: float  # the worker's time from request to answer
+    error: str
+    status: int  # the HTTP status of the error
+    extra: dict[str, Any]
+
+
+# The worker's click handler when it runs in this process: in eager mode (unit tests) a click
+# is answered inline. Set by worker/clicks.py on import; the web process never imports it.
+inline_click_handler: Callable[[ClickRequest], ClickAnswer] | None = None
+
+
 @dataclass(frozen=True)
 class WorkerInfo:
-    queue: str
+    queue: str  # the worker's name; its click requests wait in CLICKS_KEY_PREFIX + queue
     sam2: bool
     reason: str
     sessions: int
+
+
+def _worker_info(raw: bytes) -> WorkerInfo:
+    info = json.loads(raw)
+    return WorkerInfo(
+        queue=info["queue"],
+        sam2=bool(info.get("sam2")),
+        reason=info.get("reason", ""),
+        sessions=int(info.get("sessions", 0)),
+    )
 
 
 def live_workers() -> list[WorkerInfo]:
@@ -50,17 +107,8 @@ def live_workers() -> list[WorkerInfo]:
     workers = []
     for key in client.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=100):
         raw = client.get(key)
-        if raw is None:
-            continue
-        info = json.loads(raw)
-        workers.append(
-            WorkerInfo(
-                queue=info["queue"],
-                sam2=bool(info.get("sam2")),
-                reason=info.get("reason", ""),
-                sessions=int(info.get("sessions", 0)),
-            )
-        )
+        if raw is not None:
+            workers.append(_worker_info(raw))
     return workers
 
 
@@ -84,58 +132,94 @@ def require_sam2() -> None:
         raise Sam2Unavailable(f"SAM 2 is not available: {status['message']}", extra={"sam2": False})
 
 
-def _choose_worker(video_id: int, exclude: set[str]) -> str:
-    client = get_redis()
+def _choose_worker(client: redis.Redis, video_id: int, exclude: set[str]) -> str:
+    """The live SAM 2 worker bound to the video (two reads), else the least busy one."""
+    binding = f"{SESSION_KEY_PREFIX}{video_id}"
+    bound = client.get(binding)
+    if bound is not None and bound.decode() not in exclude:
+        raw = client.get(f"{WORKER_KEY_PREFIX}{bound.decode()}")
+        if raw is not None and _worker_info(raw).sam2:
+            return bound.decode()
     workers = [w for w in live_workers() if w.sam2 and w.queue not in exclude]
-    bound = client.get(f"{SESSION_KEY_PREFIX}{video_id}")
-    bound_queue = bound.decode() if bound else None
-    if bound_queue and any(w.queue == bound_queue for w in workers):
-        return bound_queue
     if not workers:
         raise Sam2Unavailable(
             f"SAM 2 is not available: {sam2_status()['message']}", extra={"sam2": False}
         )
     # A new or orphaned session goes to the least busy worker; it replays the prompts.
     chosen = min(workers, key=lambda w: (w.sessions, w.queue)).queue
-    client.set(f"{SESSION_KEY_PREFIX}{video_id}", chosen)
+    client.set(binding, chosen)
     return chosen
 
 
-def predict_prompt(*, video_id: int, prompt_id: int) -> dict[str, Any]:
-    """Runs a stored prompt on the worker holding the video's session and returns its
-    result ({"frame_index", "rle", "score", "version", "engine_ms", "worker"}).
+def click_request(*, prompt: Prompt) -> ClickRequest:
+    """The request for a stored prompt: the prompt itself and the ids of the video's earlier
+    prompts (the worker replays them from the database only when its session lacks them)."""
+    video_id = prompt.masklet.video_id
+    history = Prompt.objects.filter(masklet__video_id=video_id, pk__lt=prompt.pk).order_by("pk")
+    return ClickRequest(
+        answer_to="",
+        video=video_id,
+        prompt=ClickPrompt(
+            id=prompt.pk,
+            masklet=prompt.masklet_id,
+            frame_index=prompt.frame_index,
+            points=prompt.points,
+            box=prompt.box,
+            clear_old=prompt.clear_old,
+        ),
+        history=list(history.values_list("pk", flat=True)),
+    )
+
+
+def predict_prompt(*, prompt: Prompt) -> ClickAnswer:
+    """SAM 2's answer to a stored prompt from the worker holding the video's session.
+    Raises the worker's error as an ApplicationError with its status.
 
     If that worker does not answer, the session moves to another worker, which rebuilds it
     by replaying the stored prompts: a lost worker costs latency, never work.
     """
-    inline = _inline_task(PREDICT_PROMPT)
-    if inline is not None:
-        return dict(inline.apply(args=[prompt_id]).get())
+    request = click_request(prompt=prompt)
+    if app.conf.task_always_eager and inline_click_handler is not None:
+        answer = inline_click_handler(request)
+    else:
+        answer = _ask_workers(request)
+    if "error" in answer:
+        raise ApplicationError(answer["error"], extra=answer.get("extra"), status=answer["status"])
+    return answer
+
+
+def _ask_workers(request: ClickRequest) -> ClickAnswer:
+    client = get_redis()
     tried: set[str] = set()
     for _attempt in range(3):
-        queue = _choose_worker(video_id, tried)
-        result = _send(PREDICT_PROMPT, args=[prompt_id], queue=queue)
-        try:
-            return dict(_wait_while_alive(result, queue))
-        except CeleryTimeout:
-            tried.add(queue)
-            get_redis().delete(f"{SESSION_KEY_PREFIX}{video_id}")
-        finally:
-            result.forget()
+        worker = _choose_worker(client, request["video"], tried)
+        request["answer_to"] = f"{ANSWER_KEY_PREFIX}{uuid.uuid4().hex}"
+        requests_key = f"{CLICKS_KEY_PREFIX}{worker}"
+        pipe = client.pipeline(transaction=False)
+        pipe.lpush(requests_key, json.dumps(request))
+        # Requests to a worker that died are not served by anyone: they expire.
+        pipe.expire(requests_key, PREDICT_TIMEOUT_S)
+        pipe.execute()
+        answer = _await_answer(client, request["answer_to"], worker)
+        if answer is not None:
+            return answer
+        tried.add(worker)
+        client.delete(f"{SESSION_KEY_PREFIX}{request['video']}")
     raise Sam2Unavailable("No SAM 2 worker answered in time; try again in a moment.")
 
 
-def _wait_while_alive(result, queue: str):  # type: ignore[no-untyped-def]
-    """The task's result; CeleryTimeout once its worker stopped announcing itself (it died)
-    or PREDICT_TIMEOUT_S passed."""
+def _await_answer(client: redis.Redis, answer_to: str, worker: str) -> ClickAnswer | None:
+    """The worker's answer; None once it stopped announcing itself (it died) or
+    PREDICT_TIMEOUT_S passed."""
     deadline = time.monotonic() + PREDICT_TIMEOUT_S
-    while True:
-        try:
-            return result.get(timeout=1.0, propagate=True, disable_sync_subtasks=False)
-        except CeleryTimeout:
-            gone = not get_redis().exists(f"{WORKER_KEY_PREFIX}{queue}")
-            if gone or time.monotonic() > deadline:
-                raise
+    while time.monotonic() < deadline:
+        popped = client.blpop([answer_to], timeout=1)
+        if popped is not None:
+            answer: ClickAnswer = json.loads(popped[1])
+            return answer
+        if not client.exists(f"{WORKER_KEY_PREFIX}{worker}"):
+            return None
+    return None
 
 
 def enqueue_propagation(*, job_id: int) -> None:

@@ -13,6 +13,7 @@ from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet, MaskletFrame, Prompt
 from backend.projects.enums import Role
 from backend.projects.models import Label, Task
+from backend.reviews.services import masklet_mark_reworked
 from backend.videos.models import Video
 
 
@@ -77,8 +78,20 @@ def _bump_version(masklet: Masklet, *, version: int, **changes: Any) -> None:
     masklet.refresh_from_db()
 
 
+def _check_not_under_review(masklet: Masklet, verb: str) -> None:
+    """Submitted and accepted masklets are frozen: what the verifiers judged is what counts."""
+    if not masklet.is_editable:
+        raise ApplicationError(
+            f"This masklet is {masklet.status} and cannot be {verb}; a manager can reopen it "
+            "(override to draft) first.",
+            extra={"status": masklet.status},
+            status=409,
+        )
+
+
 @transaction.atomic
 def masklet_update(*, masklet: Masklet, actor: User, version: int, data: dict[str, Any]) -> Masklet:
+    _check_not_under_review(masklet, "changed")
     changes = {k: data[k] for k in ("name", "color") if k in data}
     if "label" in data:
         label = data["label"]
@@ -98,6 +111,7 @@ def masklet_update(*, masklet: Masklet, actor: User, version: int, data: dict[st
 
 @transaction.atomic
 def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
+    _check_not_under_review(masklet, "deleted")
     _bump_version(masklet, version=version)
     event_record(
         project_id=masklet.video.project_id,
@@ -165,6 +179,7 @@ def masklet_frames_write(
             raise ApplicationError(f"Frame {index} is both written and deleted.", status=400)
 
     _bump_version(masklet, version=version)
+    masklet_mark_reworked(masklet=masklet, actor=actor)
     if rows:
         MaskletFrame.objects.bulk_create(
             rows,
@@ -218,6 +233,7 @@ def prompt_add(
     _check_frame_index(masklet.video, frame_index)
     if not points and box is None:
         raise ApplicationError("A prompt needs at least one point or a box.", status=400)
+    masklet_mark_reworked(masklet=masklet, actor=author)
     last = Prompt.objects.filter(masklet=masklet).aggregate(m=Max("order"))["m"] or 0
     prompt = Prompt.objects.create(
         masklet=masklet,
@@ -239,16 +255,55 @@ def prompt_add(
 
 
 def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
-    """SAM 2's mask for a stored prompt, from the worker holding the video's session.
+    """SAM 2's mask for a stored prompt, from the worker holding the video's session, saved
+    as its frame's mask (origin click) with its event.
 
     If SAM 2 cannot answer, the prompt is removed again (its event stays in the log) so
     that stored prompts always match the masks people saw; the error says why.
     """
     try:
-        return jobs.predict_prompt(video_id=prompt.masklet.video_id, prompt_id=prompt.pk)
+        answer = jobs.predict_prompt(prompt=prompt)
+        masklet = prompt_mask_save(prompt=prompt, rle=answer["rle"], score=answer["score"])
     except Exception:
         Prompt.objects.filter(pk=prompt.pk).delete()
         raise
+    return {
+        "frame_index": prompt.frame_index,
+        "masklet": masklet.pk,
+        "rle": answer["rle"],
+        "score": answer["score"],
+        "version": masklet.version,
+        "engine_ms": answer["engine_ms"],
+        "replayed": answer["replayed"],
+        "task_ms": answer["task_ms"],
+    }
+
+
+@transaction.atomic
+def prompt_mask_save(*, prompt: Prompt, rle: dict[str, Any], score: float) -> Masklet:
+    """Saves SAM 2's mask for a prompt (encoded by our worker) on the prompt's frame."""
+    masklet = (
+        Masklet.objects.select_for_update(of=("self",))
+        .select_related("video")
+        .filter(pk=prompt.masklet_id)
+        .first()
+    )
+    if masklet is None:
+        raise ApplicationError("The masklet was deleted while SAM 2 was answering.", status=404)
+    return masklet_frames_write(
+        masklet=masklet,
+        actor=prompt.author,
+        version=masklet.version,
+        frames=[
+            {
+                "frame_index": prompt.frame_index,
+                "rle": rle,
+                "origin": FrameOrigin.CLICK,
+                "score": score,
+            }
+        ],
+        trusted=True,
+    )
 
 
 @transaction.atomic

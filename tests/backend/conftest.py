@@ -84,4 +84,5 @@ def client_for(user: User | None) -> APIClient:
 @pytest.fixture(autouse=True)
 def _sam2_tasks_inline():
     """Clicks run SAM 2 inline (eager Celery) on the micro model of the fixtures."""
+    import worker.clicks  # noqa: F401 -- answers the clicks made in this process
     import worker.tasks  # noqa: F401 -- registers the tasks in this process

@@ -100,14 +100,13 @@ class WorkerPool:
 
 @pytest.fixture
 def worker_pool(transactional_db, broker_url, settings, tmp_path) -> Iterator[WorkerPool]:
-    """Real workers; this test process sends tasks and reads results through the broker."""
+    """Real workers; this test process sends tasks and clicks through the broker."""
     from backend.common.redis import get_redis
     from backend.config.celery import app
 
-    old = (app.conf.broker_url, app.conf.result_backend, settings.REDIS_URL)
+    old = (app.conf.broker_url, settings.REDIS_URL)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
-    app.conf.result_backend = broker_url
     settings.REDIS_URL = broker_url
     # Workers wake this process's websocket consumers through Redis, not in memory.
     settings.CHANNEL_LAYERS = {
@@ -128,8 +127,7 @@ def worker_pool(transactional_db, broker_url, settings, tmp_path) -> Iterator[Wo
     finally:
         pool.stop_all()
         app.conf.task_always_eager = True
-        app.conf.result_backend = old[1]
-        settings.REDIS_URL = old[2]
+        settings.REDIS_URL = old[1]
         channel_layers.backends.clear()
         get_redis.cache_clear()
         _point_app_at(app, old[0])
@@ -137,10 +135,8 @@ def worker_pool(transactional_db, broker_url, settings, tmp_path) -> Iterator[Wo
 
 def _point_app_at(app, broker_url: str) -> None:  # type: ignore[no-untyped-def]
     app.conf.broker_url = broker_url
-    # Drops the cached connection and producer pools and the result backend, which hold
-    # the previous URLs.
+    # Drops the cached connection and producer pools, which hold the previous URL.
     app._after_fork()
-    app._local.__dict__.pop("backend", None)
 
 
 def _wait_for_line(log: Path, needle: str, process: subprocess.Popen, timeout: float = 60) -> None:

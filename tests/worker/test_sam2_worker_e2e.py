@@ -10,9 +10,10 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from backend.events.models import Event
 from backend.events.routing import websocket_urlpatterns
 from backend.masklets import jobs
-from backend.masklets.models import MaskletFrame, PropagationJob
+from backend.masklets.models import MaskletFrame, Prompt, PropagationJob
 from tests.backend.conftest import Team, client_for
 from tests.backend.factories import make_ready_video
 
@@ -72,13 +73,18 @@ def test_click_through_a_worker_and_takeover_by_replay(team: Team, worker_pool):
     assert taken_over.status_code == 201, taken_over.content
     assert taken_over.json()["mask"]["replayed"] is True
     # the same third click in an uninterrupted session (rebuilt here from the same history)
-    from worker import sessions
-    from worker.tasks.segmentation import masklet_predict_prompt_task
+    from worker import clicks, sessions
 
     sessions.drop_all()
-    prompt_id = taken_over.json()["prompt"]["id"]
-    reference = masklet_predict_prompt_task.run(prompt_id)
+    prompt = Prompt.objects.select_related("masklet").get(pk=taken_over.json()["prompt"]["id"])
+    reference = clicks.answer(jobs.click_request(prompt=prompt))
     assert reference["rle"] == taken_over.json()["mask"]["rle"]
+    # and the web process saved it as the frame's mask, origin click, with its event
+    saved = MaskletFrame.objects.get(masklet=team.masklet, frame_index=2)
+    assert (saved.origin, saved.rle) == ("click", reference["rle"])
+    assert Event.objects.filter(
+        kind="masklet.frames_written", payload__version=taken_over.json()["mask"]["version"]
+    ).exists()
 
 
 def test_propagation_streams_to_a_websocket_and_can_be_cancelled(

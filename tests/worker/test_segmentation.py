@@ -6,11 +6,13 @@ from django.utils import timezone
 
 from backend.common import rle
 from backend.events.models import Event
+from backend.masklets import jobs
 from backend.masklets.enums import JobStatus
-from backend.masklets.models import MaskletFrame, PropagationJob
+from backend.masklets.models import MaskletFrame, Prompt, PropagationJob
 from backend.masklets.propagation import propagation_jobs_recover
 from tests.backend.conftest import Team, client_for
-from worker import sessions
+from worker import clicks, engine, sessions
+from worker.tasks import segmentation
 
 POINT = {"points": [[0.5, 0.5, 1]]}
 
@@ -49,8 +51,6 @@ def test_a_rebuilt_session_answers_as_the_original_would(team: Team):
     _click(client, team, 2, points=[[0.2, 0.3, 1], [0.8, 0.8, 0]])
     original = _click(client, team, 2, points=[[0.4, 0.6, 1]], clear_old=False).json()["mask"]
     # when: the worker holding the session is gone; the same history is replayed elsewhere
-    from backend.masklets.models import Prompt
-
     Prompt.objects.filter(masklet=team.masklet).order_by("-order").first().delete()
     sessions.drop_all()
     again = _click(client, team, 2, points=[[0.4, 0.6, 1]], clear_old=False).json()["mask"]
@@ -73,6 +73,30 @@ def test_without_a_checkpoint_clicks_get_503_with_how_to_fix(team: Team, setting
     assert "SAM2_CHECKPOINT" in response.json()["message"]
     assert not team.masklet.prompts.exists()
     monkeypatch.setattr(engine, "_status", None)  # the next test loads the real one again
+
+
+def test_a_click_whose_history_was_taken_back_meanwhile_gets_409(team: Team):
+    # given: a stored click, and a request whose history names a prompt no longer stored
+    client = client_for(team.annotator)
+    stored = _click(client, team, 0, **POINT).json()["prompt"]
+    prompt = Prompt.objects.select_related("masklet").get(pk=stored["id"])
+    request = jobs.click_request(prompt=prompt)
+    request["history"] = [prompt.pk - 1]
+    sessions.drop_all()
+    # when
+    answer = clicks.answer(request)
+    # then: the worker says why instead of answering from another history
+    assert answer["status"] == 409
+    assert "click again" in answer["error"]
+
+
+def test_propagation_leaves_the_engine_free_between_frames():
+    frames = segmentation._frame_by_frame(iter(["frame 0", "frame 1"]))
+    assert next(frames) == "frame 0"
+    # a click can take the engine now, before the next frame is computed
+    assert engine.in_use.acquire(blocking=False)
+    engine.in_use.release()
+    assert list(frames) == ["frame 1"]
 
 
 def _propagate(client, team: Team, **body):  # type: ignore[no-untyped-def]
@@ -194,9 +218,12 @@ def test_undo_of_a_click_forgets_it_and_restores_the_frame(team: Team):
     # when: the second click is undone, putting back the first click's mask
     response = client.post(
         f"/api/v1/prompts/{second['prompt']['id']}/undo/",
-        {"version": second["mask"]["version"],
-         "frames": [{"frame_index": 1, "rle": first["mask"]["rle"], "origin": "click"}]},
-        format="json")
+        {
+            "version": second["mask"]["version"],
+            "frames": [{"frame_index": 1, "rle": first["mask"]["rle"], "origin": "click"}],
+        },
+        format="json",
+    )
     # then
     assert response.status_code == 200, response.content
     assert [p.pk for p in team.masklet.prompts.all()] == [first["prompt"]["id"]]
@@ -206,6 +233,9 @@ def test_undo_of_a_click_forgets_it_and_restores_the_frame(team: Team):
     # a click now is answered from the history without the undone prompt
     again = _click(client, team, 1, points=[[0.2, 0.2, 0]], clear_old=False).json()["mask"]
     assert again["rle"] == second["mask"]["rle"]
-    stale = client.post(f"/api/v1/prompts/{first['prompt']['id']}/undo/",
-                        {"version": 1, "delete_frames": [1]}, format="json")
+    stale = client.post(
+        f"/api/v1/prompts/{first['prompt']['id']}/undo/",
+        {"version": 1, "delete_frames": [1]},
+        format="json",
+    )
     assert stale.status_code == 409

@@ -3,10 +3,8 @@
 from backend.config import env
 
 CELERY_BROKER_URL = env.CELERY_BROKER_URL
-# Only interactive SAM 2 requests return results (the web process waits for the mask).
-CELERY_RESULT_BACKEND = env.REDIS_URL
-CELERY_RESULT_EXPIRES = 600
-# Results go to the database (Video.status, events); Celery's own result store is not used.
+# Results go to the database (Video.status, events); Celery has no result store. Clicks,
+# whose answer the web process waits for, go to the workers over Redis (masklets/jobs.py).
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SERIALIZER = "json"
