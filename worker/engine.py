@@ -55,7 +55,12 @@ def load_engine() -> None:
         else:
             try:
                 device = None if settings.SAM2_DEVICE == "auto" else settings.SAM2_DEVICE
-                _predictor = build_predictor(config, checkpoint, device=device)
+                _predictor = build_predictor(
+                    config,
+                    checkpoint,
+                    device=device,
+                    compile_image_encoder=settings.SAM2_COMPILE,
+                )
                 _status = EngineStatus(True, "", config, str(_predictor.device))
             except Exception as exc:  # noqa: BLE001 -- any load failure is reported, not fatal
                 logger.exception("could not load SAM 2")

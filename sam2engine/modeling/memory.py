@@ -28,12 +28,15 @@ def axial_rope_angles(dim: int, side: int, theta: float, device: torch.device) -
     return torch.cat([torch.outer(t_x, freqs), torch.outer(t_y, freqs)], dim=-1)
 
 
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate consecutive channel pairs of [B, H, N, d] by angles given as [N, d/2] cos/sin."""
-    xf = x.float().reshape(*x.shape[:-1], -1, 2)
-    re, im = xf[..., 0], xf[..., 1]
-    out = torch.stack((re * cos - im * sin, re * sin + im * cos), dim=-1)
-    return out.flatten(-2).type_as(x)
+def rotate_pairs_(x: torch.Tensor, rotation: torch.Tensor) -> None:
+    """Rotate consecutive channel pairs of x [..., N, d] (float32) in place by the unit complex
+    numbers rotation [N, d/2], broadcast over the leading dims (as the official complex RoPE).
+
+    In place because the callers own freshly projected queries and keys: no copies of the
+    ~28k memory keys per layer.
+    """
+    pairs = torch.view_as_complex(x.unflatten(-1, (-1, 2)))
+    pairs.mul_(rotation)
 
 
 class RoPEAttention(nn.Module):
@@ -48,9 +51,10 @@ class RoPEAttention(nn.Module):
         self.k_proj = nn.Linear(kv_in, self.internal_dim)
         self.v_proj = nn.Linear(kv_in, self.internal_dim)
         self.out_proj = nn.Linear(self.internal_dim, cfg.embedding_dim)
-        self._table: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._table: dict[tuple[int, str], torch.Tensor] = {}
 
-    def _rope(self, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    def _rope(self, n: int, device: torch.device) -> torch.Tensor:
+        """[n, head_dim/2] complex64 rotations of a square grid of n query tokens."""
         side = int(math.isqrt(n))
         if side * side != n:
             raise ValueError(f"RoPE needs a square query grid, got {n} tokens")
@@ -58,7 +62,7 @@ class RoPEAttention(nn.Module):
         cached = self._table.get(key)
         if cached is None:
             ang = axial_rope_angles(self.internal_dim // self.num_heads, side, self.theta, device)
-            cached = (torch.cos(ang), torch.sin(ang))
+            cached = torch.polar(torch.ones_like(ang), ang)
             self._table[key] = cached
         return cached
 
@@ -69,26 +73,23 @@ class RoPEAttention(nn.Module):
     def forward(
         self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_k_exclude_rope: int = 0
     ) -> torch.Tensor:
-        q = self._heads(self.q_proj(q))
-        k = self._heads(self.k_proj(k))
+        # Projections are float32 here (autocast on CUDA computes RoPE in float32 first).
+        q = self._heads(self.q_proj(q).float())
+        k = self._heads(self.k_proj(k).float())
         v = self._heads(self.v_proj(v))
         nq = q.shape[-2]
-        cos, sin = self._rope(nq, q.device)
-        q = apply_rope(q, cos, sin)
+        rotation = self._rope(nq, q.device)
+        rotate_pairs_(q, rotation)
         n_rope = k.shape[-2] - num_k_exclude_rope
         if n_rope > 0:
             if n_rope % nq or (n_rope != nq and not self.rope_k_repeat):
                 raise ValueError("keys need rope_k_repeat and a multiple of the query grid")
-            b, h, _, d = k.shape
             # Memory keys are num_maskmem frames of the query grid: rotate them as
-            # [B, H, frames, N, d] against the grid's table, broadcast instead of repeated
-            # (same products as the official repeated table, without its copies).
-            rotated = apply_rope(k[:, :, :n_rope].reshape(b, h, n_rope // nq, nq, d), cos, sin)
-            if num_k_exclude_rope:
-                # Object-pointer tokens at the end take no rotation.
-                k = torch.cat([rotated.reshape(b, h, n_rope, d), k[:, :, n_rope:]], dim=2)
-            else:
-                k = rotated.reshape(b, h, n_rope, d)
+            # [B, H, frames, N, d] against the grid's table, broadcast instead of repeated.
+            # Object-pointer tokens after them take no rotation.
+            memory_keys = k[:, :, :n_rope].unflatten(2, (n_rope // nq, nq))
+            rotate_pairs_(memory_keys, rotation)
+        q, k = q.type_as(v), k.type_as(v)
         out = attention(q, k, v)
         b, h, n, d = out.shape
         return self.out_proj(out.transpose(1, 2).reshape(b, n, h * d))
