@@ -3,6 +3,10 @@ import { AnnotatePage } from './features/annotate/AnnotatePage';
 import { LoginPage } from './features/auth/LoginPage';
 import { ProjectListPage } from './features/projects/ProjectListPage';
 import { ProjectPage } from './features/projects/ProjectPage';
+import { ConsensusPage } from './features/quality/ConsensusPage';
+import { DashboardPage } from './features/quality/DashboardPage';
+import { ReviewPage } from './features/review/ReviewPage';
+import { ReviewQueuePage } from './features/review/ReviewQueuePage';
 import { VideoViewerPage } from './features/videos/VideoViewerPage';
 import { AppLayout } from './ui/AppLayout';
 import { NotFoundPage } from './ui/NotFoundPage';
@@ -14,8 +18,12 @@ export function App() {
       <Route element={<AppLayout />}>
         <Route index element={<ProjectListPage />} />
         <Route path="projects/:projectId" element={<ProjectPage />} />
+        <Route path="projects/:projectId/review" element={<ReviewQueuePage />} />
+        <Route path="projects/:projectId/review/:assignmentId" element={<ReviewPage />} />
+        <Route path="projects/:projectId/quality" element={<DashboardPage />} />
         <Route path="videos/:videoId" element={<VideoViewerPage />} />
         <Route path="videos/:videoId/annotate" element={<AnnotatePage />} />
+        <Route path="videos/:videoId/consensus" element={<ConsensusPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

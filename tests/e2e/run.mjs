@@ -8,7 +8,13 @@
  *   log in -> upload 08_driving.mp4 -> wait for ingest -> open the workspace (and a second
  *   browser on the same video) -> add an object -> click on it (mask pixels on the canvas where
  *   clicked) -> propagate forward (masks on later frames, also in the second browser without a
- *   reload) -> brush edit (+ undo) -> draw benchmark (1080p, 10 objects) -> stop the platform.
+ *   reload) -> brush edit (+ undo) -> a stroke kept offline -> a late live refetch does not undo
+ *   a stroke -> a stale write (409) shown in words and re-applied -> zoom and pan (wheel, middle
+ *   and Space drags, keys) -> draw benchmark (1080p, 10 objects) -> review: the object is
+ *   submitted, a reviewer (second user, own browser context) claims it from the queue, rejects
+ *   it with a comment pinned to a point of a frame, the annotator sees the comment, jumps to its
+ *   frame (pin on the canvas), fixes it with the brush and resubmits, the reviewer accepts; the
+ *   final status and history are checked through the API -> stop the platform.
  *
  * Every step saves a screenshot under test-artifacts/e2e/. Prints "N passed, M failed" last and
  * exits non-zero on any failure. Needs frontend/dist (make frontend) and .venv (make setup).
@@ -139,7 +145,7 @@ async function startPlatform() {
   }
   const credentials = JSON.parse(readFileSync(join(varDir, 'sample_credentials.json'), 'utf8'));
   log(`platform up at ${base}`);
-  return { child, exited, varDir, base, credentials, output: () => output };
+  return { child, exited, varDir, base, credentials, env, output: () => output };
 }
 
 async function stopPlatform(platform) {
@@ -288,6 +294,29 @@ function installHelpers() {
       }
       return null;
     },
+    /** Like findSpot for empty spots, but the one nearest the middle of the frame. */
+    async findSpotNearCentre(videoId, frame, half) {
+      const { h, w, mask, error } = await this.serverMask(videoId, frame);
+      if (error) return null;
+      const candidates = [];
+      for (let gy = 1; gy < 24; gy += 1) for (let gx = 1; gx < 32; gx += 1) candidates.push([gx / 32, gy / 24]);
+      candidates.sort((a, b) => Math.hypot(a[0] - 0.5, a[1] - 0.5) - Math.hypot(b[0] - 0.5, b[1] - 0.5));
+      for (const [fu, fv] of candidates) {
+        const cx = Math.floor(fu * w);
+        const cy = Math.floor(fv * h);
+        let ok = true;
+        for (let x = cx - half; ok && x <= cx + half; x += 1) {
+          for (let y = cy - half; y <= cy + half; y += 1) {
+            if (x < 0 || y < 0 || x >= w || y >= h || mask[x * h + y] !== 0) {
+              ok = false;
+              break;
+            }
+          }
+        }
+        if (ok) return { u: (cx + 0.5) / w, v: (cy + 0.5) / h };
+      }
+      return null;
+    },
   };
 }
 
@@ -382,6 +411,97 @@ async function seekTo(page, frame) {
     10_000,
   );
   await sleep(100); // one animation frame for the draw
+}
+
+/** One API call from inside the page (its session cookie and CSRF token): `{ status, body }`. */
+function api(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const cookie = document.cookie
+        .split(';')
+        .map((part) => part.trim())
+        .find((part) => part.startsWith('csrftoken='));
+      const headers = { Accept: 'application/json' };
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      if (cookie) headers['X-CSRFToken'] = decodeURIComponent(cookie.slice('csrftoken='.length));
+      const response = await fetch(`/api/v1/${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+      });
+      const text = await response.text();
+      let parsed = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = text.slice(0, 300);
+      }
+      return { status: response.status, body: parsed };
+    },
+    { method, path, body },
+  );
+}
+
+/** A user account made with Django's own `manage.py shell`, on the running platform's database. */
+function createUser(platform, username, password) {
+  const code =
+    'from backend.accounts.models import User; ' +
+    `User.objects.filter(username=${JSON.stringify(username)}).exists() or ` +
+    `User.objects.create_user(${JSON.stringify(username)}, password=${JSON.stringify(password)})`;
+  return new Promise((resolveUser, reject) => {
+    const child = spawn(PYTHON, ['backend/manage.py', 'shell', '-c', code], {
+      cwd: ROOT,
+      env: platform.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolveUser() : reject(new Error(`manage.py shell exited with ${code}: ${output.slice(-1500)}`)),
+    );
+  });
+}
+
+async function login(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: /log in/i }).click();
+  await page.getByRole('link', { name: 'Sample project' }).waitFor({ timeout: 15_000 });
+}
+
+/** The colour of the overlay at a CSS point (relative to the overlay), `[r, g, b, a]`. */
+async function overlayPixel(page, x, y) {
+  return (await overlayProbe(page, { x, y })).at;
+}
+
+/** Where a review pin's head is drawn for a pin at CSS point (x, y): above it (see drawPins). */
+const pinHead = (p, active) => ({ x: p.x + (active ? 6 : 4), y: p.y - (active ? 11 : 8) * 1.9 });
+const PIN_ACTIVE_RGB = [0xf7, 0x90, 0x09];
+
+/**
+ * Where the normalised frame point (u, v) is drawn under the workspace's zoom and pan (CSS px,
+ * relative to the overlay, and on the page), worked out here from the view the page reports
+ * (`zoom` times the fitted size, centred on frame point `cx`, `cy`), independently of its code.
+ */
+function viewPoint(page, video, u, v) {
+  return page.evaluate(
+    ([u, v, fw, fh]) => {
+      const canvas = document.querySelector('[data-testid="mask-overlay"]');
+      const { view } = window.sam2Workspace.stats();
+      const cw = canvas.clientWidth;
+      const ch = canvas.clientHeight;
+      const scale = Math.min(cw / fw, ch / fh) * view.zoom;
+      const x = cw / 2 + (u - view.cx) * fw * scale;
+      const y = ch / 2 + (v - view.cy) * fh * scale;
+      const box = canvas.getBoundingClientRect();
+      return { x, y, pageX: box.left + x, pageY: box.top + y, zoom: view.zoom };
+    },
+    [u, v, video.width, video.height],
+  );
 }
 
 // ---- the scenario ---------------------------------------------------------------------------------
@@ -706,10 +826,8 @@ async function main() {
       page,
       async () => {
         // Network loss: the stroke stays on screen, the page says it will be saved, and it is
-        // saved once the connection is back.
-        // Let the live refetch that the undo's own event triggers land first: a refetch that
-        // answers after a local stroke still replaces it (known race, noted in issue #5).
-        await page.waitForTimeout(1500);
+        // saved once the connection is back. No pause after the undo: the live refetch its own
+        // event triggers may answer after this stroke, and must not replace it (pending write wins).
         const spot = await page.evaluate(([id, f]) => window.__e2e.findSpot(id, f, 0, 40), [video.id, laterFrame]);
         if (spot === null) throw new Error(`No empty spot on frame ${laterFrame} to brush on.`);
         const p = await stagePoint(page, video, spot.u, spot.v);
@@ -736,6 +854,225 @@ async function main() {
     );
 
     await step(
+      'refetch-race',
+      page,
+      async () => {
+        // A live refetch that answers after a local stroke must not replace it on screen. Made
+        // certain here: the second session rewrites the frame (its event makes this page refetch
+        // the frame), and that refetch's answer is held back until after the stroke.
+        const spot = await page.evaluate(([id, f]) => window.__e2e.findSpot(id, f, 0, 40), [video.id, laterFrame]);
+        if (spot === null) throw new Error(`No empty spot on frame ${laterFrame} to brush on.`);
+        const p = await stagePoint(page, video, spot.u, spot.v);
+        const m = (await api(page2, 'GET', `videos/${video.id}/masklets/`)).body.results[0];
+        const row = (await api(page2, 'GET', `masklets/${m.id}/frames/?start=${laterFrame}&end=${laterFrame + 1}`)).body
+          .results[0];
+        let held = 0;
+        let holding = true; // only answers to requests sent before the stroke are held back
+        let release;
+        const released = new Promise((r) => (release = r));
+        const framesUrl = /\/api\/v1\/masklets\/\d+\/frames\/\?/;
+        const hold = async (route) => {
+          if (route.request().method() !== 'GET' || !holding) return route.continue();
+          const response = await route.fetch(); // the server's frame now: without the stroke to come
+          held += 1;
+          await released;
+          return route.fulfill({ response });
+        };
+        await page.route(framesUrl, hold);
+        try {
+          const written = await api(page2, 'PUT', `masklets/${m.id}/frames/`, {
+            version: m.version,
+            frames: [{ frame_index: laterFrame, rle: row.rle, origin: row.origin }],
+            delete_frames: [],
+          });
+          if (written.status !== 200) throw new Error(`The second session's write answered ${written.status}.`);
+          await waitFor('this page to refetch the frame after the live event', async () => held > 0, 10_000, 50);
+          holding = false;
+          await page.keyboard.press('b');
+          await page.mouse.move(p.pageX - 8, p.pageY);
+          await page.mouse.down();
+          await page.mouse.move(p.pageX + 8, p.pageY, { steps: 5 });
+          await page.mouse.up();
+          await page.mouse.move(5, 5);
+          await sleep(500); // saved, and any newer refetch answered: the held answer is the last to land
+        } finally {
+          release();
+          await sleep(500); // the held answer lands and is drawn (or, before the fix, drew over the stroke)
+          await page.unroute(framesUrl, hold);
+        }
+        const shown = await overlayProbe(page, p);
+        if (shown.at[3] === 0 || !closeTo(shown.at.slice(0, 3), hexToRgb(objectColor)))
+          throw new Error(`The late refetch replaced the stroke on screen: rgba(${shown.at.join(',')}).`);
+        const saved = await waitFor(
+          'the stroke on the server',
+          () =>
+            page.evaluate(
+              async ([id, f, u, v]) => {
+                const s = await window.__e2e.serverMask(id, f);
+                return s.mask[Math.floor(u * s.w) * s.h + Math.floor(v * s.h)] === 1 ? s.origin : null;
+              },
+              [video.id, laterFrame, spot.u, spot.v],
+            ),
+          10_000,
+        );
+        return `${held} refetch answer(s) held until after the stroke; the stroke stays drawn rgba(${shown.at.join(',')}) and is saved ("${saved}")`;
+      },
+      { needs: brushed && secondOpen },
+    );
+
+    // A stale write: the second session renames the object while this one cannot hear of it.
+    const CONFLICT_NAME = 'car ahead';
+    let conflictSpot = null;
+    const conflicted = await step(
+      'conflict-409',
+      page,
+      async () => {
+        const before = (await api(page2, 'GET', `videos/${video.id}/masklets/`)).body.results[0];
+        // An empty spot near the middle of the frame (the zoom step below zooms in on it).
+        const spot = await page.evaluate(([id, f]) => window.__e2e.findSpotNearCentre(id, f, 40), [video.id, laterFrame]);
+        if (spot === null) throw new Error(`No empty spot on frame ${laterFrame} to brush on.`);
+        const p = await stagePoint(page, video, spot.u, spot.v);
+        // Offline, no live event tells this page about the new version before it writes.
+        await context.setOffline(true);
+        const renamed = await api(page2, 'PATCH', `masklets/${before.id}/`, {
+          version: before.version,
+          name: CONFLICT_NAME,
+        });
+        if (renamed.status !== 200) throw new Error(`The rename answered ${renamed.status}: ${JSON.stringify(renamed.body)}`);
+        await page.keyboard.press('b');
+        await page.mouse.move(p.pageX - 8, p.pageY);
+        await page.mouse.down();
+        await page.mouse.move(p.pageX + 8, p.pageY, { steps: 5 });
+        await page.mouse.up();
+        await page.mouse.move(5, 5);
+        await page.locator('[data-testid="pending-banner"]').waitFor({ timeout: 10_000 });
+        await context.setOffline(false);
+        // Back online, the kept stroke is sent with the old version: 409, said in plain words.
+        const banner = page.locator('[data-testid="conflict-banner"]');
+        await banner.waitFor({ timeout: 20_000 });
+        const text = (await banner.innerText()).replace(/\s+/g, ' ');
+        const expected = /Someone else changed this object first, so your brush stroke on frame \d+ was not saved\./;
+        if (!expected.test(text)) throw new Error(`The conflict banner says "${text}".`);
+        if ((await overlayProbe(page, p)).at[3] === 0)
+          throw new Error('The refused stroke vanished from the canvas before the person chose what to do.');
+        await screenshot(page, 'conflict-409-banner');
+        await banner.getByRole('button', { name: 'Apply my change on top' }).click();
+        await banner.waitFor({ state: 'detached', timeout: 10_000 });
+        // Both changes are on the server: the other session's name, and this session's stroke.
+        const after = await waitFor(
+          'the stroke saved on top of the rename',
+          async () => {
+            const m = (await api(page, 'GET', `masklets/${before.id}/`)).body;
+            return m.version >= before.version + 2 ? m : null;
+          },
+          15_000,
+        );
+        if (after.name !== CONFLICT_NAME) throw new Error(`After re-applying, the name is "${after.name}".`);
+        const server = await page.evaluate(
+          async ([id, f, u, v]) => {
+            const s = await window.__e2e.serverMask(id, f);
+            return { origin: s.origin, value: s.mask[Math.floor(u * s.w) * s.h + Math.floor(v * s.h)] };
+          },
+          [video.id, laterFrame, spot.u, spot.v],
+        );
+        if (server.origin !== 'edited' || server.value !== 1)
+          throw new Error(`The server's mask at the stroke is ${server.value} (origin "${server.origin}"), not 1.`);
+        await page.locator('[data-testid="object-row"]', { hasText: CONFLICT_NAME }).waitFor({ timeout: 10_000 });
+        if ((await page.locator('[data-testid="conflict-banner"]').count()) > 0)
+          throw new Error('A second conflict after "Apply my change on top".');
+        conflictSpot = spot;
+        return `"${text.split('.')[0]}." -> applied on top: version ${before.version} -> ${after.version}, name "${after.name}", stroke saved ("edited")`;
+      },
+      { needs: brushed && secondOpen },
+    );
+
+    await step(
+      'zoom-pan',
+      page,
+      async () => {
+        const { u, v } = conflictSpot;
+        const rgb = hexToRgb(objectColor);
+        const zoomText = () => page.locator('[data-testid="zoom-level"]').innerText();
+        const off = (a, b) => Math.hypot(a.x - b.x, a.y - b.y);
+        const drawnAt = async (q, what) => {
+          const px = (await overlayProbe(page, q)).at;
+          if (!closeTo(px.slice(0, 3), rgb) || px[3] === 0)
+            throw new Error(`${what}: the stroke is not drawn where the view puts it: rgba(${px.join(',')}).`);
+        };
+        // Wheel zoom around the pointer (on whole pixels): the frame point under it stays under it,
+        // so the stroke's centre, a fraction of a pixel away, moves away from it by that times the zoom.
+        const p0 = await viewPoint(page, video, u, v);
+        const cursor = { pageX: Math.round(p0.pageX), pageY: Math.round(p0.pageY) };
+        const at = { x: cursor.pageX - (p0.pageX - p0.x), y: cursor.pageY - (p0.pageY - p0.y) };
+        await page.mouse.move(cursor.pageX, cursor.pageY);
+        for (let i = 0; i < 4; i += 1) await page.mouse.wheel(0, -200);
+        await waitFor('the wheel to zoom in', async () => (await viewPoint(page, video, u, v)).zoom > 3, 5_000);
+        await sleep(150);
+        const p1 = await viewPoint(page, video, u, v);
+        const k = p1.zoom / p0.zoom;
+        const expected1 = { x: at.x + (p0.x - at.x) * k, y: at.y + (p0.y - at.y) * k };
+        if (off(p1, expected1) > 0.75)
+          throw new Error(`Wheel zoom moved the point under the pointer by ${off(p1, expected1).toFixed(2)} px.`);
+        await drawnAt(p1, `zoomed to ${await zoomText()}`);
+        // Middle-button drag pans: the stroke follows the pointer, exactly.
+        const d1 = { x: -70, y: 40 };
+        await page.mouse.down({ button: 'middle' });
+        await page.mouse.move(cursor.pageX + d1.x, cursor.pageY + d1.y, { steps: 6 });
+        await page.mouse.up({ button: 'middle' });
+        await sleep(150);
+        const p2 = await viewPoint(page, video, u, v);
+        if (off(p2, { x: p1.x + d1.x, y: p1.y + d1.y }) > 1)
+          throw new Error(`A middle-button drag of (${d1.x}, ${d1.y}) moved the frame to (${p2.x - p1.x}, ${p2.y - p1.y}).`);
+        await drawnAt(p2, 'after a middle-button pan');
+        // Space + drag pans too, and that Space does not start playback.
+        const d2 = { x: 50, y: -30 };
+        await page.keyboard.down('Space');
+        await page.mouse.down();
+        await page.mouse.move(cursor.pageX + d1.x + d2.x, cursor.pageY + d1.y + d2.y, { steps: 5 });
+        await page.mouse.up();
+        await page.keyboard.up('Space');
+        await sleep(150);
+        const p3 = await viewPoint(page, video, u, v);
+        if (off(p3, { x: p2.x + d2.x, y: p2.y + d2.y }) > 1)
+          throw new Error(`A Space + drag of (${d2.x}, ${d2.y}) moved the frame to (${p3.x - p2.x}, ${p3.y - p2.y}).`);
+        await drawnAt(p3, 'after a Space + drag pan');
+        if ((await page.getByRole('button', { name: /Pause/ }).count()) > 0) throw new Error('Space + drag started playback.');
+        // The brush under zoom paints where the pointer is, in frame pixels: 30 frame px below the stroke.
+        const target = { u, v: v + 30 / video.height };
+        const q = await viewPoint(page, video, target.u, target.v);
+        const valueAt = (t) =>
+          page.evaluate(
+            async ([id, f, tu, tv]) => {
+              const s = await window.__e2e.serverMask(id, f);
+              return s.mask[Math.floor(tu * s.w) * s.h + Math.floor(tv * s.h)];
+            },
+            [video.id, laterFrame, t.u, t.v],
+          );
+        if ((await valueAt(target)) !== 0) throw new Error('The spot to brush while zoomed is not empty.');
+        await page.mouse.move(q.pageX, q.pageY);
+        await page.mouse.down();
+        await page.mouse.move(q.pageX + 2, q.pageY, { steps: 2 });
+        await page.mouse.up();
+        await waitFor('the zoomed stroke saved at its frame point', async () => (await valueAt(target)) === 1, 10_000);
+        const shown = await zoomText();
+        await page.mouse.move(5, 5);
+        await sleep(150);
+        await screenshot(page, 'zoomed-and-panned');
+        // Keys: + zooms in, 0 fits the whole frame again (the next steps expect it).
+        await page.keyboard.press('+');
+        await waitFor('+ to zoom in', async () => parseInt(await zoomText(), 10) > parseInt(shown, 10), 5_000);
+        await page.keyboard.press('0');
+        await waitFor('0 to fit the frame', async () => (await zoomText()) === '100%', 5_000);
+        return (
+          `wheel zoom to ${shown} kept the point under the pointer (${off(p1, expected1).toFixed(2)} px off); ` +
+          `middle and Space drags moved it by the drag (±${Math.max(off(p2, { x: p1.x + d1.x, y: p1.y + d1.y }), off(p3, { x: p2.x + d2.x, y: p2.y + d2.y })).toFixed(2)} px); ` +
+          'a brush stroke while zoomed landed on its frame point; + and 0 work'
+        );
+      },
+      { needs: conflicted },
+    );
+
+    await step(
       'draw-benchmark',
       page,
       async () => {
@@ -753,6 +1090,308 @@ async function main() {
       },
       { needs: opened },
     );
+
+    await step(
+      'quality-dashboard',
+      page,
+      async () => {
+        // The manager annotated the "car" object above, so the dashboard lists them as an annotator.
+        const projectId = await page.evaluate(
+          async (id) => (await (await fetch(`/api/v1/videos/${id}/`)).json()).project,
+          video.id,
+        );
+        await page.goto(`${base}/projects/${projectId}/quality`);
+        const table = page.locator('[data-testid="annotator-table"]');
+        await table.waitFor({ timeout: 20_000 });
+        const row = table.locator('tbody tr', { hasText: credentials.username });
+        await row.waitFor({ timeout: 5_000 });
+        const cells = await row.locator('td').allInnerTexts();
+        if (Number(cells[1]) < 1) throw new Error(`The annotator row shows ${cells[1]} masklets, expected at least 1.`);
+        const charts = await page.locator('svg[role="img"]').count();
+        if (charts < 3) throw new Error(`Expected 3 charts on the dashboard, found ${charts}.`);
+        // Clicking the annotator filters the page to them.
+        await row.getByRole('button', { name: credentials.username }).click();
+        await page.getByText(/Showing .* only/).waitFor({ timeout: 5_000 });
+        if (!page.url().includes('annotator='))
+          throw new Error(`Filtering did not put the annotator in the URL: ${page.url()}`);
+        const [download] = await Promise.all([
+          page.waitForEvent('download', { timeout: 15_000 }),
+          page.getByRole('link', { name: 'Download CSV' }).click(),
+        ]);
+        const csv = readFileSync(await download.path(), 'utf8');
+        const [header, ...lines] = csv.trim().split('\n');
+        if (!header.startsWith('user_id,username,')) throw new Error(`The CSV header is "${header}".`);
+        if (!lines.some((l) => l.split(',')[1] === credentials.username))
+          throw new Error(`The CSV has no row for ${credentials.username}: ${csv.slice(0, 300)}`);
+        await page.getByRole('button', { name: 'Show everyone' }).click();
+        await table.waitFor({ timeout: 10_000 });
+        const name = download.suggestedFilename();
+        return `${name}: "${header.slice(0, 60)}…", ${lines.length} row(s); row ${cells.slice(0, 7).join(' | ')}`;
+      },
+      { needs: added },
+    );
+
+    // ---- review: submit, verify in a second session as a reviewer, reject with a comment, fix, accept
+    const reviewer = { username: 'reviewer', password: `review-${process.pid}-${Date.now()}` };
+    let reviewContext = null;
+    let reviewPage = null;
+    let maskletId = null;
+    let projectId = null;
+    let pin = null; // { frame, u, v } where the reviewer pinned the comment
+    const PIN_TEXT = 'The mask misses the edge of the car here.';
+    const badge = (p, status) =>
+      p.locator(`[data-testid="object-row"] [data-testid="status-badge"][data-status="${status}"]`);
+
+    const reviewerAdded = await step(
+      'review-add-reviewer',
+      page,
+      async () => {
+        await createUser(platform, reviewer.username, reviewer.password);
+        projectId = video.project;
+        const added = await api(page, 'POST', `projects/${projectId}/members/add/`, {
+          username: reviewer.username,
+          role: 'reviewer',
+        });
+        if (added.status !== 201) throw new Error(`Adding the reviewer answered ${added.status}: ${JSON.stringify(added.body)}`);
+        return `user "${reviewer.username}" (made with manage.py shell) is a ${added.body.role} of project #${projectId}`;
+      },
+      { needs: clicked },
+    );
+
+    const submitted = await step(
+      'review-submit',
+      page,
+      async () => {
+        await context.setOffline(false); // whatever an earlier step left behind
+        await page.goto(`${base}/videos/${video.id}/annotate`);
+        await page.getByText('Live updates: on').waitFor({ timeout: 20_000 });
+        const row = page.locator('[data-testid="object-row"]', { hasText: 'car' });
+        await row.locator('.object-select').click();
+        maskletId = (
+          await page.evaluate(async (id) => (await (await fetch(`/api/v1/videos/${id}/masklets/`)).json()).results, video.id)
+        )[0].id;
+        const panel = page.locator('[data-testid="review-panel"]');
+        await panel.getByRole('button', { name: 'Submit for review' }).click();
+        await badge(page, 'submitted').waitFor({ timeout: 10_000 });
+        const message = await panel.locator('[data-testid="review-message"]').innerText();
+        if (!/Under review/.test(message)) throw new Error(`The panel says "${message}" after submitting.`);
+        // Read-only while under review: a brush stroke changes nothing, on screen or on the server.
+        const before = (await api(page, 'GET', `masklets/${maskletId}/`)).body;
+        await seekTo(page, laterFrame ?? 0);
+        const spot = await page.evaluate(([id, f]) => window.__e2e.findSpot(id, f, 0, 30), [video.id, laterFrame ?? 0]);
+        if (spot !== null) {
+          await page.keyboard.press('b');
+          const p = await stagePoint(page, video, spot.u, spot.v);
+          await page.mouse.move(p.pageX - 8, p.pageY);
+          await page.mouse.down();
+          await page.mouse.move(p.pageX + 8, p.pageY, { steps: 4 });
+          await page.mouse.up();
+          await page.mouse.move(5, 5);
+          await sleep(800);
+          const at = await overlayPixel(page, p.x, p.y);
+          if (at[3] !== 0) throw new Error(`A stroke on an object under review was drawn: rgba(${at.join(',')}).`);
+        }
+        const after = (await api(page, 'GET', `masklets/${maskletId}/`)).body;
+        if (after.status !== 'submitted' || after.review_round !== 1 || after.version !== before.version) {
+          throw new Error(`After submitting the API has ${JSON.stringify(after)}.`);
+        }
+        return `masklet #${maskletId} submitted (round ${after.review_round}); the panel says "${message}"; a stroke on it is ignored`;
+      },
+      { needs: reviewerAdded },
+    );
+
+    if (submitted) {
+      reviewContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+      await reviewContext.addInitScript(installHelpers);
+      reviewPage = await reviewContext.newPage();
+      reviewPage.on('pageerror', (error) => consoleErrors.push(`reviewer: ${error.message}`));
+    }
+
+    const claimed = await step(
+      'review-claim',
+      reviewPage ?? page,
+      async () => {
+        await login(reviewPage, base, reviewer.username, reviewer.password);
+        await reviewPage.getByRole('link', { name: 'Sample project' }).click();
+        await reviewPage.getByRole('link', { name: 'Review queue' }).click();
+        await waitFor(
+          'one masklet waiting in the queue',
+          async () => (await reviewPage.locator('[data-testid="queue-waiting"]').innerText()) === '1',
+          15_000,
+        );
+        await screenshot(reviewPage, 'review-queue');
+        await reviewPage.getByRole('button', { name: 'Start verifying' }).click();
+        await reviewPage.waitForURL(/\/review\/\d+$/, { timeout: 15_000 });
+        await reviewPage.getByRole('heading', { name: 'car' }).waitFor({ timeout: 15_000 });
+        await waitFor(
+          'the mask drawn on the review screen',
+          async () =>
+            (await reviewPage.evaluate(() => window.sam2Review?.stats().masksReady)) &&
+            (await overlayProbe(reviewPage)).drawn > 0,
+          20_000,
+        );
+        const frame = await currentFrame(reviewPage);
+        return `${reviewPage.url().replace(base, '')}: frame ${frame} with the mask drawn`;
+      },
+      { needs: submitted },
+    );
+
+    const rejected = await step(
+      'review-reject-with-pin',
+      reviewPage ?? page,
+      async () => {
+        await reviewPage.getByRole('radio', { name: 'Unsatisfactory' }).click();
+        // Pin the comment on a later frame, so that the annotator has to jump there.
+        const frame = laterFrame ?? 0;
+        await reviewPage.fill('#review-jump', String(frame));
+        await reviewPage.press('#review-jump', 'Enter');
+        await waitFor(`frame ${frame}`, async () => (await currentFrame(reviewPage)) === frame, 10_000);
+        // Sending with an empty pin is refused in words.
+        const p = await stagePoint(reviewPage, video, 0.3, 0.45);
+        await reviewPage.mouse.click(p.pageX, p.pageY);
+        const text = reviewPage.getByLabel('Comment at pin 1');
+        await text.waitFor({ timeout: 5_000 });
+        await reviewPage.getByTestId('send-verdict').click();
+        await reviewPage.getByText('Type what is wrong at pin 1').waitFor({ timeout: 5_000 });
+        await text.fill(PIN_TEXT);
+        await reviewPage.getByLabel('Overall comment').fill('Please fix the edge and send it again.');
+        await sleep(200);
+        const head = await overlayPixel(reviewPage, pinHead(p, true).x, pinHead(p, true).y);
+        if (!closeTo(head.slice(0, 3), PIN_ACTIVE_RGB, 30) || head[3] < 200) {
+          throw new Error(`No pin drawn where the reviewer clicked: rgba(${head.join(',')}).`);
+        }
+        await screenshot(reviewPage, 'review-pin-placed');
+        await reviewPage.getByTestId('send-verdict').click();
+        const saved = reviewPage.locator('[data-testid="verdict-saved"]');
+        await saved.waitFor({ timeout: 15_000 });
+        await saved.getByText('Nothing else waits').waitFor({ timeout: 15_000 });
+        const m = (await api(reviewPage, 'GET', `masklets/${maskletId}/`)).body;
+        const comments = (await api(reviewPage, 'GET', `masklets/${maskletId}/comments/`)).body;
+        if (m.status !== 'rejected') throw new Error(`After the verdict the masklet is "${m.status}", not rejected.`);
+        const c = comments.find((x) => x.text === PIN_TEXT);
+        if (!c || c.frame_index !== frame || Math.abs(c.x - 0.3) > 0.01 || Math.abs(c.y - 0.45) > 0.01) {
+          throw new Error(`The pinned comment is stored as ${JSON.stringify(comments)}.`);
+        }
+        pin = { frame, u: c.x, v: c.y };
+        return `rejected; comment pinned at frame ${c.frame_index}, (${c.x}, ${c.y}); pin drawn rgba(${head.join(',')})`;
+      },
+      { needs: claimed },
+    );
+
+    const seen = await step(
+      'review-annotator-sees-comment',
+      page,
+      async () => {
+        // Live: the status change arrives over the websocket, without a reload.
+        await badge(page, 'rejected').waitFor({ timeout: 20_000 });
+        const comment = page.locator('[data-testid="review-comment"]', { hasText: PIN_TEXT });
+        await comment.waitFor({ timeout: 10_000 });
+        await seekTo(page, 0);
+        await comment.getByRole('button', { name: `Go to frame ${pin.frame}` }).click();
+        await waitFor(`frame ${pin.frame}`, async () => (await currentFrame(page)) === pin.frame, 10_000);
+        await sleep(300);
+        const p = await stagePoint(page, video, pin.u, pin.v);
+        const head = await overlayPixel(page, pinHead(p, true).x, pinHead(p, true).y);
+        if (!closeTo(head.slice(0, 3), PIN_ACTIVE_RGB, 30) || head[3] < 200) {
+          throw new Error(`The comment's pin is not drawn on frame ${pin.frame}: rgba(${head.join(',')}).`);
+        }
+        return `badge "rejected", comment listed, "Go to frame" seeks to ${pin.frame}, pin drawn rgba(${head.join(',')})`;
+      },
+      { needs: rejected },
+    );
+
+    const fixed = await step(
+      'review-fix-and-resubmit',
+      page,
+      async () => {
+        await page.keyboard.press('b');
+        const p = await stagePoint(page, video, pin.u, pin.v);
+        await page.mouse.move(p.pageX - 10, p.pageY + 4);
+        await page.mouse.down();
+        await page.mouse.move(p.pageX + 10, p.pageY + 4, { steps: 6 });
+        await page.mouse.up();
+        await page.mouse.move(5, 5);
+        await badge(page, 'reworked').waitFor({ timeout: 15_000 });
+        const origin = await waitFor(
+          'the fix saved',
+          () => page.evaluate(async ([id, f]) => (await window.__e2e.serverMask(id, f)).origin === 'edited', [video.id, pin.frame]),
+          10_000,
+        );
+        const panel = page.locator('[data-testid="review-panel"]');
+        await panel.getByRole('button', { name: 'Mark resolved' }).click();
+        await panel.locator('[data-testid="review-comment"].is-resolved').waitFor({ timeout: 10_000 });
+        await panel.getByRole('button', { name: 'Resubmit for review' }).click();
+        await badge(page, 'submitted').waitFor({ timeout: 10_000 });
+        const m = (await api(page, 'GET', `masklets/${maskletId}/`)).body;
+        if (m.status !== 'submitted' || m.review_round !== 2)
+          throw new Error(`After resubmitting the API has status ${m.status}, round ${m.review_round}.`);
+        return `brushed (status went "reworked", frame saved "edited": ${origin}), comment resolved, resubmitted for round ${m.review_round}`;
+      },
+      { needs: seen },
+    );
+
+    const accepted = await step(
+      'review-accept',
+      reviewPage ?? page,
+      async () => {
+        await reviewPage.getByRole('link', { name: 'Back to the queue' }).first().click();
+        await waitFor(
+          'the resubmitted masklet in the queue',
+          async () => {
+            if ((await reviewPage.locator('[data-testid="queue-waiting"]').innerText()) === '1') return true;
+            await reviewPage.reload();
+            return false;
+          },
+          30_000,
+          1_000,
+        );
+        // Leaving without a verdict gives the masklet back at once (no waiting for the lease to end).
+        await reviewPage.getByRole('button', { name: 'Start verifying' }).click();
+        await reviewPage.waitForURL(/\/review\/\d+$/, { timeout: 15_000 });
+        const held = await api(reviewPage, 'GET', `projects/${projectId}/review-queue/`);
+        if (held.body.in_review !== 1) throw new Error(`While verifying, the queue says ${JSON.stringify(held.body)}.`);
+        await reviewPage.getByRole('button', { name: 'Skip (give it back)' }).click();
+        await waitFor(
+          'the skipped masklet back in the queue',
+          async () => (await reviewPage.locator('[data-testid="queue-waiting"]').innerText()) === '1',
+          15_000,
+        );
+        const released = await api(reviewPage, 'GET', `projects/${projectId}/review-queue/`);
+        if (released.body.in_review !== 0 || released.body.my_assignment !== null)
+          throw new Error(`After skipping, the queue says ${JSON.stringify(released.body)}.`);
+        await reviewPage.getByRole('button', { name: 'Start verifying' }).click();
+        await reviewPage.waitForURL(/\/review\/\d+$/, { timeout: 15_000 });
+        await reviewPage.getByText(/round 2/).first().waitFor({ timeout: 15_000 });
+        await reviewPage.getByRole('radio', { name: 'Satisfactory', exact: true }).click();
+        await reviewPage.getByTestId('send-verdict').click();
+        await reviewPage.locator('[data-testid="verdict-saved"] [data-status="accepted"]').waitFor({ timeout: 15_000 });
+        return 'skipping gave the masklet back to the queue at once; claimed again, round 2 judged satisfactory';
+      },
+      { needs: fixed },
+    );
+
+    await step(
+      'review-final-status',
+      page,
+      async () => {
+        await badge(page, 'accepted').waitFor({ timeout: 20_000 });
+        const m = (await api(page, 'GET', `masklets/${maskletId}/`)).body;
+        const history = (await api(page, 'GET', `masklets/${maskletId}/history/`)).body;
+        const reviews = (await api(page, 'GET', `masklets/${maskletId}/reviews/`)).body;
+        if (m.status !== 'accepted') throw new Error(`The API says the masklet is "${m.status}", not accepted.`);
+        const actions = history.map((h) => h.action).join(' > ');
+        const expected = 'submitted > rejected > reworked > resubmitted > accepted';
+        if (actions !== expected) throw new Error(`The history is "${actions}", expected "${expected}".`);
+        const verdicts = reviews.map((r) => `${r.round}:${r.verdict}:${r.reviewer?.username}`).join(', ');
+        if (verdicts !== `1:unsatisfactory:${reviewer.username}, 2:satisfactory:${reviewer.username}`)
+          throw new Error(`The verdicts are ${verdicts}.`);
+        await page.locator('[data-testid="review-panel"] summary', { hasText: 'History' }).click();
+        return `status "${m.status}" (round ${m.review_round}); history ${actions}; verdicts ${verdicts}`;
+      },
+      { needs: accepted },
+    );
+
+    await reviewContext?.close();
 
     if (consoleErrors.length > 0) {
       results.push({

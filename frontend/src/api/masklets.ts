@@ -6,7 +6,12 @@
 import type { CompressedRle } from '../lib/rle';
 import { apiRequest, listAll, type Page } from './client';
 
-export type MaskletStatus = 'draft' | 'submitted' | 'accepted' | 'rejected';
+export type MaskletStatus = 'draft' | 'submitted' | 'accepted' | 'rejected' | 'reworked';
+
+/** Statuses whose masks can change; submitted and accepted masklets are under review or done. */
+export function isMaskletEditable(status: MaskletStatus): boolean {
+  return status === 'draft' || status === 'rejected' || status === 'reworked';
+}
 export type FrameOrigin = 'click' | 'propagated' | 'edited' | 'imported';
 
 export interface Masklet {
@@ -22,6 +27,11 @@ export interface Masklet {
   /** Bumped by every change; writes send the version they started from (409 when stale). */
   version: number;
   frame_count?: number;
+  /** Times submitted for review (0: never). */
+  review_round?: number;
+  submitted_at?: string | null;
+  is_ground_truth?: boolean;
+  consensus_discarded?: boolean;
 }
 
 export interface MaskletFrame {

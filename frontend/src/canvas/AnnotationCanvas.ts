@@ -8,6 +8,7 @@ import { FramePlayer, type PlayerState } from './FramePlayer';
 import { MaskDecoder, type MaskBitmap } from './MaskDecoder';
 import {
   beginBox,
+  beginPan,
   beginStroke,
   boxOf,
   IDLE,
@@ -17,7 +18,21 @@ import {
   type Interaction,
   type ToolMode,
 } from './modes';
-import { backingSize, fitContain, frameToScreen, screenToFrame, screenToFrameClamped, type Rect } from './viewport';
+import {
+  backingSize,
+  clampView,
+  FIT_VIEW,
+  frameToScreen,
+  panBy,
+  screenToFrame,
+  screenToFrameClamped,
+  viewRect,
+  wheelZoomFactor,
+  zoomAround,
+  type Rect,
+  type Stage,
+  type View,
+} from './viewport';
 import { frameUrl } from '../lib/frames';
 import { paintSegment, parseHexColor } from '../lib/maskRaster';
 import { decodeRle, encodeRle, type CompressedRle } from '../lib/rle';
@@ -37,8 +52,26 @@ export interface PromptMarker {
   label: 0 | 1;
 }
 
+/** A review comment's pin: a point on the current frame, normalised frame coordinates. */
+export interface PinMarker {
+  x: number;
+  y: number;
+  /** Drawn inside the pin (its number in the comment list). */
+  label: string;
+  /** The pin being looked at or placed: drawn larger. */
+  active: boolean;
+}
+
+/**
+ * What a click on the overlay does: `edit` runs the selected tool (the workspace), `pin` reports
+ * where a review comment goes (the review screen), `none` does nothing (read-only viewing).
+ */
+export type PointerMode = 'edit' | 'pin' | 'none';
+
 export type CanvasEvent =
   | { type: 'pointPrompt'; maskletId: number; frame: number; point: [number, number, 0 | 1] }
+  /** A click in `pin` pointer mode: where on the frame a review comment goes. */
+  | { type: 'pinPlaced'; frame: number; x: number; y: number }
   | { type: 'boxPrompt'; maskletId: number; frame: number; box: [number, number, number, number] }
   | { type: 'maskEdited'; maskletId: number; frame: number; mode: 'brush' | 'eraser'; rle: CompressedRle }
   /** A tool was used with no object selected. */
@@ -51,7 +84,12 @@ export interface AnnotationCanvasOptions {
   initialFrame: number;
   onPlayerState: (state: PlayerState) => void;
   onEvent: (event: CanvasEvent) => void;
+  /** The zoom or pan changed (wheel, drag, keys). */
+  onView?: (view: View) => void;
 }
+
+/** Zoom step of the + and − keys and buttons. */
+export const ZOOM_STEP = 1.25;
 
 /** Frames of masks decoded ahead of the playhead so playback shows them without waiting. */
 const DECODE_AHEAD = 6;
@@ -63,7 +101,24 @@ interface BitmapEntry {
   color: string;
   /** undefined while decoding; null for an empty mask. */
   value: MaskBitmap | null | undefined;
+  /** The bitmap this entry replaced, drawn while `value` decodes (no flicker); then closed. */
+  stale?: MaskBitmap | null | undefined;
 }
+
+/**
+ * A finished stroke, drawn in place of its object's mask until the workspace hands the edited mask
+ * back (`delivered`) and the worker has decoded it: the stroke never blinks off in between.
+ */
+interface StrokePreview {
+  key: string;
+  rle: CompressedRle;
+  canvas: HTMLCanvasElement;
+  delivered: boolean;
+  expiry: ReturnType<typeof setTimeout>;
+}
+
+/** A stroke the workspace does not take (a read-only object) is dropped from the screen after this. */
+const PREVIEW_UNCLAIMED_MS = 400;
 
 interface StrokeState {
   data: Uint8Array;
@@ -120,12 +175,19 @@ export class AnnotationCanvas {
   private opacity = 0.6;
   private brushRadius: number;
   private prompts: readonly PromptMarker[] = [];
+  private pins: readonly PinMarker[] = [];
+  private pointerMode: PointerMode = 'edit';
   private frame: number;
   private interaction: Interaction = IDLE;
   private stroke: StrokeState | null = null;
+  private preview: StrokePreview | null = null;
   private pointerDown: { x: number; y: number; id: number } | null = null;
   private hover: { x: number; y: number } | null = null;
   private rafHandle: number | null = null;
+  private view: View = FIT_VIEW;
+  /** Space is held down: a left drag pans. `spacePanned`: the hold was used for a pan. */
+  private spaceHeld = false;
+  private spacePanned = false;
   private readonly resizeObserver: ResizeObserver;
   private disposed = false;
   stats: DrawStats = { lastMs: 0, masks: 0 };
@@ -156,6 +218,8 @@ export class AnnotationCanvas {
     this.overlay.addEventListener('pointerup', this.onPointerUp);
     this.overlay.addEventListener('pointercancel', this.onPointerCancel);
     this.overlay.addEventListener('pointerleave', this.onPointerLeave);
+    this.overlay.addEventListener('wheel', this.onWheel, { passive: false });
+    this.overlay.addEventListener('mousedown', this.onMouseDown);
     this.resizeOverlay();
   }
 
@@ -182,7 +246,41 @@ export class AnnotationCanvas {
     if (this.interaction.kind !== 'idle') this.cancelInteraction();
     this.tool = tool;
     this.overlay.dataset['tool'] = tool;
+    this.updateCursor();
     this.scheduleDraw();
+  }
+
+  /** The current zoom and pan. */
+  get currentView(): View {
+    return this.view;
+  }
+
+  /** Zoom by `factor` around the centre of the canvas (the + and − keys). */
+  zoomBy(factor: number): void {
+    this.applyView(zoomAround(this.view, factor, this.stage()));
+  }
+
+  /** Back to the whole frame (the 0 key). */
+  fitView(): void {
+    this.applyView(FIT_VIEW);
+  }
+
+  /** Space went down: until it is released, a left drag pans whatever the tool. */
+  beginSpaceHold(): void {
+    this.spaceHeld = true;
+    this.spacePanned = false;
+    this.updateCursor();
+    this.scheduleDraw();
+  }
+
+  /** Space was released; says whether the hold was used to pan (then it was no play/pause). */
+  endSpaceHold(): boolean {
+    const panned = this.spacePanned;
+    this.spaceHeld = false;
+    this.spacePanned = false;
+    this.updateCursor();
+    this.scheduleDraw();
+    return panned;
   }
 
   setOpacity(opacity: number): void {
@@ -202,11 +300,25 @@ export class AnnotationCanvas {
     this.scheduleDraw();
   }
 
+  /** Review comment pins on the current frame. */
+  setPins(pins: readonly PinMarker[]): void {
+    this.pins = pins;
+    this.scheduleDraw();
+  }
+
+  setPointerMode(mode: PointerMode): void {
+    if (this.interaction.kind !== 'idle') this.cancelInteraction();
+    this.pointerMode = mode;
+    this.overlay.dataset['pointer'] = mode;
+    this.scheduleDraw();
+  }
+
   /** A stroke or box in progress is dropped (Escape, tool change). */
   cancelInteraction(): void {
     this.interaction = IDLE;
     this.stroke = null;
     this.pointerDown = null;
+    this.updateCursor();
     this.scheduleDraw();
   }
 
@@ -218,10 +330,16 @@ export class AnnotationCanvas {
     this.overlay.removeEventListener('pointerup', this.onPointerUp);
     this.overlay.removeEventListener('pointercancel', this.onPointerCancel);
     this.overlay.removeEventListener('pointerleave', this.onPointerLeave);
+    this.overlay.removeEventListener('wheel', this.onWheel);
+    this.overlay.removeEventListener('mousedown', this.onMouseDown);
     if (this.rafHandle !== null) cancelAnimationFrame(this.rafHandle);
     this.player.dispose();
     this.decoder.dispose();
-    for (const entry of this.bitmaps.values()) entry.value?.bitmap.close();
+    this.dropPreview();
+    for (const entry of this.bitmaps.values()) {
+      entry.value?.bitmap.close();
+      entry.stale?.bitmap.close();
+    }
     this.bitmaps.clear();
   }
 
@@ -241,6 +359,31 @@ export class AnnotationCanvas {
     });
   }
 
+  /** Frame and overlay canvas sizes, in overlay backing-store pixels. */
+  private stage(): Stage {
+    const { width, height } = this.options.video;
+    return {
+      frameWidth: width,
+      frameHeight: height,
+      canvasWidth: this.overlay.width,
+      canvasHeight: this.overlay.height,
+    };
+  }
+
+  private applyView(view: View): void {
+    const next = clampView(view, this.stage());
+    if (next.zoom === this.view.zoom && next.cx === this.view.cx && next.cy === this.view.cy) return;
+    this.view = next;
+    this.player.setView(next);
+    this.scheduleDraw();
+    this.options.onView?.(next);
+  }
+
+  private updateCursor(): void {
+    const cursor = this.interaction.kind === 'pan' ? 'grabbing' : this.spaceHeld || this.tool === 'pan' ? 'grab' : '';
+    this.overlay.style.cursor = cursor;
+  }
+
   private onPlayerState(state: PlayerState): void {
     if (state.frame !== this.frame) {
       this.frame = state.frame;
@@ -257,6 +400,8 @@ export class AnnotationCanvas {
       this.overlay.width = size.width;
       this.overlay.height = size.height;
     }
+    // The same view may pan further (or less far) on the new size.
+    this.applyView(this.view);
     this.draw();
   }
 
@@ -268,26 +413,37 @@ export class AnnotationCanvas {
     for (let f = this.frame; f <= Math.min(lastFrame, this.frame + DECODE_AHEAD); f += 1) {
       for (const object of this.objects) {
         const mask = object.masks.get(f);
-        if (!object.visible || mask === undefined) continue;
         const key = `${object.id}:${f}`;
+        const preview = this.preview?.key === key ? this.preview : null;
+        if (preview !== null) {
+          if (mask?.rle === preview.rle) preview.delivered = true;
+          else if (preview.delivered) this.dropPreview(); // replaced since (dropped write, newer data)
+        }
+        if (!object.visible || mask === undefined) continue;
         wanted.add(key);
         const entry = this.bitmaps.get(key);
         if (entry !== undefined && entry.rle === mask.rle && entry.color === object.color) continue;
-        entry?.value?.bitmap.close();
-        const fresh: BitmapEntry = { rle: mask.rle, color: object.color, value: undefined };
+        // The mask on screen stays until its successor is decoded.
+        let stale = entry?.value;
+        if (stale === undefined) stale = entry?.stale;
+        else entry?.stale?.bitmap.close();
+        if (entry !== undefined) entry.stale = undefined; // handed over
+        const fresh: BitmapEntry = { rle: mask.rle, color: object.color, value: undefined, stale };
         this.bitmaps.set(key, fresh);
+        const settle = (value: MaskBitmap | null) => {
+          if (this.bitmaps.get(key) !== fresh) {
+            value?.bitmap.close(); // replaced or evicted meanwhile
+            return;
+          }
+          fresh.value = value;
+          fresh.stale?.bitmap.close();
+          fresh.stale = undefined;
+          if (this.preview?.key === key && this.preview.rle === fresh.rle) this.dropPreview();
+          if (f === this.frame) this.scheduleDraw();
+        };
         this.decoder.decode(mask.rle, parseHexColor(object.color)).then(
-          (value) => {
-            if (this.bitmaps.get(key) !== fresh) {
-              value?.bitmap.close(); // replaced or evicted meanwhile
-              return;
-            }
-            fresh.value = value;
-            if (f === this.frame) this.scheduleDraw();
-          },
-          () => {
-            if (this.bitmaps.get(key) === fresh) fresh.value = null; // undecodable: draw nothing, do not loop
-          },
+          settle,
+          () => settle(null), // undecodable: draw nothing, do not loop
         );
       }
     }
@@ -296,6 +452,7 @@ export class AnnotationCanvas {
       const frame = Number(key.slice(key.indexOf(':') + 1));
       if (!wanted.has(key) && frame !== this.frame - 1) {
         entry.value?.bitmap.close();
+        entry.stale?.bitmap.close();
         this.bitmaps.delete(key);
       }
     }
@@ -309,9 +466,9 @@ export class AnnotationCanvas {
     });
   }
 
+  /** Where the frame lies on the overlay (zoomed and panned), in its backing-store pixels. */
   private frameRect(): Rect {
-    const { width, height } = this.options.video;
-    return fitContain(width, height, this.overlay.width, this.overlay.height);
+    return viewRect(this.stage(), this.view);
   }
 
   private draw(): void {
@@ -328,11 +485,18 @@ export class AnnotationCanvas {
         layers.push(this.stroke.canvas);
         continue;
       }
-      const value = this.bitmaps.get(`${object.id}:${this.frame}`)?.value;
+      const key = `${object.id}:${this.frame}`;
+      if (this.preview?.key === key) {
+        layers.push(this.preview.canvas);
+        continue;
+      }
+      const entry = this.bitmaps.get(key);
+      const value = entry?.value === undefined ? entry?.stale : entry.value;
       if (value && object.masks.has(this.frame)) layers.push(value);
     }
     drawMaskBitmaps(ctx, rect, this.options.video.width, layers, this.opacity);
     this.drawPrompts(ctx, rect);
+    this.drawPins(ctx, rect);
     this.drawToolFeedback(ctx, rect);
     this.stats = { lastMs: performance.now() - started, masks: layers.length };
     this.overlay.dataset['drawMs'] = this.stats.lastMs.toFixed(2);
@@ -363,6 +527,30 @@ export class AnnotationCanvas {
     }
   }
 
+  /** Review pins: a teardrop whose tip is the point, with the comment's number in its head. */
+  private drawPins(ctx: CanvasRenderingContext2D, rect: Rect): void {
+    const ratio = this.pixelRatio();
+    for (const pin of this.pins) {
+      const { x, y } = frameToScreen(rect, pin.x, pin.y);
+      const r = (pin.active ? 11 : 8) * ratio;
+      const cy = y - r * 1.9;
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.arc(x, cy, r, Math.PI * 0.75, Math.PI * 0.25);
+      ctx.closePath();
+      ctx.fillStyle = pin.active ? '#f79009' : '#2f6fdb';
+      ctx.fill();
+      ctx.lineWidth = 2 * ratio;
+      ctx.strokeStyle = '#fff';
+      ctx.stroke();
+      ctx.fillStyle = '#fff';
+      ctx.font = `600 ${Math.round(r * 1.1)}px system-ui, sans-serif`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(pin.label, x, cy);
+    }
+  }
+
   private drawToolFeedback(ctx: CanvasRenderingContext2D, rect: Rect): void {
     const ratio = this.pixelRatio();
     if (this.interaction.kind === 'box') {
@@ -374,7 +562,12 @@ export class AnnotationCanvas {
       ctx.strokeRect(a.x, a.y, b.x - a.x, b.y - a.y);
       ctx.setLineDash([]);
     }
-    if ((this.tool === 'brush' || this.tool === 'eraser') && this.hover !== null) {
+    if (
+      this.pointerMode === 'edit' &&
+      (this.tool === 'brush' || this.tool === 'eraser') &&
+      this.hover !== null &&
+      !this.spaceHeld
+    ) {
       const r = (this.brushRadius * rect.width) / this.options.video.width;
       ctx.beginPath();
       ctx.arc(this.hover.x * ratio, this.hover.y * ratio, r, 0, Math.PI * 2);
@@ -391,7 +584,7 @@ export class AnnotationCanvas {
   }
 
   /** Pointer position in canvas backing-store pixels (the rect's units). */
-  private canvasPoint(event: PointerEvent): { x: number; y: number } {
+  private canvasPoint(event: MouseEvent): { x: number; y: number } {
     const box = this.overlay.getBoundingClientRect();
     const ratio = this.pixelRatio();
     return { x: (event.clientX - box.left) * ratio, y: (event.clientY - box.top) * ratio };
@@ -402,11 +595,28 @@ export class AnnotationCanvas {
   }
 
   private readonly onPointerDown = (event: PointerEvent): void => {
-    if (event.button !== 0 || this.interaction.kind !== 'idle') return;
+    if (this.interaction.kind !== 'idle') return;
+    // Panning works in every pointer mode and tool, on the letterbox too.
+    const panning = event.button === 1 || (event.button === 0 && (this.spaceHeld || this.tool === 'pan'));
+    if (panning) {
+      event.preventDefault();
+      this.overlay.setPointerCapture?.(event.pointerId);
+      this.pointerDown = { x: event.clientX, y: event.clientY, id: event.pointerId };
+      this.interaction = beginPan(this.interaction, this.canvasPoint(event));
+      if (this.spaceHeld) this.spacePanned = true;
+      this.updateCursor();
+      return;
+    }
+    if (event.button !== 0) return;
     const p = this.canvasPoint(event);
     const at = screenToFrame(this.frameRect(), p.x, p.y);
     if (at === null) return; // on the letterbox
+    if (this.pointerMode === 'none') return;
     event.preventDefault();
+    if (this.pointerMode === 'pin') {
+      this.pointerDown = { x: event.clientX, y: event.clientY, id: event.pointerId };
+      return;
+    }
     const object = this.selectedObject();
     if (object === undefined) {
       this.options.onEvent({ type: 'noObject', tool: this.tool });
@@ -425,6 +635,13 @@ export class AnnotationCanvas {
   private readonly onPointerMove = (event: PointerEvent): void => {
     const box = this.overlay.getBoundingClientRect();
     this.hover = { x: event.clientX - box.left, y: event.clientY - box.top };
+    if (this.interaction.kind === 'pan') {
+      const p = this.canvasPoint(event);
+      const { last } = this.interaction;
+      this.interaction = moveTo(this.interaction, p);
+      this.applyView(panBy(this.view, p.x - last.x, p.y - last.y, this.stage()));
+      return;
+    }
     if (this.interaction.kind !== 'idle') {
       const p = this.canvasPoint(event);
       const at = screenToFrameClamped(this.frameRect(), p.x, p.y);
@@ -438,6 +655,19 @@ export class AnnotationCanvas {
     const down = this.pointerDown;
     this.pointerDown = null;
     if (down === null || down.id !== event.pointerId) return;
+    if (this.interaction.kind === 'pan') {
+      this.interaction = IDLE;
+      this.updateCursor();
+      return;
+    }
+    if (this.pointerMode === 'pin') {
+      const p = this.canvasPoint(event);
+      const at = screenToFrame(this.frameRect(), p.x, p.y);
+      if (Math.hypot(event.clientX - down.x, event.clientY - down.y) <= CLICK_SLOP && at !== null) {
+        this.options.onEvent({ type: 'pinPlaced', frame: this.frame, x: at.x, y: at.y });
+      }
+      return;
+    }
     const object = this.selectedObject();
     const frame = this.frame;
     const interaction = this.interaction;
@@ -454,12 +684,14 @@ export class AnnotationCanvas {
       this.stroke = null;
       if (stroke !== null) {
         const { width, height } = this.options.video;
+        const rle = encodeRle({ height, width, data: stroke.data });
+        this.showPreview(`${interaction.maskletId}:${interaction.frame}`, rle, stroke.canvas);
         this.options.onEvent({
           type: 'maskEdited',
           maskletId: interaction.maskletId,
           frame: interaction.frame,
           mode: interaction.mode,
-          rle: encodeRle({ height, width, data: stroke.data }),
+          rle,
         });
       }
     } else if (needsSam2(this.tool)) {
@@ -476,12 +708,49 @@ export class AnnotationCanvas {
 
   private readonly onPointerCancel = (): void => {
     this.cancelInteraction();
+    this.updateCursor();
+  };
+
+  /** Wheel (or trackpad pinch, which arrives as a wheel with Ctrl): zoom around the cursor. */
+  private readonly onWheel = (event: WheelEvent): void => {
+    event.preventDefault(); // the page must not scroll under a zooming frame
+    if (event.deltaY === 0) return;
+    const factor = wheelZoomFactor(event.deltaY, event.deltaMode);
+    this.applyView(zoomAround(this.view, factor, this.stage(), this.canvasPoint(event)));
+  };
+
+  /** The middle button pans here: no autoscroll, no paste. */
+  private readonly onMouseDown = (event: MouseEvent): void => {
+    if (event.button === 1) event.preventDefault();
   };
 
   private readonly onPointerLeave = (): void => {
     this.hover = null;
     this.scheduleDraw();
   };
+
+  private showPreview(key: string, rle: CompressedRle, canvas: HTMLCanvasElement): void {
+    this.dropPreview();
+    const preview: StrokePreview = {
+      key,
+      rle,
+      canvas,
+      delivered: false,
+      expiry: setTimeout(() => {
+        if (this.preview === preview && !preview.delivered) {
+          this.dropPreview();
+          this.scheduleDraw();
+        }
+      }, PREVIEW_UNCLAIMED_MS),
+    };
+    this.preview = preview;
+  }
+
+  private dropPreview(): void {
+    if (this.preview === null) return;
+    clearTimeout(this.preview.expiry);
+    this.preview = null;
+  }
 
   private startStroke(object: OverlayObject, at: FramePoint): void {
     const { width, height } = this.options.video;
@@ -491,8 +760,11 @@ export class AnnotationCanvas {
     canvas.width = width;
     canvas.height = height;
     const ctx = canvas.getContext('2d');
-    const existing = this.bitmaps.get(`${object.id}:${this.frame}`)?.value;
-    if (ctx !== null && existing) ctx.drawImage(existing.bitmap, existing.x, existing.y);
+    const key = `${object.id}:${this.frame}`;
+    const existing = this.bitmaps.get(key)?.value;
+    if (ctx !== null && this.preview?.key === key) ctx.drawImage(this.preview.canvas, 0, 0);
+    else if (ctx !== null && existing) ctx.drawImage(existing.bitmap, existing.x, existing.y);
+    this.dropPreview();
     const mode = this.tool === 'eraser' ? 'eraser' : 'brush';
     this.stroke = { data, canvas, color: object.color };
     this.interaction = beginStroke(this.interaction, mode, object.id, this.frame, at);

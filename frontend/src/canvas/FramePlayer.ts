@@ -9,7 +9,7 @@ import { describeError, parseApiError } from '../api/client';
 import { clampFrame, prefetchWindow } from '../lib/frames';
 import { playbackTick, type PlaybackClock } from '../state/playback';
 import { FrameCache, type FrameLoader } from './FrameCache';
-import { backingSize, fitContain } from './viewport';
+import { backingSize, FIT_VIEW, viewRect, type View } from './viewport';
 
 export interface PlayerState {
   /** The frame asked for (and on screen unless `loading`). */
@@ -96,6 +96,7 @@ export class FramePlayer {
   private error: string | null = null;
   private lastEmitted: PlayerState | null = null;
   private disposed = false;
+  private view: View = FIT_VIEW;
 
   constructor(options: FramePlayerOptions) {
     if (options.frameCount < 1) throw new RangeError('A video needs at least one frame.');
@@ -178,6 +179,12 @@ export class FramePlayer {
     this.error = null;
     this.cache.retry();
     this.emit();
+  }
+
+  /** Zoom and pan (the annotation workspace's); the frame is redrawn at once. */
+  setView(view: View): void {
+    this.view = view;
+    this.redraw();
   }
 
   /** Match the canvas backing store to its CSS size; call when the layout changes. */
@@ -269,9 +276,14 @@ export class FramePlayer {
     const { canvas, width, height } = this.options;
     const ctx = canvas.getContext('2d');
     if (ctx === null) return;
-    const rect = fitContain(width, height, canvas.width, canvas.height);
+    const rect = viewRect(
+      { frameWidth: width, frameHeight: height, canvasWidth: canvas.width, canvasHeight: canvas.height },
+      this.view,
+    );
     ctx.fillStyle = BACKGROUND;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
+    // Zoomed in far enough to see single pixels, show them as they are (square), not blurred.
+    ctx.imageSmoothingEnabled = rect.width / width < 2;
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(image, rect.x, rect.y, rect.width, rect.height);
   }

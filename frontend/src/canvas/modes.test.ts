@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { beginBox, beginStroke, boxOf, IDLE, IllegalTransition, moveTo, needsSam2 } from './modes';
+import {
+  beginBox,
+  beginPan,
+  beginStroke,
+  boxOf,
+  editsMasks,
+  IDLE,
+  IllegalTransition,
+  moveTo,
+  needsSam2,
+} from './modes';
 
 describe('tool interaction', () => {
   it('drags a box and normalises its corners', () => {
@@ -25,5 +35,17 @@ describe('tool interaction', () => {
     expect(needsSam2('box')).toBe(true);
     expect(needsSam2('brush')).toBe(false);
     expect(needsSam2('eraser')).toBe(false);
+    expect(needsSam2('pan')).toBe(false);
+    expect(editsMasks('pan')).toBe(false);
+    expect(editsMasks('brush')).toBe(true);
+  });
+
+  it('pans only from idle, following the pointer', () => {
+    let state = beginPan(IDLE, { x: 10, y: 20 });
+    state = moveTo(state, { x: 15, y: 18 });
+    expect(state).toEqual({ kind: 'pan', last: { x: 15, y: 18 } });
+    expect(() => beginPan(state, { x: 0, y: 0 })).toThrow(/start panning while in a pan/);
+    expect(() => beginBox(state, { x: 0, y: 0 })).toThrow(/in a pan/);
+    expect(() => boxOf(state)).toThrow(IllegalTransition);
   });
 });

@@ -4,9 +4,9 @@
  * silently doing something odd.
  */
 
-export type ToolMode = 'positive' | 'negative' | 'box' | 'brush' | 'eraser';
+export type ToolMode = 'positive' | 'negative' | 'box' | 'brush' | 'eraser' | 'pan';
 
-export const TOOL_MODES: readonly ToolMode[] = ['positive', 'negative', 'box', 'brush', 'eraser'];
+export const TOOL_MODES: readonly ToolMode[] = ['positive', 'negative', 'box', 'brush', 'eraser', 'pan'];
 
 export const TOOL_LABELS: Record<ToolMode, string> = {
   positive: 'Positive click',
@@ -14,7 +14,13 @@ export const TOOL_LABELS: Record<ToolMode, string> = {
   box: 'Box',
   brush: 'Brush',
   eraser: 'Eraser',
+  pan: 'Pan',
 };
+
+/** Tools that change masks (a reviewer may still pan). */
+export function editsMasks(mode: ToolMode): boolean {
+  return mode !== 'pan';
+}
 
 /** Tools that need SAM 2 (the others edit masks by hand). */
 export function needsSam2(mode: ToolMode): boolean {
@@ -30,7 +36,9 @@ export interface FramePoint {
 export type Interaction =
   | { kind: 'idle' }
   | { kind: 'box'; start: FramePoint; current: FramePoint }
-  | { kind: 'stroke'; mode: 'brush' | 'eraser'; maskletId: number; frame: number; last: FramePoint };
+  | { kind: 'stroke'; mode: 'brush' | 'eraser'; maskletId: number; frame: number; last: FramePoint }
+  /** Dragging the zoomed frame; `last` in canvas pixels, the one place here that is not a frame point. */
+  | { kind: 'pan'; last: { x: number; y: number } };
 
 export class IllegalTransition extends Error {
   override name = 'IllegalTransition';
@@ -57,9 +65,15 @@ export function beginStroke(
   return { kind: 'stroke', mode, maskletId, frame, last: at };
 }
 
+export function beginPan(state: Interaction, at: { x: number; y: number }): Interaction {
+  if (state.kind !== 'idle') throw new IllegalTransition('start panning', state);
+  return { kind: 'pan', last: at };
+}
+
+/** Continue a box or a stroke to a frame point, or a pan to a canvas point. */
 export function moveTo(state: Interaction, at: FramePoint): Interaction {
   if (state.kind === 'box') return { ...state, current: at };
-  if (state.kind === 'stroke') return { ...state, last: at };
+  if (state.kind === 'stroke' || state.kind === 'pan') return { ...state, last: at };
   throw new IllegalTransition('drag', state);
 }
 

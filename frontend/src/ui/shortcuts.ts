@@ -19,6 +19,12 @@ export type ShortcutId =
   | 'toolBox'
   | 'toolBrush'
   | 'toolEraser'
+  | 'toolPan'
+  | 'zoomIn'
+  | 'zoomOut'
+  | 'zoomFit'
+  | 'panDrag'
+  | 'wheelZoom'
   | 'brushSmaller'
   | 'brushBigger'
   | 'undo'
@@ -89,6 +95,18 @@ export const ANNOTATE_SHORTCUTS: ShortcutGroup = {
     { id: 'toolBox', keys: ['3', 'x'], shift: false, label: '3 or X', description: 'Box tool: drag a box (SAM 2)' },
     { id: 'toolBrush', keys: ['4', 'b'], shift: false, label: '4 or B', description: 'Brush: paint the mask' },
     { id: 'toolEraser', keys: ['5', 'e'], shift: false, label: '5 or E', description: 'Eraser: remove from the mask' },
+    { id: 'toolPan', keys: ['6'], shift: false, label: '6', description: 'Pan tool: drag to move the zoomed frame' },
+    { id: 'zoomIn', keys: ['+', '='], label: '+', description: 'Zoom in' },
+    { id: 'zoomOut', keys: ['-', '_'], label: '−', description: 'Zoom out' },
+    { id: 'zoomFit', keys: ['0'], shift: false, label: '0', description: 'Zoom to fit: the whole frame' },
+    // Mouse gestures: listed in the help, matched by the canvas (no key of their own).
+    { id: 'wheelZoom', keys: [], label: 'Mouse wheel', description: 'Zoom in or out around the pointer' },
+    {
+      id: 'panDrag',
+      keys: [],
+      label: 'Space + drag, or middle-button drag',
+      description: 'Pan the zoomed frame with any tool (Space alone still plays / pauses)',
+    },
     { id: 'brushSmaller', keys: ['['], label: '[', description: 'Smaller brush' },
     { id: 'brushBigger', keys: [']'], label: ']', description: 'Bigger brush' },
     { id: 'undo', keys: ['z'], shift: false, label: 'Z', description: 'Undo the last click or edit' },

@@ -3,10 +3,10 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { isJobActive, type Direction } from '../../api/masklets';
 import { getProject, listLabels, listTasks, type Label, type Project, type Task } from '../../api/projects';
 import { getVideo, isReady, type ReadyVideo } from '../../api/videos';
-import { AnnotationCanvas, type CanvasEvent, type OverlayObject } from '../../canvas/AnnotationCanvas';
+import { AnnotationCanvas, ZOOM_STEP, type CanvasEvent, type OverlayObject } from '../../canvas/AnnotationCanvas';
 import { benchmarkDraw } from '../../canvas/drawBenchmark';
 import type { PlayerState } from '../../canvas/FramePlayer';
-import { TOOL_LABELS, TOOL_MODES, needsSam2, type ToolMode } from '../../canvas/modes';
+import { TOOL_LABELS, TOOL_MODES, editsMasks, needsSam2, type ToolMode } from '../../canvas/modes';
 import { formatFrameTime } from '../../lib/frames';
 import { describeChange } from '../../lib/undo';
 import { useSession } from '../../state/session';
@@ -14,20 +14,18 @@ import { ErrorMessage } from '../../ui/ErrorMessage';
 import { NextIcon, PauseIcon, PlayIcon, PrevIcon } from '../../ui/icons';
 import { NotFoundPage } from '../../ui/NotFoundPage';
 import { ProgressBar } from '../../ui/ProgressBar';
-import {
-  ANNOTATE_SHORTCUTS,
-  BIG_STEP,
-  belongsToControl,
-  isModalOpen,
-  matchShortcut,
-  VIEWER_SHORTCUTS,
-} from '../../ui/shortcuts';
+import { usePlaybackKeys } from '../../state/usePlaybackKeys';
+import { ANNOTATE_SHORTCUTS } from '../../ui/shortcuts';
 import { useAsync } from '../../ui/useAsync';
 import { useDocumentTitle } from '../../ui/useDocumentTitle';
 import { parseId } from '../routeParams';
 import { MARK_LABELS, ObjectTimeline } from './ObjectTimeline';
+import { useActivityReport } from './useActivityReport';
 import { useWorkspace } from './useWorkspace';
 import { nextColor } from './workspaceState';
+import { ReviewPanel } from './ReviewPanel';
+import { StatusBadge } from '../review/StatusBadge';
+import type { MaskletStatus } from '../../api/masklets';
 
 /** Keeps focus where it was when a control is clicked, so the keyboard shortcuts keep working. */
 const keepFocus = (event: MouseEvent) => event.preventDefault();
@@ -90,6 +88,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
   const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
   const [allHidden, setAllHidden] = useState(false);
   const [tool, setTool] = useState<ToolMode>('positive');
+  const [zoom, setZoom] = useState(1);
   const [opacity, setOpacity] = useState(0.6);
   const [brush, setBrush] = useState(0);
   const [adding, setAdding] = useState(false);
@@ -99,6 +98,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
   const myTasks = useMemo(() => tasks.filter((t) => t.assignee?.id === userId), [tasks, userId]);
   const isManager = project.my_role === 'manager';
   const canEdit = project.my_role !== 'reviewer';
+  useActivityReport(video.id, player.frame, canEdit); // active time for the QA dashboard
 
   // The canvas: one per video.
   const onCanvasEvent = useRef<(event: CanvasEvent) => void>(() => undefined);
@@ -112,6 +112,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
       video,
       initialFrame,
       onPlayerState: setPlayer,
+      onView: (view) => setZoom(view.zoom),
       onEvent: (event) => onCanvasEvent.current(event),
     });
     canvasRef.current = instance;
@@ -119,7 +120,12 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
     // For the end-to-end test and for anyone curious: the draw benchmark and the live stats.
     const hook = {
       benchmark: (objects = 10, iterations = 60) => benchmarkDraw({ canvas: overlay, objects, iterations }),
-      stats: () => ({ ...instance.stats, masksReady: instance.masksReady, frame: instance.currentFrame }),
+      stats: () => ({
+        ...instance.stats,
+        masksReady: instance.masksReady,
+        frame: instance.currentFrame,
+        view: instance.currentView,
+      }),
     };
     (window as unknown as { sam2Workspace?: typeof hook }).sam2Workspace = hook;
     return () => {
@@ -235,115 +241,104 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
   useLayoutEffect(() => {
     stateRef.current = { selected, masklets, tool, brush, propagate, undoLast: ws.undoLast };
   });
-  useEffect(() => {
-    const onKeyDown = (event: KeyboardEvent) => {
-      const canvas = canvasRef.current;
-      if (canvas === null || isModalOpen() || belongsToControl(event.target, event.key)) return;
-      const p = canvas.player;
-      const s = stateRef.current;
-      const viewer = matchShortcut(event, VIEWER_SHORTCUTS);
-      const annotate = viewer ? undefined : matchShortcut(event, ANNOTATE_SHORTCUTS);
-      const shortcut = viewer ?? annotate;
-      if (shortcut === undefined) return;
-      event.preventDefault();
-      switch (shortcut.id) {
-        case 'togglePlay':
-          p.toggle();
-          break;
-        case 'prevFrame':
-          p.step(-1);
-          break;
-        case 'nextFrame':
-          p.step(1);
-          break;
-        case 'back10':
-          p.step(-BIG_STEP);
-          break;
-        case 'forward10':
-          p.step(BIG_STEP);
-          break;
-        case 'firstFrame':
-          p.pause();
-          p.seek(0);
-          break;
-        case 'lastFrame':
-          p.pause();
-          p.seek(lastFrame);
-          break;
-        case 'goToFrame':
-          document.getElementById('annotate-jump')?.focus();
-          break;
-        case 'toolPositive':
-          setTool('positive');
-          break;
-        case 'toolNegative':
-          setTool('negative');
-          break;
-        case 'toolBox':
-          setTool('box');
-          break;
-        case 'toolBrush':
-          setTool('brush');
-          break;
-        case 'toolEraser':
-          setTool('eraser');
-          break;
-        case 'brushSmaller':
-          canvas.setBrushRadius(s.brush / 1.25);
-          setBrush(canvas.brushSize);
-          break;
-        case 'brushBigger':
-          canvas.setBrushRadius(Math.max(s.brush + 1, s.brush * 1.25));
-          setBrush(canvas.brushSize);
-          break;
-        case 'undo':
-        case 'undoCtrl':
-          s.undoLast();
-          break;
-        case 'addObject':
-          setAdding(true);
-          break;
-        case 'nextObject': {
-          if (s.masklets.length === 0) break;
-          const index = s.masklets.findIndex((m) => m.id === s.selected);
-          const step = event.shiftKey ? -1 : 1;
-          const next = s.masklets[(index + step + s.masklets.length) % s.masklets.length];
-          if (next) setChosen(next.id);
-          break;
-        }
-        case 'toggleObject':
-          if (s.selected !== null) {
-            const id = s.selected;
-            setHidden((h) => {
-              const n = new Set(h);
-              if (n.has(id)) n.delete(id);
-              else n.add(id);
-              return n;
-            });
+  usePlaybackKeys({
+    target: () => canvasRef.current?.player ?? null,
+    lastFrame,
+    goToFrame: () => document.getElementById('annotate-jump')?.focus(),
+    // Space + drag pans the zoomed frame; Space alone still plays or pauses (when released).
+    spaceHold: {
+      press: () => canvasRef.current?.beginSpaceHold(),
+      release: () => canvasRef.current?.endSpaceHold() ?? false,
+    },
+    extra: {
+      group: ANNOTATE_SHORTCUTS,
+      run: (shortcut, event) => {
+        const canvas = canvasRef.current;
+        if (canvas === null) return;
+        const s = stateRef.current;
+        switch (shortcut.id) {
+          case 'toolPositive':
+            setTool('positive');
+            break;
+          case 'toolNegative':
+            setTool('negative');
+            break;
+          case 'toolBox':
+            setTool('box');
+            break;
+          case 'toolBrush':
+            setTool('brush');
+            break;
+          case 'toolEraser':
+            setTool('eraser');
+            break;
+          case 'brushSmaller':
+            canvas.setBrushRadius(s.brush / 1.25);
+            setBrush(canvas.brushSize);
+            break;
+          case 'brushBigger':
+            canvas.setBrushRadius(Math.max(s.brush + 1, s.brush * 1.25));
+            setBrush(canvas.brushSize);
+            break;
+          case 'undo':
+          case 'undoCtrl':
+            s.undoLast();
+            break;
+          case 'addObject':
+            setAdding(true);
+            break;
+          case 'nextObject': {
+            if (s.masklets.length === 0) break;
+            const index = s.masklets.findIndex((m) => m.id === s.selected);
+            const step = event.shiftKey ? -1 : 1;
+            const next = s.masklets[(index + step + s.masklets.length) % s.masklets.length];
+            if (next) setChosen(next.id);
+            break;
           }
-          break;
-        case 'toggleAllMasks':
-          setAllHidden((v) => !v);
-          break;
-        case 'propagateForward':
-          s.propagate('forward');
-          break;
-        case 'propagateBackward':
-          s.propagate('backward');
-          break;
-        case 'propagateBoth':
-          s.propagate('both');
-          break;
-        case 'cancelTool':
-          canvas.cancelInteraction();
-          break;
-        default:
-          break;
-      }
-    };
-    window.addEventListener('keydown', onKeyDown);
-    return () => window.removeEventListener('keydown', onKeyDown);
-  }, [lastFrame]);
+          case 'toggleObject':
+            if (s.selected !== null) {
+              const id = s.selected;
+              setHidden((h) => {
+                const n = new Set(h);
+                if (n.has(id)) n.delete(id);
+                else n.add(id);
+                return n;
+              });
+            }
+            break;
+          case 'toggleAllMasks':
+            setAllHidden((v) => !v);
+            break;
+          case 'propagateForward':
+            s.propagate('forward');
+            break;
+          case 'propagateBackward':
+            s.propagate('backward');
+            break;
+          case 'propagateBoth':
+            s.propagate('both');
+            break;
+          case 'cancelTool':
+            canvas.cancelInteraction();
+            break;
+          case 'toolPan':
+            setTool('pan');
+            break;
+          case 'zoomIn':
+            canvas.zoomBy(ZOOM_STEP);
+            break;
+          case 'zoomOut':
+            canvas.zoomBy(1 / ZOOM_STEP);
+            break;
+          case 'zoomFit':
+            canvas.fitView();
+            break;
+          default:
+            break;
+        }
+      },
+    },
+  });
 
   const job = ws.job;
   const sam2Down = ws.sam2 !== null && !ws.sam2.available;
@@ -480,6 +475,52 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
                 <input id="annotate-jump" name="frame" inputMode="numeric" size={5} placeholder={`0–${lastFrame}`} />
               </label>
             </form>
+            <div className="button-group" role="group" aria-label="Zoom">
+              <button
+                type="button"
+                className="button-secondary"
+                onMouseDown={keepFocus}
+                onClick={() => canvasRef.current?.zoomBy(1 / ZOOM_STEP)}
+                disabled={zoom <= 1}
+                aria-label="Zoom out"
+                title="Zoom out (−; or the mouse wheel)"
+              >
+                −
+              </button>
+              <output
+                className="zoom-level"
+                data-testid="zoom-level"
+                title="Zoom (100%: the whole frame)"
+                style={{
+                  alignSelf: 'center',
+                  minWidth: '3.5rem',
+                  textAlign: 'center',
+                  fontVariantNumeric: 'tabular-nums',
+                }}
+              >
+                {Math.round(zoom * 100)}%
+              </output>
+              <button
+                type="button"
+                className="button-secondary"
+                onMouseDown={keepFocus}
+                onClick={() => canvasRef.current?.zoomBy(ZOOM_STEP)}
+                aria-label="Zoom in"
+                title="Zoom in (+; or the mouse wheel)"
+              >
+                +
+              </button>
+              <button
+                type="button"
+                className="button-secondary"
+                onMouseDown={keepFocus}
+                onClick={() => canvasRef.current?.fitView()}
+                disabled={zoom === 1}
+                title="Whole frame (0)"
+              >
+                Fit
+              </button>
+            </div>
           </div>
 
           <div className="card timeline" aria-label="Timeline">
@@ -520,7 +561,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
                   className={tool === mode ? 'tool-button is-active' : 'tool-button button-secondary'}
                   onMouseDown={keepFocus}
                   onClick={() => setTool(mode)}
-                  disabled={!canEdit}
+                  disabled={!canEdit && editsMasks(mode)}
                   title={`${TOOL_LABELS[mode]} (${i + 1})${needsSam2(mode) && sam2Down ? ' — needs SAM 2' : ''}`}
                 >
                   {TOOL_LABELS[mode]}
@@ -634,6 +675,22 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
               ))}
             </ul>
           </div>
+
+          <ReviewPanel
+            masklet={selectedMasklet}
+            role={project.my_role}
+            userId={userId}
+            taskAssignee={
+              selectedMasklet?.task != null
+                ? (tasks.find((t) => t.id === selectedMasklet.task)?.assignee?.id ?? null)
+                : null
+            }
+            framesWithMask={selected === null ? 0 : (ws.data.frames.get(selected)?.size ?? 0)}
+            currentFrame={player.frame}
+            canvas={canvasRef}
+            onSeek={seek}
+            onMaskletChanged={ws.maskletChanged}
+          />
 
           <div className="card">
             <h2>Propagate</h2>
@@ -837,7 +894,7 @@ function ObjectRow(props: {
   labelId: number | null;
   labels: Label[];
   frames: number;
-  status: string;
+  status: MaskletStatus;
   selected: boolean;
   hidden: boolean;
   canEdit: boolean;
@@ -862,8 +919,8 @@ function ObjectRow(props: {
         <span className="muted">
           {' '}
           · {props.frames} {props.frames === 1 ? 'frame' : 'frames'}
-          {props.status !== 'draft' ? ` · ${props.status}` : ''}
         </span>
+        {props.status !== 'draft' && <StatusBadge status={props.status} />}
       </button>
       {editing && (
         <form

@@ -4,7 +4,7 @@
  * retries; a stale object offers a reload). Tools never get here directly: the page turns canvas
  * events into these actions.
  */
-import { useCallback, useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { ApiError, describeError, isAbortError } from '../../api/client';
 import { EventStream, type StreamStatus } from '../../api/eventStream';
 import {
@@ -17,6 +17,7 @@ import {
   getPropagation,
   getSam2Status,
   isJobActive,
+  isMaskletEditable,
   latestEventId,
   listMaskletFrames,
   listMasklets,
@@ -39,7 +40,7 @@ import {
 import type { ReadyVideo } from '../../api/videos';
 import { rleArea, rleBbox, countsFromString, type CompressedRle } from '../../lib/rle';
 import { describeChange, planUndo, UndoStack, type ChangeKind } from '../../lib/undo';
-import { EMPTY_WORKSPACE, rangeOf, workspaceReducer, type WorkspaceData } from './workspaceState';
+import { EMPTY_WORKSPACE, rangeOf, workspaceReducer, type WorkspaceAction, type WorkspaceData } from './workspaceState';
 
 /** A write that failed because the server could not be reached: kept, and tried again. */
 export interface PendingSave {
@@ -87,12 +88,18 @@ export function propagationRange(
 }
 
 export function useWorkspace(video: ReadyVideo, projectId: number, userId: number) {
-  const [data, dispatch] = useReducer(workspaceReducer, EMPTY_WORKSPACE);
-  // Async callbacks (answers, events, retries) read the newest state through these refs.
-  const dataRef = useRef<WorkspaceData>(data);
-  useLayoutEffect(() => {
-    dataRef.current = data;
-  }, [data]);
+  // Async callbacks (answers, events, retries) read the newest state through refs. This one is
+  // updated as each action is applied, not at the next render: a callback that runs right after a
+  // dispatch sees it (a re-applied write sends the version just fetched; a refetch notes the
+  // newest local write it can know about).
+  const dataRef = useRef<WorkspaceData>(EMPTY_WORKSPACE);
+  const [data, setData] = useState<WorkspaceData>(EMPTY_WORKSPACE);
+  const dispatch = useCallback((action: WorkspaceAction) => {
+    const next = workspaceReducer(dataRef.current, action);
+    if (next === dataRef.current) return;
+    dataRef.current = next;
+    setData(next);
+  }, []);
   const [load, setLoad] = useState<LoadState>({ status: 'loading' });
   const [undo, setUndo] = useState(UndoStack.empty());
   const undoRef = useRef(undo);
@@ -125,13 +132,16 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
 
   // ---- fetching what changed elsewhere -------------------------------------------------------
 
-  const refetchMasklet = useCallback(async (id: number) => {
-    try {
-      dispatch({ type: 'maskletSaved', masklet: await getMasklet(id) });
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) dispatch({ type: 'maskletRemoved', id });
-    }
-  }, []);
+  const refetchMasklet = useCallback(
+    async (id: number) => {
+      try {
+        dispatch({ type: 'maskletSaved', masklet: await getMasklet(id) });
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) dispatch({ type: 'maskletRemoved', id });
+      }
+    },
+    [dispatch],
+  );
 
   const flushRefetch = useCallback(() => {
     refetchTimer.current = null;
@@ -140,13 +150,16 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
     for (const [id, range] of queue) {
       if (range.masklet) void refetchMasklet(id);
       if (range.end > range.start) {
+        // Frames written here after this point are not in the answer: it must not undo them.
+        const asOf = dataRef.current.writeSeq;
         listMaskletFrames(id, { start: range.start, end: range.end }).then(
-          (frames) => dispatch({ type: 'framesLoaded', maskletId: id, start: range.start, end: range.end, frames }),
+          (frames) =>
+            dispatch({ type: 'framesLoaded', maskletId: id, start: range.start, end: range.end, frames, asOf }),
           () => undefined, // the next event or a reload brings them
         );
       }
     }
-  }, [refetchMasklet]);
+  }, [dispatch, refetchMasklet]);
 
   /** Coalesce refetches: a propagation sends many small events. */
   const scheduleRefetch = useCallback(
@@ -165,12 +178,15 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
     [flushRefetch],
   );
 
-  const refetchPrompts = useCallback((id: number) => {
-    listPrompts(id).then(
-      (prompts) => dispatch({ type: 'promptsLoaded', maskletId: id, prompts }),
-      () => undefined,
-    );
-  }, []);
+  const refetchPrompts = useCallback(
+    (id: number) => {
+      listPrompts(id).then(
+        (prompts) => dispatch({ type: 'promptsLoaded', maskletId: id, prompts }),
+        () => undefined,
+      );
+    },
+    [dispatch],
+  );
 
   const onJobUpdate = useCallback((update: Partial<PropagationJob> & { id: number }) => {
     setJob((current) => {
@@ -196,6 +212,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
         switch (event.kind) {
           case 'masklet.created':
           case 'masklet.updated':
+          case 'masklet.status': // submitted, judged, overridden (review workflow)
             if (id !== null) void refetchMasklet(id);
             break;
           case 'masklet.deleted':
@@ -249,7 +266,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
         }
       }
     },
-    [masklet, onJobUpdate, refetchMasklet, refetchPrompts, scheduleRefetch, userId],
+    [dispatch, masklet, onJobUpdate, refetchMasklet, refetchPrompts, scheduleRefetch, userId],
   );
 
   // ---- loading, and the live stream from the moment of loading ---------------------------------
@@ -296,7 +313,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       controller.abort();
       streamHandle?.close();
     };
-  }, [projectId, video.id, loadGeneration]);
+  }, [dispatch, projectId, video.id, loadGeneration]);
   const reloadAll = useCallback(() => {
     setLoad({ status: 'loading' });
     setLoadGeneration((g) => g + 1);
@@ -354,7 +371,12 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
           (e: unknown) => {
             if (e instanceof ApiError && e.isNetworkError) {
               setPending({ description, retry: attempt });
-            } else if (e instanceof ApiError && e.status === 409 && masklet(maskletId)?.status !== 'submitted') {
+            } else if (
+              e instanceof ApiError &&
+              e.status === 409 &&
+              // Under review or accepted: the server's refusal says so (no reload would help).
+              isMaskletEditable(masklet(maskletId)?.status ?? 'draft')
+            ) {
               setPending(null);
               setConflict({
                 maskletId,
@@ -362,6 +384,8 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
                 reload: () => {
                   setConflict(null);
                   onDropped?.();
+                  // The object as the server has it, every frame: no earlier write of ours is kept.
+                  dispatch({ type: 'localWritesDropped', maskletId });
                   scheduleRefetch(maskletId, [0, video.frame_count - 1], true);
                   refetchPrompts(maskletId);
                 },
@@ -380,7 +404,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       };
       attempt();
     },
-    [masklet, refetchMasklet, refetchPrompts, scheduleRefetch, showError, video.frame_count],
+    [dispatch, masklet, refetchMasklet, refetchPrompts, scheduleRefetch, showError, video.frame_count],
   );
 
   // Retry a kept write now and then, and at once when the network is back.
@@ -409,10 +433,16 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       promptId?: number,
     ) => {
       const before = currentMask(maskletId, frame);
+      // Shown at once, and kept over refetched data until the server acknowledges it.
       dispatch(
         mask === null
-          ? { type: 'framesSet', maskletId, frames: [], deleted: [frame] }
-          : { type: 'framesSet', maskletId, frames: [frameFromRle(frame, mask.rle, mask.origin, null)], deleted: [] },
+          ? { type: 'localWriteStarted', maskletId, frames: [], deleted: [frame] }
+          : {
+              type: 'localWriteStarted',
+              maskletId,
+              frames: [frameFromRle(frame, mask.rle, mask.origin, null)],
+              deleted: [],
+            },
       );
       runWrite(
         description,
@@ -426,6 +456,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
           const saved =
             promptId === undefined ? await writeMaskletFrames(maskletId, change) : await undoPrompt(promptId, change);
           dispatch({ type: 'maskletSaved', masklet: saved });
+          dispatch({ type: 'localWriteSettled', maskletId, frameIndices: [frame] });
           if (promptId !== undefined) {
             const prompts = dataRef.current.prompts.get(maskletId) ?? [];
             dispatch({ type: 'promptsLoaded', maskletId, prompts: prompts.filter((p) => p.id !== promptId) });
@@ -433,15 +464,16 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
         },
         () => {
           // Dropped: show the server's mask again.
-          dispatch(
-            before === undefined
-              ? { type: 'framesSet', maskletId, frames: [], deleted: [frame] }
-              : { type: 'framesSet', maskletId, frames: [before], deleted: [] },
-          );
+          dispatch({
+            type: 'localWriteSettled',
+            maskletId,
+            frameIndices: [frame],
+            restore: before === undefined ? { frames: [], deleted: [frame] } : { frames: [before], deleted: [] },
+          });
         },
       );
     },
-    [currentMask, masklet, runWrite],
+    [dispatch, currentMask, masklet, runWrite],
   );
 
   const editMask = useCallback(
@@ -529,7 +561,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
         setBusy(null);
       }
     },
-    [currentMask, sam2, showError],
+    [dispatch, currentMask, sam2, showError],
   );
 
   const undoLast = useCallback(() => {
@@ -562,7 +594,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
         return null;
       }
     },
-    [showError, video.id],
+    [dispatch, showError, video.id],
   );
 
   const updateObject = useCallback(
@@ -572,7 +604,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
         dispatch({ type: 'maskletSaved', masklet: saved });
       });
     },
-    [masklet, runWrite],
+    [dispatch, masklet, runWrite],
   );
 
   const deleteObject = useCallback(
@@ -601,7 +633,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       };
       await attempt();
     },
-    [masklet, refetchMasklet, showError],
+    [dispatch, masklet, refetchMasklet, showError],
   );
 
   // ---- propagation -------------------------------------------------------------------------------
@@ -654,6 +686,8 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
     clearError: () => setError(null),
     info,
     clearInfo: () => setInfo(null),
+    /** A masklet as another API call answered it (submit for review, override). */
+    maskletChanged: (saved: Masklet) => dispatch({ type: 'maskletSaved', masklet: saved }),
     pending,
     conflict,
     sam2,

@@ -1,9 +1,11 @@
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { canManage, getProject, type Project } from '../../api/projects';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { NotFoundPage } from '../../ui/NotFoundPage';
 import { useAsync } from '../../ui/useAsync';
 import { useDocumentTitle } from '../../ui/useDocumentTitle';
+import { ConsensusAssignForm } from '../quality/ConsensusAssignForm';
 import { parseId } from '../routeParams';
 import { roleLabel } from './format';
 import { LabelsPanel, MembersPanel, TasksPanel } from './ProjectPanels';
@@ -37,6 +39,8 @@ function ProjectView({ projectId }: { projectId: number }) {
 
 function ProjectContent({ project }: { project: Project }) {
   const videos = usePolledVideos(project.id);
+  const [tasksVersion, setTasksVersion] = useState(0); // bumped to reload the tasks panel
+  const seesQuality = project.my_role === 'manager' || project.my_role === 'reviewer';
 
   return (
     <section className="page">
@@ -46,6 +50,8 @@ function ProjectContent({ project }: { project: Project }) {
       <div className="page-title">
         <h1>{project.name}</h1>
         <span className="badge">{roleLabel(project.my_role)}</span>
+        {seesQuality && <Link to={`/projects/${project.id}/quality`}>Quality dashboard</Link>}
+        {seesQuality && <Link to={`/projects/${project.id}/review`}>Review queue</Link>}
       </div>
       {project.description && <p className="description">{project.description}</p>}
       {project.guidelines && (
@@ -70,19 +76,31 @@ function ProjectContent({ project }: { project: Project }) {
       </dl>
 
       {canManage(project) && <UploadForm projectId={project.id} onUploaded={videos.addVideo} />}
+      {canManage(project) && project.consensus_k > 1 && (
+        <ConsensusAssignForm
+          project={project}
+          videos={videos.videos}
+          onAssigned={() => setTasksVersion((v) => v + 1)}
+        />
+      )}
 
       <section className="card">
         <h2>Videos</h2>
         {videos.refreshError && <ErrorMessage error={videos.refreshError} />}
         {videos.loadError !== null && <ErrorMessage error={videos.loadError} onRetry={videos.reload} />}
         {videos.videos === null && videos.loadError === null && <p className="muted">Loading videos…</p>}
-        {videos.videos !== null && <VideoTable videos={videos.videos} />}
+        {videos.videos !== null && (
+          <VideoTable
+            videos={videos.videos}
+            qualityLink={seesQuality ? (project.consensus_k > 1 ? 'Consensus' : 'Ground truth') : undefined}
+          />
+        )}
       </section>
 
       <div className="panels">
         <MembersPanel projectId={project.id} />
         <LabelsPanel projectId={project.id} />
-        <TasksPanel projectId={project.id} videos={videos.videos} />
+        <TasksPanel key={tasksVersion} projectId={project.id} videos={videos.videos} />
       </div>
     </section>
   );

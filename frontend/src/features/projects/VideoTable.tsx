@@ -4,7 +4,8 @@ import { isIngesting, isReady } from '../../api/videos';
 import { ProgressBar } from '../../ui/ProgressBar';
 import { formatBytes, formatDate, formatDuration, formatFps, videoStatusLabel } from './format';
 
-export function VideoTable({ videos }: { videos: Video[] }) {
+/** `qualityLink`: label of a link to each ready video's consensus / ground-truth page (none when undefined). */
+export function VideoTable({ videos, qualityLink }: { videos: Video[]; qualityLink?: string | undefined }) {
   if (videos.length === 0) return <p className="muted">No videos yet.</p>;
   return (
     <table className="data-table">
@@ -27,6 +28,14 @@ export function VideoTable({ videos }: { videos: Video[] }) {
                   <Link className="annotate-link" to={`/videos/${video.id}/annotate`}>
                     Annotate
                   </Link>
+                  {qualityLink && (
+                    <>
+                      {' · '}
+                      <Link className="annotate-link" to={`/videos/${video.id}/consensus`}>
+                        {qualityLink}
+                      </Link>
+                    </>
+                  )}
                 </>
               ) : (
                 video.name

@@ -4,7 +4,7 @@ import { FramePlayer, type PlayerState } from '../../canvas/FramePlayer';
 import { formatFrameTime, frameUrl, parseFrameInput } from '../../lib/frames';
 import { FirstIcon, LastIcon, NextIcon, PauseIcon, PlayIcon, PrevIcon } from '../../ui/icons';
 import { formatFps } from '../projects/format';
-import { belongsToControl, BIG_STEP, isModalOpen, matchShortcut, VIEWER_SHORTCUTS } from '../../ui/shortcuts';
+import { usePlaybackKeys } from '../../state/usePlaybackKeys';
 
 /** How long the frame must stay put before it is written to the URL (avoids history churn while scrubbing). */
 const URL_SYNC_DELAY_MS = 300;
@@ -66,48 +66,14 @@ export function FrameViewer({
     return () => clearTimeout(timer);
   }, [player.frame, player.playing, onFrameSettled]);
 
-  useEffect(() => {
-    const onKeyDown = (event: KeyboardEvent) => {
-      const p = playerRef.current;
-      if (p === null || isModalOpen() || belongsToControl(event.target, event.key)) return;
-      const shortcut = matchShortcut(event, VIEWER_SHORTCUTS);
-      if (shortcut === undefined) return;
-      event.preventDefault(); // no page scroll on Space/arrows, no double step on the focused slider
-      switch (shortcut.id) {
-        case 'togglePlay':
-          p.toggle();
-          break;
-        case 'prevFrame':
-          p.step(-1);
-          break;
-        case 'nextFrame':
-          p.step(1);
-          break;
-        case 'back10':
-          p.step(-BIG_STEP);
-          break;
-        case 'forward10':
-          p.step(BIG_STEP);
-          break;
-        case 'firstFrame':
-          p.pause();
-          p.seek(0);
-          break;
-        case 'lastFrame':
-          p.pause();
-          p.seek(lastFrame);
-          break;
-        case 'goToFrame':
-          jumpInput.current?.focus();
-          jumpInput.current?.select();
-          break;
-        default:
-          break;
-      }
-    };
-    window.addEventListener('keydown', onKeyDown);
-    return () => window.removeEventListener('keydown', onKeyDown);
-  }, [lastFrame]);
+  usePlaybackKeys({
+    target: () => playerRef.current,
+    lastFrame,
+    goToFrame: () => {
+      jumpInput.current?.focus();
+      jumpInput.current?.select();
+    },
+  });
 
   const onJump = (event: FormEvent) => {
     event.preventDefault();
