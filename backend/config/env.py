@@ -67,8 +67,8 @@ FRAMES_ACCEL_REDIRECT = env_bool("FRAMES_ACCEL_REDIRECT", False)
 SAM2_CONFIG = env_str("SAM2_CONFIG", "tiny")
 SAM2_CHECKPOINT = env_str("SAM2_CHECKPOINT", "")
 SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
-# torch.compile the image encoder of SAM 2 workers: ~20% faster per frame on CPU, ~1 minute
-# of compiling at the first frame (needs a C compiler on CPU).
+# torch.compile the image encoder of SAM 2 workers: its forward ~20% faster on CPU once
+# compiled, after a minute or more of compiling (needs a C compiler on CPU).
 SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
 
 # A running propagation job whose worker sent no heartbeat for this long is taken over
