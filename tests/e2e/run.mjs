@@ -1195,7 +1195,28 @@ async function main() {
         if (after.status !== 'submitted' || after.review_round !== 1 || after.version !== before.version) {
           throw new Error(`After submitting the API has ${JSON.stringify(after)}.`);
         }
-        return `masklet #${maskletId} submitted (round ${after.review_round}); the panel says "${message}"; a stroke on it is ignored`;
+        // A link to the object and a frame selects it and seeks there; its mask tools say they are off.
+        const linkFrame = laterFrame ?? 0;
+        await page.goto(`${base}/videos/${video.id}/annotate?masklet=${maskletId}&frame=${linkFrame}`);
+        await page.getByText('Live updates: on').waitFor({ timeout: 20_000 });
+        await waitFor(`frame ${linkFrame} from the link`, async () => (await currentFrame(page)) === linkFrame, 10_000);
+        await page.locator('[data-testid="object-row"][aria-selected="true"]', { hasText: 'car' }).waitFor({ timeout: 10_000 });
+        const jumpValue = await page.inputValue('#annotate-jump');
+        if (jumpValue !== String(linkFrame)) throw new Error(`"Go to frame" shows ${jumpValue} on frame ${linkFrame}.`);
+        const tools = page.getByRole('radiogroup', { name: 'Tool' });
+        await badge(page, 'submitted').waitFor({ timeout: 10_000 });
+        for (const name of ['Positive click', 'Negative click', 'Box', 'Brush', 'Eraser']) {
+          const button = tools.getByRole('radio', { name, exact: true });
+          const title = (await button.getAttribute('title')) ?? '';
+          if (!(await button.isDisabled()) || !/under review/.test(title)) {
+            throw new Error(`The ${name} tool of an object under review: disabled ${await button.isDisabled()}, title "${title}".`);
+          }
+        }
+        if (await tools.getByRole('radio', { name: 'Pan', exact: true }).isDisabled()) {
+          throw new Error('Pan is disabled on an object under review.');
+        }
+        const brushTitle = await tools.getByRole('radio', { name: 'Brush', exact: true }).getAttribute('title');
+        return `masklet #${maskletId} submitted (round ${after.review_round}); the panel says "${message}"; a stroke on it is ignored; ?masklet=&frame= selects it on frame ${linkFrame}; tools disabled ("${brushTitle}")`;
       },
       { needs: reviewerAdded },
     );
@@ -1220,6 +1241,10 @@ async function main() {
           15_000,
         );
         await screenshot(reviewPage, 'review-queue');
+        const open = await reviewPage.locator('.masklet-table tr', { hasText: 'car' }).getByRole('link', { name: 'Open' }).getAttribute('href');
+        if (open !== `/videos/${video.id}/annotate?masklet=${maskletId}`) {
+          throw new Error(`The queue's "Open" link of masklet #${maskletId} goes to ${open}.`);
+        }
         await reviewPage.getByRole('button', { name: 'Start verifying' }).click();
         await reviewPage.waitForURL(/\/review\/\d+$/, { timeout: 15_000 });
         await reviewPage.getByRole('heading', { name: 'car' }).waitFor({ timeout: 15_000 });
@@ -1289,6 +1314,11 @@ async function main() {
         await seekTo(page, 0);
         await comment.getByRole('button', { name: `Go to frame ${pin.frame}` }).click();
         await waitFor(`frame ${pin.frame}`, async () => (await currentFrame(page)) === pin.frame, 10_000);
+        await waitFor(
+          `"Go to frame" showing ${pin.frame}`,
+          async () => (await page.inputValue('#annotate-jump')) === String(pin.frame),
+          5_000,
+        );
         await sleep(300);
         const p = await stagePoint(page, video, pin.u, pin.v);
         const head = await overlayPixel(page, pinHead(p, true).x, pinHead(p, true).y);

@@ -6,7 +6,7 @@ import { getVideo, isReady, type ReadyVideo } from '../../api/videos';
 import { AnnotationCanvas, ZOOM_STEP, type CanvasEvent, type OverlayObject } from '../../canvas/AnnotationCanvas';
 import { benchmarkDraw } from '../../canvas/drawBenchmark';
 import type { PlayerState } from '../../canvas/FramePlayer';
-import { TOOL_LABELS, TOOL_MODES, editsMasks, needsSam2, type ToolMode } from '../../canvas/modes';
+import { TOOL_LABELS, TOOL_MODES, type ToolMode } from '../../canvas/modes';
 import { formatFrameTime } from '../../lib/frames';
 import { describeChange } from '../../lib/undo';
 import { useSession } from '../../state/session';
@@ -26,11 +26,13 @@ import { nextColor } from './workspaceState';
 import { ReviewPanel } from './ReviewPanel';
 import { StatusBadge } from '../review/StatusBadge';
 import type { MaskletStatus } from '../../api/masklets';
+import { lockReason, parseJumpFrame, toolAccess, undoAccess } from './editAccess';
+import { parseWorkspaceParams, workspaceSearch } from './workspaceUrl';
 
 /** Keeps focus where it was when a control is clicked, so the keyboard shortcuts keep working. */
 const keepFocus = (event: MouseEvent) => event.preventDefault();
 
-/** /videos/:videoId/annotate?frame=N — the annotation workspace. */
+/** /videos/:videoId/annotate?frame=N&masklet=ID — the annotation workspace (both optional). */
 export function AnnotatePage() {
   const videoId = parseId(useParams().videoId);
   if (videoId === null) return <NotFoundPage />;
@@ -76,7 +78,9 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
   const overlayRef = useRef<HTMLCanvasElement>(null);
   const canvasRef = useRef<AnnotationCanvas | null>(null);
   const [searchParams, setSearchParams] = useSearchParams();
-  const [initialFrame] = useState(() => Number(searchParams.get('frame') ?? 0) || 0);
+  // ?masklet= selects that object and ?frame= seeks there, once, on load.
+  const [target] = useState(() => parseWorkspaceParams(searchParams, video.frame_count - 1));
+  const initialFrame = target.frame ?? 0;
   const [player, setPlayer] = useState<PlayerState>({
     frame: initialFrame,
     playing: false,
@@ -84,7 +88,9 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
     buffering: false,
     error: null,
   });
-  const [chosen, setChosen] = useState<number | null>(null);
+  const [chosen, setChosen] = useState<number | null>(target.masklet);
+  // What "Go to frame" shows while the user types in it (null: the current frame).
+  const [jumpDraft, setJumpDraft] = useState<string | null>(null);
   const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
   const [allHidden, setAllHidden] = useState(false);
   const [tool, setTool] = useState<ToolMode>('positive');
@@ -137,19 +143,29 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [video]);
 
-  // Keep the URL on the frame (linkable), once the playhead rests.
+  // Keep the URL on the frame and the chosen object (linkable), once the playhead rests.
   useEffect(() => {
     if (player.playing) return;
     const timer = setTimeout(
-      () => setSearchParams({ frame: String(player.frame) }, { replace: true, preventScrollReset: true }),
+      () =>
+        setSearchParams(workspaceSearch({ frame: player.frame, masklet: chosen }), {
+          replace: true,
+          preventScrollReset: true,
+        }),
       300,
     );
     return () => clearTimeout(timer);
-  }, [player.frame, player.playing, setSearchParams]);
+  }, [player.frame, player.playing, chosen, setSearchParams]);
 
   // With no (or a vanished) selection, the first object is the selected one.
   const masklets = ws.data.masklets;
   const selected = chosen !== null && masklets.some((m) => m.id === chosen) ? chosen : (masklets[0]?.id ?? null);
+  const selectedStatus = masklets.find((m) => m.id === selected)?.status;
+
+  // A link to an object that is not (or no longer) in this video says so, until another is chosen.
+  const missingTarget =
+    ws.load.status === 'done' && chosen !== null && chosen === target.masklet && selected !== chosen;
+  const { notify } = ws;
 
   // Feed the canvas.
   const objects: OverlayObject[] = useMemo(
@@ -237,9 +253,18 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
   };
 
   // Keyboard: the viewer's keys plus the workspace's.
-  const stateRef = useRef({ selected, masklets, tool, brush, propagate, undoLast: ws.undoLast });
+  const sam2Down = ws.sam2 !== null && !ws.sam2.available;
+  const accessOf = (mode: ToolMode) =>
+    toolAccess(mode, TOOL_MODES.indexOf(mode), { canEdit, status: selectedStatus, sam2Down });
+  /** A tool key: the tool, unless it cannot be used now (then the status line says why). */
+  const pickTool = (mode: ToolMode) => {
+    const access = accessOf(mode);
+    if (access.enabled) setTool(mode);
+    else notify(`${access.title}.`);
+  };
+  const stateRef = useRef({ selected, masklets, tool, brush, propagate, undoLast: ws.undoLast, pickTool });
   useLayoutEffect(() => {
-    stateRef.current = { selected, masklets, tool, brush, propagate, undoLast: ws.undoLast };
+    stateRef.current = { selected, masklets, tool, brush, propagate, undoLast: ws.undoLast, pickTool };
   });
   usePlaybackKeys({
     target: () => canvasRef.current?.player ?? null,
@@ -258,19 +283,19 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
         const s = stateRef.current;
         switch (shortcut.id) {
           case 'toolPositive':
-            setTool('positive');
+            s.pickTool('positive');
             break;
           case 'toolNegative':
-            setTool('negative');
+            s.pickTool('negative');
             break;
           case 'toolBox':
-            setTool('box');
+            s.pickTool('box');
             break;
           case 'toolBrush':
-            setTool('brush');
+            s.pickTool('brush');
             break;
           case 'toolEraser':
-            setTool('eraser');
+            s.pickTool('eraser');
             break;
           case 'brushSmaller':
             canvas.setBrushRadius(s.brush / 1.25);
@@ -341,8 +366,9 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
   });
 
   const job = ws.job;
-  const sam2Down = ws.sam2 !== null && !ws.sam2.available;
+  const undoState = undoAccess(ws.undo.last, masklets.find((m) => m.id === ws.undo.last?.maskletId)?.status);
   const selectedMasklet = masklets.find((m) => m.id === selected);
+  const selectedLocked = lockReason(selectedMasklet?.status) !== null;
 
   return (
     <section className="page annotate-page">
@@ -465,14 +491,32 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
               onSubmit={(e) => {
                 e.preventDefault();
                 const input = e.currentTarget.elements.namedItem('frame') as HTMLInputElement;
-                const n = Number(input.value);
-                if (Number.isInteger(n) && n >= 0 && n <= lastFrame) seek(n);
+                const n = parseJumpFrame(input.value, lastFrame);
+                if (n !== null) seek(n);
                 input.blur();
               }}
             >
               <label>
                 Go to frame{' '}
-                <input id="annotate-jump" name="frame" inputMode="numeric" size={5} placeholder={`0–${lastFrame}`} />
+                <input
+                  id="annotate-jump"
+                  name="frame"
+                  inputMode="numeric"
+                  size={5}
+                  placeholder={`0–${lastFrame}`}
+                  title={`A frame from 0 to ${lastFrame} (G), then Enter`}
+                  // The current frame, unless the user is typing in it.
+                  value={jumpDraft ?? String(player.frame)}
+                  onFocus={(e) => {
+                    setJumpDraft(e.currentTarget.value);
+                    e.currentTarget.select();
+                  }}
+                  onChange={(e) => setJumpDraft(e.target.value)}
+                  onBlur={() => setJumpDraft(null)}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Escape') e.currentTarget.blur();
+                  }}
+                />
               </label>
             </form>
             <div className="button-group" role="group" aria-label="Zoom">
@@ -552,21 +596,24 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
           <div className="card">
             <h2>Tools</h2>
             <div className="tool-grid" role="radiogroup" aria-label="Tool">
-              {TOOL_MODES.map((mode, i) => (
-                <button
-                  key={mode}
-                  type="button"
-                  role="radio"
-                  aria-checked={tool === mode}
-                  className={tool === mode ? 'tool-button is-active' : 'tool-button button-secondary'}
-                  onMouseDown={keepFocus}
-                  onClick={() => setTool(mode)}
-                  disabled={!canEdit && editsMasks(mode)}
-                  title={`${TOOL_LABELS[mode]} (${i + 1})${needsSam2(mode) && sam2Down ? ' — needs SAM 2' : ''}`}
-                >
-                  {TOOL_LABELS[mode]}
-                </button>
-              ))}
+              {TOOL_MODES.map((mode) => {
+                const access = accessOf(mode);
+                return (
+                  <button
+                    key={mode}
+                    type="button"
+                    role="radio"
+                    aria-checked={tool === mode}
+                    className={tool === mode ? 'tool-button is-active' : 'tool-button button-secondary'}
+                    onMouseDown={keepFocus}
+                    onClick={() => setTool(mode)}
+                    disabled={!access.enabled}
+                    title={access.title}
+                  >
+                    {TOOL_LABELS[mode]}
+                  </button>
+                );
+              })}
             </div>
             {(tool === 'brush' || tool === 'eraser') && (
               <label className="slider-row">
@@ -599,7 +646,8 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
                 className="button-secondary"
                 onMouseDown={keepFocus}
                 onClick={ws.undoLast}
-                disabled={ws.undo.size === 0}
+                disabled={!undoState.enabled}
+                title={undoState.title}
               >
                 Undo{ws.undo.last ? ` ${describeChange(ws.undo.last)}` : ''}
               </button>
@@ -639,6 +687,12 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
               />
             )}
             {ws.load.status === 'loading' && <p className="muted">Loading objects…</p>}
+            {missingTarget && (
+              <p className="muted" role="status" data-testid="missing-target">
+                Object #{target.masklet} (from the link) is not in this video
+                {masklets.length > 0 ? '; the first object is selected instead' : ''}.
+              </p>
+            )}
             <ul className="object-list">
               {masklets.map((m) => (
                 <ObjectRow
@@ -717,7 +771,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
                 type="button"
                 onMouseDown={keepFocus}
                 onClick={() => propagate('backward')}
-                disabled={!canEdit || sam2Down || (job !== null && isJobActive(job))}
+                disabled={!canEdit || sam2Down || selectedLocked || (job !== null && isJobActive(job))}
                 title="Shift + F"
               >
                 ◀ Backward
@@ -726,7 +780,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
                 type="button"
                 onMouseDown={keepFocus}
                 onClick={() => propagate('both')}
-                disabled={!canEdit || sam2Down || (job !== null && isJobActive(job))}
+                disabled={!canEdit || sam2Down || selectedLocked || (job !== null && isJobActive(job))}
                 title="P"
               >
                 Both
@@ -735,7 +789,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
                 type="button"
                 onMouseDown={keepFocus}
                 onClick={() => propagate('forward')}
-                disabled={!canEdit || sam2Down || (job !== null && isJobActive(job))}
+                disabled={!canEdit || sam2Down || selectedLocked || (job !== null && isJobActive(job))}
                 title="F"
               >
                 Forward ▶
@@ -907,6 +961,9 @@ function ObjectRow(props: {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(props.name);
   const display = props.name || `Object ${props.id}`;
+  // Under review or accepted: what the verifiers judge stays as it is (the server refuses too).
+  const locked = lockReason(props.status);
+  const lockedTitle = locked === null ? undefined : `Unavailable: ${locked}`;
   return (
     <li
       className={`object-row${props.selected ? ' is-selected' : ''}`}
@@ -946,7 +1003,8 @@ function ObjectRow(props: {
         <select
           aria-label={`Label of ${display}`}
           value={props.labelId ?? ''}
-          disabled={!props.canEdit}
+          disabled={!props.canEdit || locked !== null}
+          title={lockedTitle}
           onChange={(e) => props.onLabel(e.target.value ? Number(e.target.value) : null)}
         >
           <option value="">no label</option>
@@ -970,6 +1028,8 @@ function ObjectRow(props: {
             <button
               type="button"
               className="button-secondary"
+              disabled={locked !== null}
+              title={lockedTitle}
               onClick={() => {
                 setDraft(props.name);
                 setEditing(true);
@@ -977,7 +1037,13 @@ function ObjectRow(props: {
             >
               Rename
             </button>
-            <button type="button" className="button-secondary button-danger" onClick={props.onDelete}>
+            <button
+              type="button"
+              className="button-secondary button-danger"
+              disabled={locked !== null}
+              title={lockedTitle}
+              onClick={props.onDelete}
+            >
               Delete
             </button>
           </>

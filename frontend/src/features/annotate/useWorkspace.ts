@@ -40,6 +40,7 @@ import {
 import type { ReadyVideo } from '../../api/videos';
 import { rleArea, rleBbox, countsFromString, type CompressedRle } from '../../lib/rle';
 import { describeChange, planUndo, UndoStack, type ChangeKind } from '../../lib/undo';
+import { undoAccess } from './editAccess';
 import { EMPTY_WORKSPACE, rangeOf, workspaceReducer, type WorkspaceAction, type WorkspaceData } from './workspaceState';
 
 /** A write that failed because the server could not be reached: kept, and tried again. */
@@ -571,6 +572,12 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       setInfo('Nothing to undo.');
       return;
     }
+    // Under review or accepted: the change stays on the stack, undoable once the object is sent back.
+    const locked = undoAccess(entry, masklet(entry!.maskletId)?.status);
+    if (!locked.enabled) {
+      setInfo(`${locked.title}.`);
+      return;
+    }
     setUndo((u) => u.pop());
     if (plan.kind === 'stale') {
       setError(plan.reason);
@@ -579,7 +586,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
     const description = `undo of the ${describeChange(entry!)}`;
     saveFrame(plan.maskletId, plan.frame, plan.kind === 'write' ? plan.mask : null, description, plan.promptId);
     setInfo(`Undid the ${describeChange(entry!)}.`);
-  }, [currentMask, saveFrame]);
+  }, [currentMask, masklet, saveFrame]);
 
   // ---- objects -----------------------------------------------------------------------------------
 
@@ -686,6 +693,8 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
     clearError: () => setError(null),
     info,
     clearInfo: () => setInfo(null),
+    /** A sentence for the status line (e.g. why a shortcut did nothing). */
+    notify: setInfo,
     /** A masklet as another API call answered it (submit for review, override). */
     maskletChanged: (saved: Masklet) => dispatch({ type: 'maskletSaved', masklet: saved }),
     pending,

@@ -14,6 +14,7 @@ import { OverrideForm } from './OverrideForm';
 import { reviewPath, type QueueLocationState } from './paths';
 import { describeQueue, queueOf, queueReducer } from './queueState';
 import { StatusBadge } from './StatusBadge';
+import { workspacePath } from '../annotate/workspaceUrl';
 
 /** How often the counts are asked again while the page is open. */
 const QUEUE_POLL_MS = 10_000;
@@ -262,7 +263,9 @@ function MaskletRow({
         <td>{m.review_round ?? 0}</td>
         <td>{m.submitted_at ? formatWhen(m.submitted_at) : <span className="muted">—</span>}</td>
         <td className="row-actions">
-          <Link to={`/videos/${m.video}/annotate`}>Open</Link>
+          <Link to={workspacePath(m.video, { masklet: m.id })} title="Open this object in the annotation workspace">
+            Open
+          </Link>
           {isManager && (
             <button type="button" className="button-secondary" onClick={onOverride} aria-expanded={overriding}>
               Override
