@@ -189,7 +189,8 @@ def _store(video: Video, kind: str, key: str, data: Any) -> None:
 
 def consensus_annotators(*, video: Video, rows: list[MaskletRow]) -> list[dict[str, Any]]:
     """[{user: id, task: first task id, masklets: [ids]}] per assignee of the video's tasks, in
-    task order; masklets = the non-ground-truth masklets of that assignee's tasks."""
+    task order; masklets = the masklets of that assignee's tasks (one marked ground truth
+    still counts: it is that annotator's work, and agreement is measured on it too)."""
     tasks = video.tasks.filter(assignee__isnull=False).order_by("id").values_list("id", "assignee")
     by_user: dict[int, dict[str, Any]] = {}
     task_owner: dict[int, int] = {}
@@ -197,7 +198,7 @@ def consensus_annotators(*, video: Video, rows: list[MaskletRow]) -> list[dict[s
         task_owner[task_id] = user_id
         by_user.setdefault(user_id, {"user": user_id, "task": task_id, "masklets": []})
     for row in rows:
-        if row.task_id in task_owner and not row.is_ground_truth:
+        if row.task_id in task_owner:
             by_user[task_owner[row.task_id]]["masklets"].append(row.id)
     return list(by_user.values())
 

@@ -9,6 +9,7 @@ from backend.projects.enums import Role, TaskStage
 from backend.projects.models import Membership, Project, Task
 from backend.projects.services import task_create
 from backend.quality.models import ACTIVITY_MAX_SECONDS, ActivityRecord
+from backend.reviews.services import masklet_withdraw_discarded
 from backend.videos.models import Video
 
 
@@ -134,12 +135,15 @@ def consensus_resolve(
         raise ApplicationError(
             "These masklets are not masklets of this video.", extra={"masklets": unknown}
         )
-    truth = [pk for pk in ids if found[pk].is_ground_truth]
+    truth = [pk for pk in discard if found[pk].is_ground_truth]
     if truth:
         raise ApplicationError(
-            "Ground-truth masklets take no part in consensus.", extra={"masklets": truth}
+            "Ground-truth masklets cannot be discarded; unmark them as ground truth first.",
+            extra={"masklets": truth},
         )
     Masklet.objects.filter(pk__in=discard).update(consensus_discarded=True)
+    for pk in discard:
+        masklet_withdraw_discarded(masklet=found[pk], actor=actor)
     Masklet.objects.filter(pk=chosen).update(consensus_discarded=False)
     event_record(
         project_id=video.project_id,

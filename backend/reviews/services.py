@@ -107,6 +107,12 @@ def masklet_submit(*, masklet: Masklet, actor: User, version: int) -> Masklet:
             extra={"status": masklet.status},
             status=409,
         )
+    if masklet.consensus_discarded:
+        raise ApplicationError(
+            "Another annotator's version of this object was chosen in consensus; this one is "
+            "not used, so it is not verified either.",
+            status=409,
+        )
     if version != masklet.version:
         raise ConflictError(
             "This masklet was changed by someone else since you loaded it; reload it and "
@@ -162,6 +168,21 @@ def _masklet_rework(*, masklet: Masklet, actor: User | None) -> None:
         actor=actor,
         bump_version=False,
     )
+
+
+@transaction.atomic
+def masklet_withdraw_discarded(*, masklet: Masklet, actor: User) -> None:
+    """A masklet whose version lost in consensus leaves the review queue: back to draft (its
+    history says why), ending any reviewer's lease. Caller holds the masklet row lock."""
+    if masklet.status == MaskletStatus.SUBMITTED:
+        _transition(
+            masklet=masklet,
+            to_status=MaskletStatus.DRAFT,
+            action=OVERRIDE_ACTIONS[MaskletStatus.DRAFT],
+            actor=actor,
+            comment="Another annotator's version was chosen in consensus.",
+            override=True,
+        )
 
 
 @transaction.atomic

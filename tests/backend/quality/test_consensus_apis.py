@@ -239,6 +239,52 @@ def test_resolve_discards_the_others_and_records_an_event(labelled):
     ) == [False, True]
 
 
+def test_a_discarded_version_leaves_review_and_cannot_be_submitted(labelled):
+    # given: a1 is waiting for verification when the manager chooses b1 instead
+    team = labelled
+    Masklet.objects.filter(pk=team.a1.pk).update(status="submitted", review_round=1)
+    # when
+    response = client_for(team.manager).post(
+        f"/api/v1/videos/{team.cvideo.pk}/consensus/resolve/",
+        {"chosen": team.b1.pk, "discard": [team.a1.pk]},
+        format="json",
+    )
+    # then: it is back to draft with the reason in its history, and not submittable
+    assert response.status_code == 200, response.json()
+    a1 = Masklet.objects.get(pk=team.a1.pk)
+    assert (a1.status, a1.consensus_discarded) == ("draft", True)
+    history = client_for(team.manager).get(f"/api/v1/masklets/{a1.pk}/history/").json()
+    assert history[-1]["to_status"] == "draft"
+    assert "consensus" in history[-1]["comment"]
+    submit = client_for(team.manager).post(
+        f"/api/v1/masklets/{a1.pk}/submit/", {"version": a1.version}, format="json"
+    )
+    assert submit.status_code == 409
+    assert "chosen in consensus" in submit.json()["message"]
+
+
+def test_an_annotators_masklet_marked_ground_truth_still_counts_in_consensus(labelled):
+    # given: the manager takes annotator a's version as the video's ground truth
+    team = labelled
+    marked = client_for(team.manager).post(
+        f"/api/v1/videos/{team.cvideo.pk}/ground-truth/", {"masklets": [team.a1.pk]}, format="json"
+    )
+    assert marked.status_code == 200, marked.json()
+    # when
+    body = client_for(team.manager).get(f"/api/v1/videos/{team.cvideo.pk}/consensus/").json()
+    # then: the pair keeps its match, and the reference version cannot be discarded
+    assert body["annotators"][0]["masklets"] == [team.a1.pk, team.a2.pk]
+    (pair,) = body["pairs"]
+    assert [(m["masklet_a"], m["masklet_b"]) for m in pair["matches"]] == [(team.a1.pk, team.b1.pk)]
+    refused = client_for(team.manager).post(
+        f"/api/v1/videos/{team.cvideo.pk}/consensus/resolve/",
+        {"chosen": team.b1.pk, "discard": [team.a1.pk]},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "ground truth" in refused.json()["message"]
+
+
 def test_resolve_validation_and_permissions(labelled):
     team = labelled
     url = f"/api/v1/videos/{team.cvideo.pk}/consensus/resolve/"

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { isJobActive, type Direction } from '../../api/masklets';
 import { getProject, listLabels, listTasks, type Label, type Project, type Task } from '../../api/projects';
@@ -7,11 +7,9 @@ import { AnnotationCanvas, ZOOM_STEP, type CanvasEvent, type OverlayObject } fro
 import { benchmarkDraw } from '../../canvas/drawBenchmark';
 import type { PlayerState } from '../../canvas/FramePlayer';
 import { TOOL_LABELS, TOOL_MODES, type ToolMode } from '../../canvas/modes';
-import { formatFrameTime } from '../../lib/frames';
 import { describeChange } from '../../lib/undo';
 import { useSession } from '../../state/session';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { NextIcon, PauseIcon, PlayIcon, PrevIcon } from '../../ui/icons';
 import { NotFoundPage } from '../../ui/NotFoundPage';
 import { ProgressBar } from '../../ui/ProgressBar';
 import { usePlaybackKeys } from '../../state/usePlaybackKeys';
@@ -28,9 +26,9 @@ import { StatusBadge } from '../review/StatusBadge';
 import type { MaskletStatus } from '../../api/masklets';
 import { lockReason, parseJumpFrame, toolAccess, undoAccess } from './editAccess';
 import { parseWorkspaceParams, workspaceSearch } from './workspaceUrl';
+import { PlaybackControls, keepFocus } from '../../ui/PlaybackControls';
 
 /** Keeps focus where it was when a control is clicked, so the keyboard shortcuts keep working. */
-const keepFocus = (event: MouseEvent) => event.preventDefault();
 
 /** /videos/:videoId/annotate?frame=N&masklet=ID — the annotation workspace (both optional). */
 export function AnnotatePage() {
@@ -442,50 +440,15 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
             )}
           </div>
 
-          <input
-            className="viewer-scrubber"
-            type="range"
-            min={0}
-            max={lastFrame}
-            step={1}
-            value={player.frame}
-            aria-label="Frame"
-            onChange={(e) => canvasRef.current?.player.seek(Number(e.target.value))}
-          />
-          <div className="viewer-controls">
-            <div className="button-group">
-              <button
-                type="button"
-                onMouseDown={keepFocus}
-                onClick={() => canvasRef.current?.player.step(-1)}
-                aria-label="Previous frame"
-                title="Previous frame (←)"
-              >
-                <PrevIcon />
-              </button>
-              <button
-                type="button"
-                className="play-button"
-                onMouseDown={keepFocus}
-                onClick={() => canvasRef.current?.player.toggle()}
-                title="Play / pause (Space)"
-              >
-                {player.playing ? <PauseIcon /> : <PlayIcon />} {player.playing ? 'Pause' : 'Play'}
-              </button>
-              <button
-                type="button"
-                onMouseDown={keepFocus}
-                onClick={() => canvasRef.current?.player.step(1)}
-                aria-label="Next frame"
-                title="Next frame (→)"
-              >
-                <NextIcon />
-              </button>
-            </div>
-            <output className="frame-counter" data-testid="frame-counter">
-              frame {player.frame} / {video.frame_count}
-              <span className="muted"> · {formatFrameTime(player.frame, video.fps)}</span>
-            </output>
+          <PlaybackControls
+            frame={player.frame}
+            frameCount={video.frame_count}
+            fps={video.fps}
+            playing={player.playing}
+            onSeek={(frame) => canvasRef.current?.player.seek(frame)}
+            onStep={(delta) => canvasRef.current?.player.step(delta)}
+            onToggle={() => canvasRef.current?.player.toggle()}
+          >
             <form
               className="jump-form"
               onSubmit={(e) => {
@@ -565,7 +528,7 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
                 Fit
               </button>
             </div>
-          </div>
+          </PlaybackControls>
 
           <div className="card timeline" aria-label="Timeline">
             <div className="timeline-legend muted">

@@ -187,7 +187,9 @@ function ConsensusSections({
   canResolve: boolean;
   onResolved: () => void;
 }) {
-  const open = data.groups.filter((g) => g.resolved === null).length;
+  // A version nobody else made has nothing to choose between: not counted as open.
+  const choices = data.groups.filter((g) => g.masklets.length > 1);
+  const open = choices.filter((g) => g.resolved === null).length;
   return (
     <>
       <section className="card">
@@ -223,7 +225,7 @@ function ConsensusSections({
         <h2>
           Versions to resolve{' '}
           <span className="muted">
-            ({open} open of {data.groups.length})
+            ({open} open of {choices.length})
           </span>
         </h2>
         {data.groups.length === 0 && <p className="muted">No matched objects yet.</p>}
@@ -458,7 +460,7 @@ function GroupCompare({
           />
         </label>
         <span className="frame-counter">
-          frame {frame} / {video.frame_count - 1}
+          frame {frame} / {video.frame_count}
           <span className="muted"> · IoU here {here ? formatScore(here.iou) : '— (no mask)'}</span>
         </span>
         <div className="button-group">
@@ -491,7 +493,10 @@ function GroupCompare({
             <figure key={version.id} className={`version${chosen ? ' is-chosen' : ''}`}>
               <figcaption>
                 <MaskletLabel id={version.id} byId={byId} owner={owner} />
-                <span className="muted"> · {version.masks.size} frames</span>
+                <span className="muted">
+                  {' '}
+                  · {version.masks.size} frame{version.masks.size === 1 ? '' : 's'}
+                </span>
               </figcaption>
               <MaskPreview
                 video={video}

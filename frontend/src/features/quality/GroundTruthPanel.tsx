@@ -99,7 +99,7 @@ export function GroundTruthPanel({
                       {' '}
                       · #{m.id} · {m.status}
                       {owner ? ` · ${owner.username}` : ''}
-                      {m.frame_count !== undefined ? ` · ${m.frame_count} frames` : ''}
+                      {m.frame_count !== undefined ? ` · ${m.frame_count} frame${m.frame_count === 1 ? '' : 's'}` : ''}
                     </span>
                     {m.consensus_discarded && <span className="badge">discarded</span>}
                   </label>

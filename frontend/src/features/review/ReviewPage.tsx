@@ -4,7 +4,7 @@
  * frames. The lease on the masklet is renewed while the page is open and given back when the
  * reviewer leaves without a verdict; after a verdict the next masklet of the queue opens.
  */
-import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type MouseEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, describeError } from '../../api/client';
 import { listMaskletFrames, type MaskletFrame } from '../../api/masklets';
@@ -23,9 +23,7 @@ import {
 import { getVideo, isReady, type ReadyVideo } from '../../api/videos';
 import { AnnotationCanvas, type OverlayObject } from '../../canvas/AnnotationCanvas';
 import type { PlayerState } from '../../canvas/FramePlayer';
-import { formatFrameTime } from '../../lib/frames';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { NextIcon, PauseIcon, PlayIcon, PrevIcon } from '../../ui/icons';
 import { NotFoundPage } from '../../ui/NotFoundPage';
 import { belongsToControl, BIG_STEP, isModalOpen, matchShortcut, VIEWER_SHORTCUTS } from '../../ui/shortcuts';
 import { useAsync } from '../../ui/useAsync';
@@ -45,8 +43,7 @@ import {
   toVerdictInput,
 } from './reviewDraft';
 import { StatusBadge } from './StatusBadge';
-
-const keepFocus = (event: MouseEvent) => event.preventDefault();
+import { PlaybackControls, keepFocus } from '../../ui/PlaybackControls';
 
 /** Releases asked for by screens that unmounted; a remount of the same review (React's strict
  * mode in development) cancels it before it goes out. */
@@ -493,50 +490,15 @@ function ReviewScreen({
               </div>
             )}
           </div>
-          <input
-            className="viewer-scrubber"
-            type="range"
-            min={0}
-            max={lastFrame}
-            step={1}
-            value={player.frame}
-            aria-label="Frame"
-            onChange={(e) => canvasRef.current?.player.seek(Number(e.target.value))}
-          />
-          <div className="viewer-controls">
-            <div className="button-group">
-              <button
-                type="button"
-                onMouseDown={keepFocus}
-                onClick={() => canvasRef.current?.player.step(-1)}
-                aria-label="Previous frame"
-                title="Previous frame (←)"
-              >
-                <PrevIcon />
-              </button>
-              <button
-                type="button"
-                className="play-button"
-                onMouseDown={keepFocus}
-                onClick={() => canvasRef.current?.player.toggle()}
-                title="Play / pause (Space)"
-              >
-                {player.playing ? <PauseIcon /> : <PlayIcon />} {player.playing ? 'Pause' : 'Play'}
-              </button>
-              <button
-                type="button"
-                onMouseDown={keepFocus}
-                onClick={() => canvasRef.current?.player.step(1)}
-                aria-label="Next frame"
-                title="Next frame (→)"
-              >
-                <NextIcon />
-              </button>
-            </div>
-            <output className="frame-counter" data-testid="frame-counter">
-              frame {player.frame} / {video.frame_count}
-              <span className="muted"> · {formatFrameTime(player.frame, video.fps)}</span>
-            </output>
+          <PlaybackControls
+            frame={player.frame}
+            frameCount={video.frame_count}
+            fps={video.fps}
+            playing={player.playing}
+            onSeek={(frame) => canvasRef.current?.player.seek(frame)}
+            onStep={(delta) => canvasRef.current?.player.step(delta)}
+            onToggle={() => canvasRef.current?.player.toggle()}
+          >
             <form
               className="jump-form"
               onSubmit={(e) => {
@@ -571,7 +533,7 @@ function ReviewScreen({
                 aria-label="Mask opacity"
               />
             </label>
-          </div>
+          </PlaybackControls>
           <div className="card timeline" aria-label="Timeline">
             <ObjectTimeline
               name={masklet.name || `Object ${masklet.id}`}

@@ -1,16 +1,15 @@
-import { useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ReadyVideo } from '../../api/videos';
 import { FramePlayer, type PlayerState } from '../../canvas/FramePlayer';
-import { formatFrameTime, frameUrl, parseFrameInput } from '../../lib/frames';
-import { FirstIcon, LastIcon, NextIcon, PauseIcon, PlayIcon, PrevIcon } from '../../ui/icons';
+import { frameUrl, parseFrameInput } from '../../lib/frames';
 import { formatFps } from '../projects/format';
 import { usePlaybackKeys } from '../../state/usePlaybackKeys';
+import { PlaybackControls } from '../../ui/PlaybackControls';
 
 /** How long the frame must stay put before it is written to the URL (avoids history churn while scrubbing). */
 const URL_SYNC_DELAY_MS = 300;
 
 /** Keeps focus where it was when a control is clicked, so the keyboard shortcuts keep working. */
-const keepFocus = (event: MouseEvent) => event.preventDefault();
 
 export function FrameViewer({
   video,
@@ -114,71 +113,16 @@ export function FrameViewer({
         )}
       </div>
 
-      <input
-        className="viewer-scrubber"
-        type="range"
-        min={0}
-        max={lastFrame}
-        step={1}
-        value={player.frame}
-        aria-label="Frame"
-        onChange={(e) => playerRef.current?.seek(Number(e.target.value))}
-      />
-
-      <div className="viewer-controls">
-        <div className="button-group">
-          <button
-            type="button"
-            onMouseDown={keepFocus}
-            onClick={() => goTo(0)}
-            title="First frame (Home)"
-            aria-label="First frame"
-          >
-            <FirstIcon />
-          </button>
-          <button
-            type="button"
-            onMouseDown={keepFocus}
-            onClick={() => playerRef.current?.step(-1)}
-            title="Previous frame (←)"
-            aria-label="Previous frame"
-          >
-            <PrevIcon />
-          </button>
-          <button
-            type="button"
-            className="play-button"
-            onMouseDown={keepFocus}
-            onClick={() => playerRef.current?.toggle()}
-            title="Play / pause (Space)"
-          >
-            {player.playing ? <PauseIcon /> : <PlayIcon />} {player.playing ? 'Pause' : 'Play'}
-          </button>
-          <button
-            type="button"
-            onMouseDown={keepFocus}
-            onClick={() => playerRef.current?.step(1)}
-            title="Next frame (→)"
-            aria-label="Next frame"
-          >
-            <NextIcon />
-          </button>
-          <button
-            type="button"
-            onMouseDown={keepFocus}
-            onClick={() => goTo(lastFrame)}
-            title="Last frame (End)"
-            aria-label="Last frame"
-          >
-            <LastIcon />
-          </button>
-        </div>
-
-        <output className="frame-counter" aria-live="off">
-          frame {player.frame} / {video.frame_count}
-          <span className="muted"> · {formatFrameTime(player.frame, video.fps)}</span>
-        </output>
-
+      <PlaybackControls
+        frame={player.frame}
+        frameCount={video.frame_count}
+        fps={video.fps}
+        playing={player.playing}
+        endButtons
+        onSeek={goTo}
+        onStep={(delta) => playerRef.current?.step(delta)}
+        onToggle={() => playerRef.current?.toggle()}
+      >
         <form className="jump-form" onSubmit={onJump}>
           <label>
             Go to frame{' '}
@@ -210,7 +154,7 @@ export function FrameViewer({
             </span>
           )}
         </form>
-      </div>
+      </PlaybackControls>
     </div>
   );
 }
