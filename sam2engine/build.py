@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -10,6 +11,9 @@ from sam2engine.checkpoint import load_weights
 from sam2engine.config import ModelConfig
 from sam2engine.device import resolve_device
 from sam2engine.modeling.sam2 import SAM2Model
+
+if TYPE_CHECKING:
+    from sam2engine.inference.predictor import VideoPredictor
 
 
 def build_model(
@@ -33,8 +37,8 @@ def build_predictor(
     preset: ModelConfig | str | Path,
     checkpoint: str | Path | None = None,
     device: str | torch.device | None = None,
-    **video_options,
-):
+    **video_options: Any,
+) -> VideoPredictor:
     """A :class:`~sam2engine.inference.predictor.VideoPredictor` for the given config."""
     from sam2engine.inference.predictor import VideoPredictor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
@@ -14,7 +14,7 @@ class FrameMasks(NamedTuple):
     """
 
     frame_index: int
-    object_ids: list  # caller ids, in object-index order
+    object_ids: list[Any]  # caller ids, in object-index order
     mask_logits: torch.Tensor  # [N, H, W] float32 logits on CPU; threshold at 0
     object_scores: (
         torch.Tensor

@@ -19,7 +19,7 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device(device)
 
 
-def autocast_context(device: torch.device, precision: str) -> AbstractContextManager:
+def autocast_context(device: torch.device, precision: str) -> AbstractContextManager[None]:
     """bfloat16 autocast on CUDA when ``precision`` is "bfloat16" (or "auto" on CUDA);
     float32 everywhere else."""
     if precision not in ("float32", "auto", "bfloat16"):

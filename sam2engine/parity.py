@@ -28,11 +28,14 @@ import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from sam2engine.inference.session import VideoSession
 
 FEATURE_REL_TOL = 1e-4
 LOGIT_TOL = 1e-3
@@ -144,7 +147,8 @@ def _check_masks(
 
 def _bf16_step(x: np.ndarray) -> np.ndarray:
     mag = np.maximum(np.abs(x), np.finfo(np.float32).tiny)
-    return np.exp2(np.floor(np.log2(mag)) - 7)
+    step: np.ndarray = np.exp2(np.floor(np.log2(mag)) - 7)
+    return step
 
 
 def _check_bf16(case: Case, key: str, ours: Any, ref: np.ndarray, rng: float) -> None:
@@ -415,7 +419,7 @@ def replay_video(
     return cases
 
 
-def _obj_index(session: Any, obj_id: Any) -> int:
+def _obj_index(session: VideoSession, obj_id: Any) -> int:
     return session.object_ids.index(obj_id)
 
 
@@ -637,10 +641,8 @@ def run(folder: str | Path, bounded: bool = False) -> tuple[list[dict[str, Any]]
         ]
         return max(vals) if vals else None
 
-    frames = [
-        line.get("first_diverging_frame")
-        for line in lines
-        if line.get("first_diverging_frame") is not None
+    frames: list[int] = [
+        frame for line in lines if (frame := line.get("first_diverging_frame")) is not None
     ]
     summary = {
         "summary": True,

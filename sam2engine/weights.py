@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 OFFICIAL_BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything_2/092824"
 """Where Meta serves the SAM 2.1 release of 2024-09-28 (the folder name is that date)."""
@@ -334,6 +334,7 @@ def _download_once(url: str, part: Path, timeout: float, progress: ProgressFn | 
         status = response.status
         length = response.headers.get("Content-Length")
         body_len = int(length) if length is not None and length.isdigit() else None
+        mode: Literal["ab", "wb"]
         if status == 206 and have:
             rng = _parse_content_range(response.headers.get("Content-Range"))
             if rng is None or rng[0] != have:

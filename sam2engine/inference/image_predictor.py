@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
@@ -78,10 +79,10 @@ class ImagePredictor:
     @torch.inference_mode()
     def predict_tensors(
         self,
-        point_coords=None,
-        point_labels=None,
-        box=None,
-        mask_input=None,
+        point_coords: npt.ArrayLike | None = None,
+        point_labels: npt.ArrayLike | None = None,
+        box: npt.ArrayLike | None = None,
+        mask_input: npt.ArrayLike | None = None,
         multimask_output: bool = True,
         return_logits: bool = False,
         normalize_coords: bool = True,
@@ -171,10 +172,10 @@ class ImagePredictor:
 
     def predict(
         self,
-        point_coords=None,
-        point_labels=None,
-        box=None,
-        mask_input=None,
+        point_coords: npt.ArrayLike | None = None,
+        point_labels: npt.ArrayLike | None = None,
+        box: npt.ArrayLike | None = None,
+        mask_input: npt.ArrayLike | None = None,
         multimask_output: bool = True,
         return_logits: bool = False,
         normalize_coords: bool = True,

@@ -191,7 +191,7 @@ class VideoSession:
         return next(self.model.parameters()).device
 
     @property
-    def object_ids(self) -> list:
+    def object_ids(self) -> list[Any]:
         return [o.obj_id for o in self.objects]
 
     def _emit(self, event: str, **data: Any) -> None:
@@ -483,7 +483,7 @@ class VideoSession:
         feats = self.features(frame)
         to_track = [o for o in self.objects if frame not in o.cond]
         # Group objects whose memory has the same layout, so each group is one batch.
-        groups: dict[tuple, list[ObjectState]] = {}
+        groups: dict[tuple[int, int], list[ObjectState]] = {}
         plans = {}
         for obj in to_track:
             plan = self._memory_plan(frame, obj, reverse)

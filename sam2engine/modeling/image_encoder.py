@@ -15,7 +15,8 @@ def _pool_nhwc(x: torch.Tensor, pool: nn.Module | None) -> torch.Tensor:
     """Apply a 2D pooling module to a [B, H, W, C] tensor."""
     if pool is None:
         return x
-    return pool(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+    pooled: torch.Tensor = pool(x.permute(0, 3, 1, 2))
+    return pooled.permute(0, 2, 3, 1)
 
 
 def window_partition(x: torch.Tensor, window: int) -> tuple[torch.Tensor, tuple[int, int]]:
@@ -51,7 +52,8 @@ class PatchEmbed(nn.Module):
         self.proj = nn.Conv2d(3, dim, kernel_size=7, stride=4, padding=3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x).permute(0, 2, 3, 1)  # [B, H/4, W/4, D]
+        out: torch.Tensor = self.proj(x)
+        return out.permute(0, 2, 3, 1)  # [B, H/4, W/4, D]
 
 
 class MultiScaleAttention(nn.Module):
@@ -73,7 +75,8 @@ class MultiScaleAttention(nn.Module):
             q = q.reshape(b, h * w, self.num_heads, -1)
         x = attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
         x = x.transpose(1, 2).reshape(b, h, w, -1)
-        return self.proj(x)
+        out: torch.Tensor = self.proj(x)
+        return out
 
 
 class MultiScaleBlock(nn.Module):
@@ -113,9 +116,10 @@ class MultiScaleBlock(nn.Module):
             h, w = shortcut.shape[1:3]
             padded_hw = (h + (window - h % window) % window, w + (window - w % window) % window)
         if window > 0:
-            x = window_unpartition(x, window, padded_hw, tuple(shortcut.shape[1:3]))
+            x = window_unpartition(x, window, padded_hw, (shortcut.shape[1], shortcut.shape[2]))
         x = shortcut + x
-        return x + self.mlp(self.norm2(x))
+        mlp_out: torch.Tensor = self.mlp(self.norm2(x))
+        return x + mlp_out
 
 
 class Hiera(nn.Module):
@@ -151,7 +155,7 @@ class Hiera(nn.Module):
                     embed_dim,
                     dim_out,
                     num_heads,
-                    tuple(cfg.q_stride) if i in q_pool_blocks else None,
+                    cfg.q_stride if i in q_pool_blocks else None,
                     window,
                 )
             )

@@ -6,6 +6,7 @@ Attribute names follow the checkpoint keys ``memory_attention.*`` and ``memory_e
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +36,7 @@ def rotate_pairs_(x: torch.Tensor, rotation: torch.Tensor) -> None:
     In place because the callers own freshly projected queries and keys: no copies of the
     ~28k memory keys per layer.
     """
-    pairs = torch.view_as_complex(x.unflatten(-1, (-1, 2)))
+    pairs = torch.view_as_complex(torch.unflatten(x, -1, (-1, 2)))
     pairs.mul_(rotation)
 
 
@@ -87,12 +88,13 @@ class RoPEAttention(nn.Module):
             # Memory keys are num_maskmem frames of the query grid: rotate them as
             # [B, H, frames, N, d] against the grid's table, broadcast instead of repeated.
             # Object-pointer tokens after them take no rotation.
-            memory_keys = k[:, :, :n_rope].unflatten(2, (n_rope // nq, nq))
+            memory_keys = torch.unflatten(k[:, :, :n_rope], 2, (n_rope // nq, nq))
             rotate_pairs_(memory_keys, rotation)
         q, k = q.type_as(v), k.type_as(v)
         out = attention(q, k, v)
         b, h, n, d = out.shape
-        return self.out_proj(out.transpose(1, 2).reshape(b, n, h * d))
+        projected: torch.Tensor = self.out_proj(out.transpose(1, 2).reshape(b, n, h * d))
+        return projected
 
 
 class MemoryAttentionLayer(nn.Module):
@@ -106,7 +108,11 @@ class MemoryAttentionLayer(nn.Module):
         self.norm1 = nn.LayerNorm(lc.d_model)
         self.norm2 = nn.LayerNorm(lc.d_model)
         self.norm3 = nn.LayerNorm(lc.d_model)
-        acts = {"relu": F.relu, "gelu": F.gelu, "glu": F.glu}
+        acts: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+            "relu": F.relu,
+            "gelu": F.gelu,
+            "glu": F.glu,
+        }
         if lc.activation not in acts:
             raise ValueError(f"unsupported activation {lc.activation!r}")
         self.activation = acts[lc.activation]
@@ -133,7 +139,8 @@ class MemoryAttentionLayer(nn.Module):
             num_k_exclude_rope=num_k_exclude_rope,
         )
         h = self.norm3(tgt)
-        return tgt + self.linear2(self.activation(self.linear1(h)))
+        ffn: torch.Tensor = self.linear2(self.activation(self.linear1(h)))
+        return tgt + ffn
 
 
 class MemoryAttention(nn.Module):
@@ -157,7 +164,8 @@ class MemoryAttention(nn.Module):
             x = x + 0.1 * curr_pos
         for layer in self.layers:
             x = layer(x, memory, memory_pos, curr_pos, num_obj_ptr_tokens)
-        return self.norm(x)
+        out: torch.Tensor = self.norm(x)
+        return out
 
 
 class MaskDownSampler(nn.Module):
@@ -182,7 +190,8 @@ class MaskDownSampler(nn.Module):
         self.encoder = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
+        out: torch.Tensor = self.encoder(x)
+        return out
 
 
 class CXBlock(nn.Module):
@@ -211,7 +220,7 @@ class CXBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.norm(self.dwconv(x)).permute(0, 2, 3, 1)
+        h: torch.Tensor = self.norm(self.dwconv(x)).permute(0, 2, 3, 1)
         h = self.pwconv2(self.act(self.pwconv1(h)))
         if self.gamma is not None:
             h = self.gamma * h
@@ -223,7 +232,7 @@ class Fuser(nn.Module):
         super().__init__()
         fc = cfg.fuser
         if fc.input_projection:
-            self.proj = nn.Conv2d(fc.layer.dim, fc.layer.dim, kernel_size=1)
+            self.proj: nn.Module = nn.Conv2d(fc.layer.dim, fc.layer.dim, kernel_size=1)
         else:
             self.proj = nn.Identity()
         lc = fc.layer
@@ -278,4 +287,5 @@ class MemoryEncoder(nn.Module):
         already scaled to about [-10, 10] -> memory features [B, M, E, E]."""
         masks = self.mask_downsampler(mask_for_mem)
         x = self.pix_feat_proj(pix_feat) + masks
-        return self.out_proj(self.fuser(x))
+        out: torch.Tensor = self.out_proj(self.fuser(x))
+        return out

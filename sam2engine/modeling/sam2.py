@@ -8,6 +8,7 @@ video *policy* (which memories a frame sees, what is stored) lives in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -115,7 +116,7 @@ class SAM2Model(nn.Module):
             self.no_obj_embed_spatial = nn.Parameter(torch.zeros(1, m))
 
     # ------------------------------------------------------------------ image features
-    def compile_image_encoder(self, **compile_kwargs) -> None:
+    def compile_image_encoder(self, **compile_kwargs: Any) -> None:
         """Run the image encoder through ``torch.compile`` from now on. The compiled wrapper
         is kept outside the module tree so state-dict keys stay the official ones."""
         self.__dict__["_compiled_image_encoder"] = torch.compile(
@@ -275,7 +276,9 @@ class SAM2Model(nn.Module):
         b, c, h, w = vision.shape
         curr = vision.flatten(2).transpose(1, 2)
         curr_pos = vision_pos.flatten(2).transpose(1, 2)
-        out = self.memory_attention(curr, curr_pos, memory, memory_pos, num_obj_ptr_tokens)
+        out: torch.Tensor = self.memory_attention(
+            curr, curr_pos, memory, memory_pos, num_obj_ptr_tokens
+        )
         return out.transpose(1, 2).reshape(b, c, h, w)
 
     def encode_memory(
@@ -295,7 +298,7 @@ class SAM2Model(nn.Module):
             mask = mask * o.sigmoid_scale_for_mem_enc
         if o.sigmoid_bias_for_mem_enc != 0.0:
             mask = mask + o.sigmoid_bias_for_mem_enc
-        feats = self.memory_encoder(vision, mask)
+        feats: torch.Tensor = self.memory_encoder(vision, mask)
         if hasattr(self, "no_obj_embed_spatial"):
             absent = 1 - (object_score_logits > 0).float()  # [B, 1]
             feats = feats + absent[..., None, None] * self.no_obj_embed_spatial[..., None, None]
@@ -317,4 +320,5 @@ class SAM2Model(nn.Module):
         pos = torch.tensor(distances, device=device)
         # Official divides by K-1, which is 0 for a 1-frame video (NaN); guard it.
         pe = sine_1d(pos / max(max_distance, 1), dim=c if o.proj_tpos_enc_in_obj_ptrs else m)
-        return self.obj_ptr_tpos_proj(pe)
+        projected: torch.Tensor = self.obj_ptr_tpos_proj(pe)
+        return projected

@@ -18,6 +18,8 @@ from sam2engine.modeling.common import MLP, LayerNorm2d, attention
 class PositionEmbeddingRandom(nn.Module):
     """Random Fourier features of coordinates in [0, 1]^2 (stored 2 x P/2 matrix)."""
 
+    positional_encoding_gaussian_matrix: torch.Tensor  # buffer registered in __init__
+
     def __init__(self, num_pos_feats: int) -> None:
         super().__init__()
         self.register_buffer("positional_encoding_gaussian_matrix", torch.randn((2, num_pos_feats)))
@@ -97,6 +99,7 @@ class PromptEncoder(nn.Module):
         lab = labels.unsqueeze(-1)
         emb = torch.where(lab == -1, torch.zeros_like(emb) + self.not_a_point_embed.weight, emb)
         for i, table in enumerate(self.point_embeddings):
+            assert isinstance(table, nn.Embedding)  # narrows ModuleList's nn.Module for mypy
             emb = torch.where(lab == i, emb + table.weight, emb)
         return emb
 
@@ -163,7 +166,8 @@ class Attention(nn.Module):
         q = self._heads(self.q_proj(q))
         k = self._heads(self.k_proj(k))
         v = self._heads(self.v_proj(v))
-        return self.out_proj(self._merge(attention(q, k, v)))
+        out: torch.Tensor = self.out_proj(self._merge(attention(q, k, v)))
+        return out
 
 
 class TwoWayAttentionBlock(nn.Module):

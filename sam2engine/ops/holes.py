@@ -6,6 +6,8 @@ always runs. Components use 8-connectivity; the areas are per component.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import torch
@@ -19,10 +21,13 @@ def small_components(binary: np.ndarray, max_area: float) -> np.ndarray:
         return np.zeros(binary.shape, dtype=bool)
     small = stats[:, cv2.CC_STAT_AREA] <= max_area
     small[0] = False  # label 0 is the complement of ``binary``
-    return small[labels]
+    out: np.ndarray = small[labels]
+    return out
 
 
-def _components_mask(maps: torch.Tensor, predicate, max_area: float) -> torch.Tensor:
+def _components_mask(
+    maps: torch.Tensor, predicate: Callable[[torch.Tensor], torch.Tensor], max_area: float
+) -> torch.Tensor:
     """Apply :func:`small_components` to every 2D map of [..., h, w]."""
     arr = predicate(maps).detach().to("cpu").numpy()
     flat = arr.reshape(-1, *arr.shape[-2:])
