@@ -1,5 +1,6 @@
 """SAM 2 flows through real worker processes and the real broker (Redis in CI), with the
-micro model of the fixtures: click, propagation with live events, cancel, a killed worker."""
+micro model of the fixtures: click, propagation with live events, cancel, a killed worker,
+a click while a propagation runs on the same worker."""
 
 import asyncio
 import signal
@@ -13,11 +14,14 @@ from channels.testing import WebsocketCommunicator
 from backend.events.models import Event
 from backend.events.routing import websocket_urlpatterns
 from backend.masklets import jobs
-from backend.masklets.models import MaskletFrame, Prompt, PropagationJob
+from backend.masklets.models import Masklet, MaskletFrame, Prompt, PropagationJob
 from tests.backend.conftest import Team, client_for
 from tests.backend.factories import make_ready_video
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# Long enough that the job is still running when the click answers, even on a slow machine.
+PROPAGATED_FRAMES = 240
 
 
 def _wait(predicate, timeout: float = 90.0) -> bool:  # type: ignore[no-untyped-def]
@@ -177,3 +181,67 @@ def test_killed_worker_mid_propagation_keeps_frames_and_the_job_recovers(
     assert saved <= frames
     assert len(frames) == 120
     assert np.all(np.isfinite([f.score for f in MaskletFrame.objects.filter(origin="propagated")]))
+
+
+def test_click_during_a_propagation_waits_for_one_frame_not_the_job(team: Team, worker_pool):
+    """The click thread and the job take turns on the engine frame by frame: a click on the
+    video while its propagation runs is answered (correctly) before the job ends."""
+    # given: one SAM 2 worker propagating one masklet of a long video
+    worker_pool.start("gpu", "sam2-busy")
+    assert _wait(lambda: _sam2_workers() == 1, 30)
+    video = _long_video(team, frames=PROPAGATED_FRAMES)
+    other = Masklet.objects.create(
+        video=video, task=team.task, label=team.masklet.label, created_by=team.annotator
+    )
+    client = client_for(team.annotator)
+    assert _click(client, team, 0).status_code == 201
+    created = client.post(
+        f"/api/v1/videos/{video.pk}/propagations/create/",
+        {"masklet_ids": [team.masklet.pk], "start_frame": 0},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    job_id = created.json()["id"]
+    # The job holds the engine frame after frame from here on.
+    assert _wait(lambda: PropagationJob.objects.get(pk=job_id).frames_done > 0, 120)
+    # when: a click on the video's other masklet
+    clicked = client.post(
+        f"/api/v1/masklets/{other.pk}/prompts/add/",
+        {"frame_index": 7, "points": [[0.3, 0.6, 1]]},
+        format="json",
+    )
+    during = PropagationJob.objects.get(pk=job_id)
+    # then: it was answered while the job still ran ...
+    assert clicked.status_code == 201, clicked.content
+    assert during.status == "running", during.status
+    assert 0 < during.frames_done < during.frames_total
+    # ... with the mask an undisturbed session gives, saved as the frame's click mask
+    mask = clicked.json()["mask"]
+    assert (mask["masklet"], mask["frame_index"], mask["replayed"]) == (other.pk, 7, False)
+    from worker import clicks, sessions
+
+    sessions.drop_all()
+    prompt = Prompt.objects.select_related("masklet").get(pk=clicked.json()["prompt"]["id"])
+    reference = clicks.answer(jobs.click_request(prompt=prompt))
+    assert mask["rle"] == reference["rle"]
+    saved = MaskletFrame.objects.get(masklet=other)
+    assert (saved.frame_index, saved.origin, saved.rle) == (7, "click", reference["rle"])
+    assert Event.objects.filter(
+        kind="masklet.frames_written",
+        payload__masklet=other.pk,
+        payload__version=mask["version"],
+        payload__frames=[7],
+    ).exists()
+    # and the job then finishes with every frame written
+    assert _wait(
+        lambda: PropagationJob.objects.get(pk=job_id).status in ("done", "failed", "cancelled"),
+        300,
+    )
+    final = PropagationJob.objects.get(pk=job_id)
+    assert final.status == "done", final.error
+    assert final.frames_done == final.frames_total == PROPAGATED_FRAMES
+    origins = dict(
+        MaskletFrame.objects.filter(masklet=team.masklet).values_list("frame_index", "origin")
+    )
+    assert origins == {0: "click", **dict.fromkeys(range(1, PROPAGATED_FRAMES), "propagated")}
+    assert MaskletFrame.objects.filter(masklet=other).count() == 1
