@@ -35,6 +35,8 @@ import { canSend, holdsLease, reviewReducer, startReview } from './queueState';
 import { queuePath, reviewPath, type QueueLocationState } from './paths';
 import {
   draftPinMarkers,
+  earlierLetter,
+  earlierPinMarkers,
   draftProblem,
   draftReducer,
   EMPTY_DRAFT,
@@ -263,7 +265,14 @@ function ReviewScreen({
   );
   useEffect(() => canvasRef.current?.setObjects(objects), [objects]);
   useEffect(() => canvasRef.current?.setOpacity(opacity), [opacity]);
-  useEffect(() => canvasRef.current?.setPins(draftPinMarkers(draft, player.frame)), [draft, player.frame]);
+  useEffect(
+    () =>
+      canvasRef.current?.setPins([
+        ...earlierPinMarkers(earlier, player.frame),
+        ...draftPinMarkers(draft, player.frame),
+      ]),
+    [draft, earlier, player.frame],
+  );
 
   const seek = useCallback((frame: number) => {
     canvasRef.current?.player.pause();
@@ -669,9 +678,14 @@ function ReviewScreen({
             <div className="card" aria-label="Earlier comments">
               <h2>Earlier comments</h2>
               <ol className="comment-list">
-                {earlier.map((c) => (
+                {earlier.map((c, i) => (
                   <li key={c.id} className={`comment${c.resolved ? ' is-resolved' : ''}`}>
                     <div className="comment-head">
+                      {c.x !== null && (
+                        <span className="pin-number" aria-hidden="true">
+                          {earlierLetter(i)}
+                        </span>
+                      )}
                       <span className="muted">
                         frame {c.frame_index} · {c.author?.username ?? 'someone'} · {formatWhen(c.created_at)}
                         {c.resolved ? ' · resolved' : ''}

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { ReviewComment } from '../../api/reviews';
 import {
   draftPinMarkers,
   draftProblem,
+  earlierLetter,
+  earlierPinMarkers,
   draftReducer,
   EMPTY_DRAFT,
   normalisePin,
@@ -135,6 +138,38 @@ describe('draftPinMarkers', () => {
       { x: 0.5, y: 0.6, label: '3', active: true },
     ]);
     expect(draftPinMarkers(draft, 4)).toEqual([]);
+  });
+});
+
+describe('earlierPinMarkers', () => {
+  const comment = (id: number, frame: number, x: number | null, y: number | null): ReviewComment => ({
+    id,
+    author: { id: 1, username: 'rev' },
+    review: null,
+    frame_index: frame,
+    x,
+    y,
+    text: `comment ${id}`,
+    resolved: id === 2,
+    created_at: '2026-01-01T12:00:00Z',
+  });
+
+  it('letters the earlier comments pinned on the frame, resolved ones too, skipping unpinned ones', () => {
+    const earlier = [
+      comment(1, 3, 0.1, 0.2),
+      comment(2, 3, 0.3, 0.4),
+      comment(3, 3, null, null),
+      comment(4, 5, 0.5, 0.5),
+    ];
+    expect(earlierPinMarkers(earlier, 3)).toEqual([
+      { x: 0.1, y: 0.2, label: 'A', active: false },
+      { x: 0.3, y: 0.4, label: 'B', active: false },
+    ]);
+    expect(earlierPinMarkers(earlier, 5)).toEqual([{ x: 0.5, y: 0.5, label: 'D', active: false }]);
+  });
+
+  it('goes on past Z with two letters', () => {
+    expect([earlierLetter(0), earlierLetter(25), earlierLetter(26), earlierLetter(27)]).toEqual(['A', 'Z', 'AA', 'AB']);
   });
 });
 

@@ -4,7 +4,7 @@
  * lease on the masklet.
  */
 import type { PinMarker } from '../../canvas/AnnotationCanvas';
-import type { PinnedCommentInput, Verdict, VerdictInput } from '../../api/reviews';
+import type { PinnedCommentInput, ReviewComment, Verdict, VerdictInput } from '../../api/reviews';
 
 /** Decimals kept of a normalised coordinate: 1/10000 of the frame is below a pixel up to 10k wide. */
 const PIN_DECIMALS = 4;
@@ -119,6 +119,26 @@ export function toVerdictInput(draft: ReviewDraft): VerdictInput {
 export function draftPinMarkers(draft: ReviewDraft, frame: number): PinMarker[] {
   return draft.pins.flatMap((p, i) =>
     p.frame === frame ? [{ x: p.x, y: p.y, label: String(i + 1), active: p.key === draft.activePin }] : [],
+  );
+}
+
+/** The letter that marks an earlier comment (its place in the list) in the list and on its pin. */
+export function earlierLetter(index: number): string {
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  return index < letters.length
+    ? letters[index]!
+    : `${letters[Math.floor(index / 26) - 1] ?? 'Z'}${letters[index % 26]}`;
+}
+
+/**
+ * Pins of earlier rounds' comments on `frame` (lettered, so they never read as the numbered pins
+ * of the verdict being written): where the annotator was told to fix something.
+ */
+export function earlierPinMarkers(earlier: readonly ReviewComment[], frame: number): PinMarker[] {
+  return earlier.flatMap((c, i) =>
+    c.frame_index === frame && c.x !== null && c.y !== null
+      ? [{ x: c.x, y: c.y, label: earlierLetter(i), active: false }]
+      : [],
   );
 }
 
