@@ -25,6 +25,7 @@ import { ReviewPanel } from './ReviewPanel';
 import { AddObjectForm, ObjectRow } from './ObjectList';
 import { lockReason, parseJumpFrame, toolAccess, undoAccess } from './editAccess';
 import { parseWorkspaceParams, workspaceSearch } from './workspaceUrl';
+import { FrameStage } from '../../ui/FrameStage';
 import { PlaybackControls, keepFocus } from '../../ui/PlaybackControls';
 
 /** /videos/:videoId/annotate?frame=N&masklet=ID — the annotation workspace (both optional). */
@@ -413,29 +414,17 @@ function Workspace({ context, userId, username }: { context: Context; userId: nu
 
       <div className="annotate-layout">
         <div className="annotate-main">
-          <div className={`viewer-stage annotate-stage tool-${tool}${player.loading ? ' is-loading' : ''}`}>
-            <canvas
-              ref={frameCanvasRef}
-              className="viewer-canvas"
-              aria-label={`Frame ${player.frame} of ${video.name}`}
-            />
-            <canvas
-              ref={overlayRef}
-              className="overlay-canvas"
-              data-testid="mask-overlay"
-              aria-label="Masks (click or draw here with the selected tool)"
-            />
-            {player.loading && <div className="viewer-notice">Loading frame {player.frame}…</div>}
+          <FrameStage
+            className={`annotate-stage tool-${tool}`}
+            frameCanvasRef={frameCanvasRef}
+            overlayRef={overlayRef}
+            videoName={video.name}
+            overlayLabel="Masks (click or draw here with the selected tool)"
+            player={player}
+            onRetry={() => canvasRef.current?.player.retry()}
+          >
             {ws.busy && <div className="viewer-notice">{ws.busy}</div>}
-            {player.error && (
-              <div className="viewer-notice viewer-error" role="alert">
-                {player.error}{' '}
-                <button type="button" className="button-secondary" onClick={() => canvasRef.current?.player.retry()}>
-                  Retry
-                </button>
-              </div>
-            )}
-          </div>
+          </FrameStage>
 
           <PlaybackControls
             frame={player.frame}

@@ -4,7 +4,7 @@
  * chart library: two chart types do not justify a dependency (and its bundle weight), and plain
  * SVG keeps them styleable by styles.css and testable as markup.
  */
-import { useId, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { useId, useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { bandScale, formatTick, labelIndices, linearScale, niceTicks } from './chartScale';
 
 /** Width drawn before the figure is measured (and in tests, where nothing has a size). */
@@ -42,7 +42,17 @@ export interface BarDatum {
   color?: string;
 }
 
-function ValueAxis({ ticks, y, x0, x1 }: { ticks: number[]; y: (v: number) => number; x0: number; x1: number }) {
+function ValueAxis({
+  ticks,
+  y,
+  x0,
+  x1,
+}: {
+  ticks: readonly number[];
+  y: (v: number) => number;
+  x0: number;
+  x1: number;
+}) {
   return (
     <g className="chart-axis chart-axis-y" aria-hidden="true">
       {ticks.map((t) => (
@@ -80,6 +90,45 @@ function CategoryLabels({
   );
 }
 
+/** The accessible SVG of a chart: title, description, value axis and baseline under its marks. */
+function ChartSvg({
+  title,
+  description,
+  width,
+  height,
+  ticks,
+  y,
+  plotBottom,
+  children,
+}: {
+  title: string;
+  description: string | undefined;
+  width: number;
+  height: number;
+  ticks: readonly number[];
+  y: (value: number) => number;
+  plotBottom: number;
+  children: ReactNode;
+}) {
+  const id = useId();
+  return (
+    <svg
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-labelledby={`${id}-title`}
+      aria-describedby={description ? `${id}-desc` : undefined}
+    >
+      <title id={`${id}-title`}>{title}</title>
+      {description && <desc id={`${id}-desc`}>{description}</desc>}
+      <ValueAxis ticks={ticks} y={y} x0={MARGIN.left} x1={width - MARGIN.right} />
+      <line className="chart-baseline" x1={MARGIN.left} x2={width - MARGIN.right} y1={plotBottom} y2={plotBottom} />
+      {children}
+    </svg>
+  );
+}
+
 /** Vertical bars, one per category, value axis from 0. */
 export function BarChart({
   title,
@@ -96,7 +145,6 @@ export function BarChart({
   color?: string;
   integer?: boolean;
 }) {
-  const id = useId();
   const figure = useRef<HTMLElement>(null);
   const width = useWidth(figure);
   const max = Math.max(0, ...data.map((d) => d.value));
@@ -107,18 +155,15 @@ export function BarChart({
   const band = bandScale(data.length, MARGIN.left, width - MARGIN.right);
   return (
     <figure className="chart" ref={figure}>
-      <svg
+      <ChartSvg
+        title={title}
+        description={description}
         width={width}
         height={height}
-        viewBox={`0 0 ${width} ${height}`}
-        role="img"
-        aria-labelledby={`${id}-title`}
-        aria-describedby={description ? `${id}-desc` : undefined}
+        ticks={ticks}
+        y={y}
+        plotBottom={plotBottom}
       >
-        <title id={`${id}-title`}>{title}</title>
-        {description && <desc id={`${id}-desc`}>{description}</desc>}
-        <ValueAxis ticks={ticks} y={y} x0={MARGIN.left} x1={width - MARGIN.right} />
-        <line className="chart-baseline" x1={MARGIN.left} x2={width - MARGIN.right} y1={plotBottom} y2={plotBottom} />
         {data.map((d, i) => (
           <rect
             key={d.label}
@@ -134,7 +179,7 @@ export function BarChart({
           </rect>
         ))}
         <CategoryLabels labels={data.map((d) => d.label)} x={band.center} y={plotBottom} width={width} />
-      </svg>
+      </ChartSvg>
       <figcaption className="chart-caption">{title}</figcaption>
     </figure>
   );
@@ -162,7 +207,6 @@ export function LineChart({
   height?: number;
   integer?: boolean;
 }) {
-  const id = useId();
   const figure = useRef<HTMLElement>(null);
   const width = useWidth(figure);
   const max = Math.max(0, ...series.flatMap((s) => s.values));
@@ -175,18 +219,15 @@ export function LineChart({
   const showPoints = labels.length <= 45;
   return (
     <figure className="chart" ref={figure}>
-      <svg
+      <ChartSvg
+        title={title}
+        description={description}
         width={width}
         height={height}
-        viewBox={`0 0 ${width} ${height}`}
-        role="img"
-        aria-labelledby={`${id}-title`}
-        aria-describedby={description ? `${id}-desc` : undefined}
+        ticks={ticks}
+        y={y}
+        plotBottom={plotBottom}
       >
-        <title id={`${id}-title`}>{title}</title>
-        {description && <desc id={`${id}-desc`}>{description}</desc>}
-        <ValueAxis ticks={ticks} y={y} x0={MARGIN.left} x1={width - MARGIN.right} />
-        <line className="chart-baseline" x1={MARGIN.left} x2={width - MARGIN.right} y1={plotBottom} y2={plotBottom} />
         {series.map((s) => (
           <g key={s.name} className="chart-series" data-series={s.name}>
             <polyline
@@ -204,7 +245,7 @@ export function LineChart({
           </g>
         ))}
         <CategoryLabels labels={labels} x={band.center} y={plotBottom} width={width} />
-      </svg>
+      </ChartSvg>
       <figcaption className="chart-caption">
         <span>{title}</span>
         <span className="chart-legend">

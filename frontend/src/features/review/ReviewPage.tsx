@@ -45,6 +45,7 @@ import {
   toVerdictInput,
 } from './reviewDraft';
 import { StatusBadge } from './StatusBadge';
+import { FrameStage } from '../../ui/FrameStage';
 import { PlaybackControls, keepFocus } from '../../ui/PlaybackControls';
 
 /** Releases asked for by screens that unmounted; a remount of the same review (React's strict
@@ -477,28 +478,15 @@ function ReviewScreen({
               a mask
             </span>
           </div>
-          <div className={`viewer-stage annotate-stage review-stage${player.loading ? ' is-loading' : ''}`}>
-            <canvas
-              ref={frameCanvasRef}
-              className="viewer-canvas"
-              aria-label={`Frame ${player.frame} of ${video.name}`}
-            />
-            <canvas
-              ref={overlayRef}
-              className="overlay-canvas"
-              data-testid="mask-overlay"
-              aria-label="The mask under review (click to pin a comment)"
-            />
-            {player.loading && <div className="viewer-notice">Loading frame {player.frame}…</div>}
-            {player.error && (
-              <div className="viewer-notice viewer-error" role="alert">
-                {player.error}{' '}
-                <button type="button" className="button-secondary" onClick={() => canvasRef.current?.player.retry()}>
-                  Retry
-                </button>
-              </div>
-            )}
-          </div>
+          <FrameStage
+            className="annotate-stage review-stage"
+            frameCanvasRef={frameCanvasRef}
+            overlayRef={overlayRef}
+            videoName={video.name}
+            overlayLabel="The mask under review (click to pin a comment)"
+            player={player}
+            onRetry={() => canvasRef.current?.player.retry()}
+          />
           <PlaybackControls
             frame={player.frame}
             frameCount={video.frame_count}
