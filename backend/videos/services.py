@@ -21,6 +21,7 @@ from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
 from backend.events.services import event_record
 from backend.projects.models import Project
+from backend.videos import delivery
 from backend.videos.enums import VideoStatus
 from backend.videos.models import Video
 from backend.videos.probe import iter_frames, probe_video
@@ -140,16 +141,23 @@ def video_extract_frames(*, video_id: int) -> None:
 
 
 def _write_frames(video: Video) -> int:
+    """Every frame as a JPEG, and the chunks that pack them (see delivery.py)."""
     quality = [int(cv2.IMWRITE_JPEG_QUALITY), settings.FRAME_JPEG_QUALITY]
     step = max(1, video.frame_count // PROGRESS_STEPS)
     decoded = 0
+    chunk: list[bytes] = []
     with _local_copy(video.file) as path:
         for index, frame in enumerate(iter_frames(path)):
             ok, jpeg = cv2.imencode(".jpg", frame, quality)
             if not ok:
                 raise RuntimeError(f"JPEG encoding of frame {index} failed")
-            default_storage.save(video.frame_path(index), ContentFile(jpeg.tobytes()))
+            data = jpeg.tobytes()
+            default_storage.save(video.frame_path(index), ContentFile(data))
             decoded = index + 1
+            chunk.append(data)
+            if len(chunk) == delivery.FRAMES_PER_CHUNK:
+                _store_chunk(video, decoded - len(chunk), chunk)
+                chunk = []
             if decoded % step == 0 and decoded < video.frame_count:
                 progress = decoded / video.frame_count
                 with transaction.atomic():
@@ -160,7 +168,14 @@ def _write_frames(video: Video) -> int:
                         kind="video.progress",
                         payload={"progress": round(progress, 4), "frames": decoded},
                     )
+    if chunk:
+        _store_chunk(video, decoded - len(chunk), chunk)
     return decoded
+
+
+def _store_chunk(video: Video, first: int, jpegs: list[bytes]) -> None:
+    chunk_index = first // delivery.FRAMES_PER_CHUNK
+    delivery.chunk_store(video, chunk_index, delivery.chunk_pack(first, jpegs))
 
 
 def _fail(video: Video, reason: str) -> None:
@@ -176,12 +191,17 @@ def _fail(video: Video, reason: str) -> None:
 
 
 def _delete_frames(video: Video) -> None:
-    try:
-        _dirs, files = default_storage.listdir(video.frames_prefix)
-    except FileNotFoundError:
-        return
-    for name in files:
-        default_storage.delete(f"{video.frames_prefix}/{name}")
+    """The frames and the chunks (one folder per chunk size) of a video."""
+    folders = [video.frames_prefix]
+    while folders:
+        folder = folders.pop()
+        try:
+            dirs, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        folders.extend(f"{folder}/{name}" for name in dirs)
+        for name in files:
+            default_storage.delete(f"{folder}/{name}")
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.test import override_settings
 
 from backend.events.models import Event
+from backend.videos import delivery
 from backend.videos.enums import VideoStatus
 from backend.videos.models import Video
 from tests.backend.conftest import Team, client_for
@@ -77,10 +78,13 @@ def test_upload_of_a_real_video_extracts_every_frame(
     last = client.get(f"/api/v1/videos/{video.pk}/frames/{frames - 1}.jpg")
     assert last.status_code == 200
     assert "immutable" in last["Cache-Control"]
-    image = cv2.imdecode(
-        __import__("numpy").frombuffer(b"".join(last.streaming_content), "uint8"), cv2.IMREAD_COLOR
-    )
+    image = cv2.imdecode(__import__("numpy").frombuffer(last.content, "uint8"), cv2.IMREAD_COLOR)
     assert image.shape == (height, width, 3)
+    # Ingest wrote the chunks too, holding the same JPEGs.
+    last_chunk = (frames - 1) // delivery.FRAMES_PER_CHUNK
+    assert default_storage.exists(delivery.chunk_path(video, last_chunk))
+    with default_storage.open(delivery.chunk_path(video, last_chunk), "rb") as fh:
+        assert fh.read().endswith(last.content)
     assert client.get(f"/api/v1/videos/{video.pk}/frames/{frames}.jpg").status_code == 404
     kinds = list(Event.objects.filter(video=video).values_list("kind", flat=True))
     assert kinds[0] == "video.uploaded"
@@ -169,7 +173,9 @@ def test_frames_of_a_video_still_processing_are_not_served(team: Team):
 
 @override_settings(FRAMES_ACCEL_REDIRECT=True)
 def test_frames_are_handed_to_nginx_after_the_permission_check(team: Team):
-    response = client_for(team.reviewer).get(f"/api/v1/videos/{team.video.pk}/frames/2.jpg")
+    response = client_for(team.reviewer).get(
+        f"/api/v1/videos/{team.video.pk}/frames/2.jpg", HTTP_X_SENDFILE_TYPE="X-Accel-Redirect"
+    )
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == f"/protected-media/{team.video.frame_path(2)}"
 

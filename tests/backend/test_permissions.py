@@ -123,6 +123,12 @@ CASES = [
     Case("video detail", "get", lambda t: f"/api/v1/videos/{t.video.pk}/", READ),
     Case("video delete", "delete", lambda t: f"/api/v1/videos/{t.video.pk}/", MANAGE(204)),
     Case("video frame", "get", lambda t: f"/api/v1/videos/{t.video.pk}/frames/0.jpg", READ),
+    Case(
+        "video frame chunk",
+        "get",
+        lambda t: f"/api/v1/videos/{t.video.pk}/frames/chunks/0.sfc",
+        READ,
+    ),
     Case("task list", "get", lambda t: f"/api/v1/projects/{t.project.pk}/tasks/", READ),
     Case(
         "task create",
