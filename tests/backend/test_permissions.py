@@ -123,6 +123,7 @@ CASES = [
     Case("video detail", "get", lambda t: f"/api/v1/videos/{t.video.pk}/", READ),
     Case("video delete", "delete", lambda t: f"/api/v1/videos/{t.video.pk}/", MANAGE(204)),
     Case("video frame", "get", lambda t: f"/api/v1/videos/{t.video.pk}/frames/0.jpg", READ),
+    Case("workspace bundle", "get", lambda t: f"/api/v1/videos/{t.video.pk}/workspace/", READ),
     Case(
         "video frame chunk",
         "get",
