@@ -13,7 +13,7 @@ from backend.common.redis import get_redis
 from backend.masklets import jobs
 from backend.masklets.propagation import propagation_job_heartbeat, propagation_jobs_recover
 from worker import sessions
-from worker.engine import engine_status
+from worker.engine import engine_status_if_loaded
 from worker.tasks import segmentation
 
 logger = logging.getLogger(__name__)
@@ -42,21 +42,30 @@ def withdraw(queue: str) -> None:
     get_redis().delete(f"{jobs.WORKER_KEY_PREFIX}{queue}", f"{jobs.CLICKS_KEY_PREFIX}{queue}")
 
 
+def announcement(queue: str) -> dict:
+    """What the worker says about itself (read by jobs.live_workers): while the model loads
+    it is `starting`, and `busy` while it runs a propagation (clicks then wait a frame)."""
+    status = engine_status_if_loaded()
+    return {
+        "queue": queue,
+        "sam2": status is not None and status.available,
+        "starting": status is None,
+        "busy": bool(segmentation.RUNNING_JOB),
+        "reason": "" if status is None else status.reason,
+        "config": "" if status is None else status.config,
+        "device": "" if status is None else status.device,
+        "sessions": sessions.open_sessions(),
+        "pid": os.getpid(),
+    }
+
+
 def _announce_loop(queue: str, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            status = engine_status()
-            info = {
-                "queue": queue,
-                "sam2": status.available,
-                "reason": status.reason,
-                "config": status.config,
-                "device": status.device,
-                "sessions": sessions.open_sessions(),
-                "pid": os.getpid(),
-            }
             get_redis().set(
-                f"{jobs.WORKER_KEY_PREFIX}{queue}", json.dumps(info), ex=jobs.WORKER_TTL_S
+                f"{jobs.WORKER_KEY_PREFIX}{queue}",
+                json.dumps(announcement(queue)),
+                ex=jobs.WORKER_TTL_S,
             )
             close_old_connections()
             running = dict(segmentation.RUNNING_JOB)
