@@ -35,7 +35,8 @@ class VideoOutputSerializer(serializers.Serializer):
     checksum = serializers.CharField()
     frame_url_template = serializers.SerializerMethodField()
     chunk_url_template = serializers.SerializerMethodField(
-        help_text="frames {chunk} x chunk_size onwards, packed (see backend/videos/delivery.py)"
+        help_text="frames {chunk} x chunk_size onwards at scrubbing size (longest side "
+        f"{delivery.SCRUB_MAX_SIDE}), packed (see backend/videos/delivery.py)"
     )
     chunk_size = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -154,7 +155,8 @@ class VideoFrameApi(APIView):
 
 
 class VideoFrameChunkApi(APIView):
-    """Frames chunk_index x chunk_size onwards in one response (backend/videos/delivery.py)."""
+    """Frames chunk_index x chunk_size onwards, at scrubbing size, in one response
+    (backend/videos/delivery.py)."""
 
     @extend_schema(
         parameters=[OpenApiParameter("chunk_index", int, OpenApiParameter.PATH)],

@@ -141,7 +141,7 @@ def video_extract_frames(*, video_id: int) -> None:
 
 
 def _write_frames(video: Video) -> int:
-    """Every frame as a JPEG, and the chunks that pack them (see delivery.py)."""
+    """Every frame as a JPEG, and the chunks that pack them at scrubbing size (delivery.py)."""
     quality = [int(cv2.IMWRITE_JPEG_QUALITY), settings.FRAME_JPEG_QUALITY]
     step = max(1, video.frame_count // PROGRESS_STEPS)
     decoded = 0
@@ -151,10 +151,9 @@ def _write_frames(video: Video) -> int:
             ok, jpeg = cv2.imencode(".jpg", frame, quality)
             if not ok:
                 raise RuntimeError(f"JPEG encoding of frame {index} failed")
-            data = jpeg.tobytes()
-            default_storage.save(video.frame_path(index), ContentFile(data))
+            default_storage.save(video.frame_path(index), ContentFile(jpeg.tobytes()))
             decoded = index + 1
-            chunk.append(data)
+            chunk.append(delivery.scrub_jpeg(frame))
             if len(chunk) == delivery.FRAMES_PER_CHUNK:
                 _store_chunk(video, decoded - len(chunk), chunk)
                 chunk = []

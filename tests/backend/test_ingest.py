@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 from django.test import override_settings
@@ -12,6 +13,7 @@ from backend.videos import delivery
 from backend.videos.enums import VideoStatus
 from backend.videos.models import Video
 from tests.backend.conftest import Team, client_for
+from tests.backend.videos.chunks import unpack as unpack_chunk
 from tests.conftest import FIXTURES
 
 VIDEOS = FIXTURES / "videos"
@@ -80,11 +82,15 @@ def test_upload_of_a_real_video_extracts_every_frame(
     assert "immutable" in last["Cache-Control"]
     image = cv2.imdecode(__import__("numpy").frombuffer(last.content, "uint8"), cv2.IMREAD_COLOR)
     assert image.shape == (height, width, 3)
-    # Ingest wrote the chunks too, holding the same JPEGs.
+    # Ingest wrote the chunks too: the last one ends with the last frame, at scrubbing size.
     last_chunk = (frames - 1) // delivery.FRAMES_PER_CHUNK
-    assert default_storage.exists(delivery.chunk_path(video, last_chunk))
     with default_storage.open(delivery.chunk_path(video, last_chunk), "rb") as fh:
-        assert fh.read().endswith(last.content)
+        first, jpegs = unpack_chunk(fh.read())
+    assert first + len(jpegs) == frames
+    small = cv2.imdecode(np.frombuffer(jpegs[-1], np.uint8), cv2.IMREAD_COLOR)
+    expected = cv2.resize(image, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    assert small.shape[1] == min(width, delivery.SCRUB_MAX_SIDE)
+    assert np.abs(small.astype(int) - expected.astype(int)).mean() < 8
     assert client.get(f"/api/v1/videos/{video.pk}/frames/{frames}.jpg").status_code == 404
     kinds = list(Event.objects.filter(video=video).values_list("kind", flat=True))
     assert kinds[0] == "video.uploaded"

@@ -1,8 +1,9 @@
 """Frames and frame chunks as the browser gets them: whole bodies, exact bytes, cached chunks."""
 
 import asyncio
-import struct
 
+import cv2
+import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -14,20 +15,7 @@ from backend.videos.models import Video
 from backend.videos.services import video_delete
 from tests.backend.conftest import Team, client_for
 from tests.backend.factories import make_ready_video
-
-
-def _unpack(data: bytes) -> tuple[int, list[bytes]]:
-    """The chunk layout, decoded here independently of delivery.py."""
-    assert data[:4] == b"SFC1"
-    first, count = struct.unpack_from("<II", data, 4)
-    lengths = struct.unpack_from(f"<{count}I", data, 12)
-    offset = 12 + 4 * count
-    frames = []
-    for length in lengths:
-        frames.append(data[offset : offset + length])
-        offset += length
-    assert offset == len(data)
-    return first, frames
+from tests.backend.videos.chunks import unpack as _unpack
 
 
 def _stored_frame(video: Video, index: int) -> bytes:
@@ -115,22 +103,42 @@ def test_concurrent_frame_requests_under_asgi_all_get_the_whole_jpeg(team: Team)
         assert body == expected[i % 4], f"request {i} got {len(body)} bytes"
 
 
-def test_a_chunk_holds_its_frames_byte_for_byte(team: Team):
-    # given: a video two chunks long, the second one partial
+def _image(jpeg: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    return image
+
+
+def test_a_chunk_holds_its_frames_in_order(team: Team):
+    # given: a video two chunks long, the second one partial; each frame a different grey
     video = make_ready_video(team.project, frames=delivery.FRAMES_PER_CHUNK + 3)
     client = client_for(team.reviewer)
     # when
     first = client.get(f"/api/v1/videos/{video.pk}/frames/chunks/0.sfc")
     last = client.get(f"/api/v1/videos/{video.pk}/frames/chunks/1.sfc")
-    # then
+    # then: frame i of the chunk is frame i of the video (small: kept at its size)
     assert first.status_code == last.status_code == 200
     assert "immutable" in first["Cache-Control"]
-    start, frames = _unpack(first.content)
-    assert start == 0
-    assert frames == [_stored_frame(video, i) for i in range(delivery.FRAMES_PER_CHUNK)]
-    start, frames = _unpack(last.content)
-    assert start == delivery.FRAMES_PER_CHUNK
-    assert frames == [_stored_frame(video, delivery.FRAMES_PER_CHUNK + i) for i in range(3)]
+    for body, start, count in (
+        (first, 0, delivery.FRAMES_PER_CHUNK),
+        (last, delivery.FRAMES_PER_CHUNK, 3),
+    ):
+        first_frame, frames = _unpack(body.content)
+        assert (first_frame, len(frames)) == (start, count)
+        for k, jpeg in enumerate(frames):
+            stored = _image(_stored_frame(video, start + k))
+            assert np.abs(_image(jpeg).astype(int) - stored.astype(int)).mean() < 3
+
+
+def test_a_chunk_of_a_large_video_holds_its_frames_at_scrubbing_size(team: Team):
+    video = make_ready_video(team.project, frames=2, width=1920, height=1080)
+    body = client_for(team.annotator).get(f"/api/v1/videos/{video.pk}/frames/chunks/0.sfc")
+    _start, frames = _unpack(body.content)
+    small = _image(frames[1])
+    assert small.shape == (540, 960, 3)
+    full = cv2.resize(_image(_stored_frame(video, 1)), (960, 540), interpolation=cv2.INTER_AREA)
+    assert np.abs(small.astype(int) - full.astype(int)).mean() < 3
+    assert len(frames[1]) < len(_stored_frame(video, 1))
 
 
 def test_a_chunk_past_the_end_is_404_and_a_processing_video_409(team: Team):
@@ -177,7 +185,7 @@ def test_a_chunk_behind_nginx_is_stored_then_handed_to_nginx(team: Team):
     name = delivery.chunk_path(team.video, 0)
     assert response["X-Accel-Redirect"] == f"/protected-media/{name}"
     with default_storage.open(name, "rb") as fh:
-        assert _unpack(fh.read())[1][0] == _stored_frame(team.video, 0)
+        assert _unpack(fh.read())[0] == 0
 
 
 def test_the_video_says_where_its_chunks_are(team: Team):
