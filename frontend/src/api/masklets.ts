@@ -99,10 +99,15 @@ export function isJobActive(job: Pick<PropagationJob, 'status'>): boolean {
   return job.status === 'queued' || job.status === 'running';
 }
 
+/** ready | busy (propagating; clicks wait a frame) | starting (loading the model) | not_installed | offline. */
+export type Sam2State = 'ready' | 'busy' | 'starting' | 'not_installed' | 'offline';
+
 export interface Sam2Status {
+  /** A click would be answered now. */
   available: boolean;
+  state: Sam2State;
   workers: number;
-  /** Why not, and how to fix it. */
+  /** What it means for the annotator, and what to do. */
   message: string;
 }
 
@@ -113,6 +118,44 @@ export interface ProjectEvent {
   actor: number | null;
   payload: Record<string, unknown>;
   created_at: string;
+}
+
+/** A mask of the workspace bundle: a masklet's frame, with the masklet it belongs to. */
+export interface WorkspaceMask extends MaskletFrame {
+  masklet: number;
+}
+
+/** A frame a reviewer pinned a comment to. */
+export interface ReviewPin {
+  masklet: number;
+  frame_index: number;
+  resolved: boolean;
+}
+
+/** Everything the workspace shows of a video, in one request (backend/masklets/workspace.py). */
+export interface WorkspaceBundle {
+  /** Listen to the video's events after this id. */
+  cursor: number;
+  masklets: Masklet[];
+  /** Every mask of frames [frame_start, frame_end) is in `masks`. */
+  frame_start: number;
+  frame_end: number;
+  /** Ask again from here for the rest; null at the end of the video. */
+  next_start: number | null;
+  masks: WorkspaceMask[];
+  prompts: Prompt[];
+  pins: ReviewPin[];
+}
+
+export function getWorkspaceBundle(
+  videoId: number,
+  range: { start: number; end?: number },
+  signal?: AbortSignal,
+): Promise<WorkspaceBundle> {
+  return apiRequest<WorkspaceBundle>(`videos/${videoId}/workspace/`, {
+    query: { start: range.start, end: range.end },
+    signal,
+  });
 }
 
 export function listMasklets(videoId: number, signal?: AbortSignal): Promise<Masklet[]> {

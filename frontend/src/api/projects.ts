@@ -33,6 +33,10 @@ export interface Label {
   name: string;
   /** CSS colour, `#rrggbb`. */
   color: string;
+  /** Place in the project's label list (servers before labels had an order leave it out). */
+  order?: number;
+  /** Its key in the workspace, 1-9, or null for none (left out by servers without hotkeys). */
+  hotkey?: number | null;
 }
 
 export interface Task {

@@ -21,6 +21,10 @@ export interface Video {
   checksum: string;
   /** `/api/v1/videos/{id}/frames/{frame}.jpg`: the `{frame}` slot takes a 0-based frame index. */
   frame_url_template: string;
+  /** `/api/v1/videos/{id}/frames/chunks/{chunk}.sfc`: frames chunk * chunk_size onwards, packed. */
+  chunk_url_template: string;
+  /** Frames per chunk. */
+  chunk_size: number;
   created_at: string;
 }
 
