@@ -217,8 +217,10 @@ export class FrameStore<E extends Sized, T> {
       this.startDecode(playhead, single, true);
     }
     let fetching = this.wantedChunks.filter((c) => this.chunkFetches.has(c)).length;
+    // After a jump, the playhead's chunk comes alone first: nothing else competes for it.
+    const limit = this.chunks.has(this.chunkOf(playhead)) ? this.options.maxChunkFetches : 1;
     for (const c of this.wantedChunks) {
-      if (fetching >= this.options.maxChunkFetches) break;
+      if (fetching >= limit) break;
       if (this.chunks.has(c) || this.chunkFetches.has(c) || this.recentlyFailed(`c${c}`)) continue;
       this.fetchChunk(c);
       fetching += 1;

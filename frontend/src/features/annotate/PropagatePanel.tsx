@@ -21,6 +21,12 @@ function jobStatusText(status: string): string {
   }
 }
 
+const BUTTONS: readonly { direction: Direction; text: string; keys: string }[] = [
+  { direction: 'backward', text: '◀ Backward', keys: 'Shift + F' },
+  { direction: 'both', text: 'Both', keys: 'P' },
+  { direction: 'forward', text: 'Forward ▶', keys: 'F' },
+];
+
 export function PropagatePanel(props: {
   store: PlayerStore;
   selected: Masklet | undefined;
@@ -57,33 +63,18 @@ export function PropagatePanel(props: {
         />
       </label>
       <div className="button-row">
-        <button
-          type="button"
-          onMouseDown={keepFocus}
-          onClick={() => props.onPropagate('backward')}
-          disabled={disabled}
-          title={why('Shift + F')}
-        >
-          ◀ Backward
-        </button>
-        <button
-          type="button"
-          onMouseDown={keepFocus}
-          onClick={() => props.onPropagate('both')}
-          disabled={disabled}
-          title={why('P')}
-        >
-          Both
-        </button>
-        <button
-          type="button"
-          onMouseDown={keepFocus}
-          onClick={() => props.onPropagate('forward')}
-          disabled={disabled}
-          title={why('F')}
-        >
-          Forward ▶
-        </button>
+        {BUTTONS.map(({ direction, text, keys }) => (
+          <button
+            key={direction}
+            type="button"
+            onMouseDown={keepFocus}
+            onClick={() => props.onPropagate(direction)}
+            disabled={disabled}
+            title={why(keys)}
+          >
+            {text}
+          </button>
+        ))}
       </div>
       {job && (
         <div className="job" data-testid="propagation" data-status={job.status}>
