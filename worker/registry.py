@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+from typing import Any
 
 from django.db import close_old_connections
 
@@ -42,7 +43,7 @@ def withdraw(queue: str) -> None:
     get_redis().delete(f"{jobs.WORKER_KEY_PREFIX}{queue}", f"{jobs.CLICKS_KEY_PREFIX}{queue}")
 
 
-def announcement(queue: str) -> dict:
+def announcement(queue: str) -> dict[str, Any]:
     """What the worker says about itself (read by jobs.live_workers): while the model loads
     it is `starting`, and `busy` while it runs a propagation (clicks then wait a frame)."""
     status = engine_status_if_loaded()
