@@ -12,13 +12,24 @@ from django.db import close_old_connections
 from backend.common.redis import get_redis
 from backend.masklets import jobs
 from backend.masklets.propagation import propagation_job_heartbeat, propagation_jobs_recover
-from worker import sessions
+from worker import states
 from worker.engine import engine_status
 from worker.tasks import segmentation
 
 logger = logging.getLogger(__name__)
 
 ANNOUNCE_EVERY_S = 3
+
+# What this worker is doing, in words, for the web's time-out messages (set by the tasks).
+_activity = {"now": ""}
+
+
+def activity() -> str:
+    return _activity["now"]
+
+
+def set_activity(text: str) -> None:
+    _activity["now"] = text
 
 
 def interactive_queue_name() -> str:
@@ -52,7 +63,8 @@ def _announce_loop(queue: str, stop: threading.Event) -> None:
                 "reason": status.reason,
                 "config": status.config,
                 "device": status.device,
-                "sessions": sessions.open_sessions(),
+                "sessions": states.resident(),
+                "activity": activity(),
                 "pid": os.getpid(),
             }
             get_redis().set(
