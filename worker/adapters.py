@@ -78,6 +78,10 @@ def masks_by_object(frame_masks) -> Iterable[tuple[int, np.ndarray, float]]:  # 
         yield int(obj_id), (mask if present else np.zeros_like(mask)).astype(np.uint8), float(score)
 
 
+def rle_has_pixels(encoded: dict) -> bool:
+    return rle.area(encoded) > 0
+
+
 def encode(mask: np.ndarray) -> tuple[dict, int, list[float]]:
     encoded = rle.encode(mask)
     return dict(encoded), rle.area(encoded), rle.bbox(encoded)

@@ -117,7 +117,10 @@ class StorageOutputStore:
         self.files.write(f"{self.prefix}/{key}", data)
 
     def get(self, key: str) -> bytes:
-        return self.files.read(f"{self.prefix}/{key}")
+        try:
+            return self.files.read(f"{self.prefix}/{key}")
+        except (FileNotFoundError, OSError) as exc:
+            raise KeyError(key) from exc
 
     def delete(self, key: str) -> None:
         self.files.delete(f"{self.prefix}/{key}")

@@ -28,6 +28,7 @@ FORMAT = 1
 @dataclass(frozen=True)
 class SavedHead:
     seq: int
+    run_last: int | None  # see VideoState.run_last
     objects: list[tuple[int, str]]  # (object id, snapshot key), in the session's order
     history: dict[int, list[tuple[int, str | None]]]
 
@@ -48,20 +49,20 @@ def save_object(video_id: int, session: Any, obj: int) -> str:
     """Writes one object's state (its outputs first) and returns its key."""
     snapshot = session.object_snapshot(obj)
     key = f"{obj}/{uuid.uuid4().hex}.json"
-    _write(f"{_folder(video_id)}/objects/{key}", json.dumps(snapshot.to_json()).encode())
+    _write(f"{_folder(video_id)}/objects/{key}", snapshot.to_json().encode())
     return key
 
 
 def load_object(video_id: int, key: str) -> Any:
     from sam2engine import ObjectSnapshot
 
-    data = state_files().read(f"{_folder(video_id)}/objects/{key}")
-    return ObjectSnapshot.from_json(json.loads(data))
+    return ObjectSnapshot.from_json(state_files().read(f"{_folder(video_id)}/objects/{key}"))
 
 
 def save_head(
     video_id: int,
     seq: int,
+    run_last: int | None,
     objects: list[tuple[int, str]],
     history: dict[int, list[tuple[int, str | None]]],
 ) -> None:
@@ -69,6 +70,7 @@ def save_head(
     head = {
         "format": FORMAT,
         "seq": seq,
+        "run_last": run_last,
         "objects": [list(pair) for pair in objects],
         "history": {str(obj): entries for obj, entries in history.items() if entries},
     }
@@ -88,6 +90,7 @@ def load_head(video_id: int) -> SavedHead | None:
             return None
         return SavedHead(
             seq=int(head["seq"]),
+            run_last=head.get("run_last"),
             objects=[(int(obj), str(key)) for obj, key in head["objects"]],
             history={
                 int(obj): [(int(seq), key) for seq, key in entries]

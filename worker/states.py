@@ -54,6 +54,9 @@ class VideoState:
     video: Video
     session: Any  # sam2engine VideoSession
     seq: int = 0  # the last log entry applied
+    # When entry ``seq`` is a propagation run: the last frame of it applied (a run's entry
+    # grows while it is the log's last entry).
+    run_last: int | None = None
     # PROMPT entries applied while someone waits for their answer (pending when applied).
     answers: dict[int, Answer] = field(default_factory=dict)
     # Per object: (seq of one of its prompts/masks, its snapshot key from before it), oldest
@@ -123,6 +126,7 @@ def _load(video_id: int) -> VideoState:
                 video,
                 session,
                 seq=saved.seq,
+                run_last=saved.run_last,
                 history=saved.history,
                 keys=dict(saved.objects),
                 loaded="snapshot",
@@ -130,11 +134,40 @@ def _load(video_id: int) -> VideoState:
     return VideoState(video, session, loaded="replay")
 
 
-def catch_up(state: VideoState) -> None:
-    """Applies every log entry the state has not seen yet, in order, then saves it."""
+def catch_up(state: VideoState, *, before: int | None = None, save: bool = True) -> None:
+    """Applies the log entries the state has not seen yet, in order (those numbered below
+    ``before`` only, when given), then saves the state unless ``save`` is False."""
+    _finish_run(state)
     for action in action_list_after(video_id=state.video.pk, seq=state.seq):
+        if before is not None and action.seq >= before:
+            break
         apply(state, action)
-    save_if_dirty(state)
+    if save:
+        save_if_dirty(state)
+
+
+def _finish_run(state: VideoState) -> None:
+    """Tracks the frames a run's entry gained after this state applied it (the worker that
+    ran it went on after the snapshot this state was loaded from)."""
+    if state.run_last is None:
+        return
+    entry = SessionAction.objects.filter(video_id=state.video.pk, seq=state.seq).first()
+    if entry is None or entry.kind != ActionKind.PROPAGATE or entry.frame_last is None:
+        return
+    if entry.frame_last == state.run_last:
+        return
+    step = -1 if entry.reverse else 1
+    objects = [int(o) for o in entry.object_ids if o in state.session.object_ids]
+    if objects:
+        for _ in state.session.propagate(
+            start_frame=state.run_last + step,
+            reverse=entry.reverse,
+            max_frames=abs(entry.frame_last - state.run_last) - 1,
+            obj_ids=objects,
+        ):
+            pass
+        state.dirty.update(objects)
+    state.run_last = entry.frame_last
 
 
 def apply(state: VideoState, action: SessionAction) -> None:
@@ -149,6 +182,7 @@ def apply(state: VideoState, action: SessionAction) -> None:
     else:
         _apply_counting(state, action)
     state.seq = action.seq
+    state.run_last = action.frame_last if action.kind == ActionKind.PROPAGATE else None
 
 
 def _apply_counting(state: VideoState, action: SessionAction) -> None:
@@ -279,5 +313,5 @@ def _save(state: VideoState) -> None:
     objects = [(obj, _object_key(state, obj)) for obj in state.session.object_ids]
     for obj in set(state.keys) - set(state.session.object_ids):
         del state.keys[obj]
-    snapshots.save_head(state.video.pk, state.seq, objects, state.history)
+    snapshots.save_head(state.video.pk, state.seq, state.run_last, objects, state.history)
     state.dirty.clear()
