@@ -102,7 +102,7 @@ def state_files() -> StateFiles:
     """The process's one StateFiles on the default storage."""
     global _files
     if _files is None:
-        _files = StateFiles(default_storage, Path(settings.VAR_DIR) / "sam2-state-cache")
+        _files = StateFiles(default_storage, Path(settings.SAM2_STATE_CACHE_DIR))
     return _files
 
 

@@ -78,12 +78,8 @@ def propagate(run: Run, store: Store) -> bool:
                 if not objects:
                     break
                 entry = _record(state, entry, frame, reverse, objects, run.job_id)
-                frame_masks = next(
-                    state.session.propagate(
-                        start_frame=frame, reverse=reverse, max_frames=0, obj_ids=objects
-                    )
-                )
-                state.seq, state.run_last = entry.seq, frame
+                frame_masks = state.session.track_frame(frame, reverse, objects)
+                state.seq, state.seq_mark, state.run_last = entry.seq, states.mark(entry), frame
                 state.dirty.update(objects)
             batch.extend(_masks(frame_masks, objects))
             done += 1

@@ -28,6 +28,7 @@ FORMAT = 1
 @dataclass(frozen=True)
 class SavedHead:
     seq: int
+    seq_mark: str  # identity of log entry ``seq`` (see worker.states.mark)
     run_last: int | None  # see VideoState.run_last
     objects: list[tuple[int, str]]  # (object id, snapshot key), in the session's order
     history: dict[int, list[tuple[int, str | None]]]
@@ -62,6 +63,7 @@ def load_object(video_id: int, key: str) -> Any:
 def save_head(
     video_id: int,
     seq: int,
+    seq_mark: str,
     run_last: int | None,
     objects: list[tuple[int, str]],
     history: dict[int, list[tuple[int, str | None]]],
@@ -70,6 +72,7 @@ def save_head(
     head = {
         "format": FORMAT,
         "seq": seq,
+        "seq_mark": seq_mark,
         "run_last": run_last,
         "objects": [list(pair) for pair in objects],
         "history": {str(obj): entries for obj, entries in history.items() if entries},
@@ -90,6 +93,7 @@ def load_head(video_id: int) -> SavedHead | None:
             return None
         return SavedHead(
             seq=int(head["seq"]),
+            seq_mark=str(head.get("seq_mark", "")),
             run_last=head.get("run_last"),
             objects=[(int(obj), str(key)) for obj, key in head["objects"]],
             history={

@@ -54,6 +54,8 @@ class VideoState:
     video: Video
     session: Any  # sam2engine VideoSession
     seq: int = 0  # the last log entry applied
+    # That entry's identity (id, creation time): a state never continues another log.
+    seq_mark: str = ""
     # When entry ``seq`` is a propagation run: the last frame of it applied (a run's entry
     # grows while it is the log's last entry).
     run_last: int | None = None
@@ -87,6 +89,12 @@ def get(video_id: int) -> VideoState:
     """The video's state in RAM, loading it (snapshot, else replay) when it is not; the
     least recently used state beyond capacity is saved and dropped."""
     state = _states.pop(video_id, None)
+    if state is not None and not (
+        _same_log(video_id, state.seq, state.seq_mark)
+        and Video.objects.filter(pk=video_id, frames_prefix=state.video.frames_prefix).exists()
+    ):
+        state.session.close()
+        state = None
     if state is not None:
         state.loaded = "resident"
     else:
@@ -111,7 +119,7 @@ def _load(video_id: int) -> VideoState:
     store = snapshots.output_store(video_id)
     saved = snapshots.load_head(video_id)
     session = predictor.start_session(frames, store=store)
-    if saved is not None:
+    if saved is not None and _same_log(video_id, saved.seq, saved.seq_mark):
         try:
             for obj, key in saved.objects:
                 session.restore_object(obj, snapshots.load_object(video_id, key))
@@ -126,6 +134,7 @@ def _load(video_id: int) -> VideoState:
                 video,
                 session,
                 seq=saved.seq,
+                seq_mark=saved.seq_mark,
                 run_last=saved.run_last,
                 history=saved.history,
                 keys=dict(saved.objects),
@@ -146,6 +155,19 @@ def catch_up(state: VideoState, *, before: int | None = None, save: bool = True)
         save_if_dirty(state)
 
 
+def mark(action: SessionAction) -> str:
+    return f"{action.pk}@{action.created_at.isoformat()}"
+
+
+def _same_log(video_id: int, seq: int, seq_mark: str) -> bool:
+    """Whether entry ``seq`` of the video's log is the one a state or snapshot applied (a
+    video deleted and its id reused, or a log reset, must never be continued)."""
+    if seq == 0:
+        return True
+    entry = SessionAction.objects.filter(video_id=video_id, seq=seq).first()
+    return entry is not None and mark(entry) == seq_mark
+
+
 def _finish_run(state: VideoState) -> None:
     """Tracks the frames a run's entry gained after this state applied it (the worker that
     ran it went on after the snapshot this state was loaded from)."""
@@ -159,13 +181,8 @@ def _finish_run(state: VideoState) -> None:
     step = -1 if entry.reverse else 1
     objects = [int(o) for o in entry.object_ids if o in state.session.object_ids]
     if objects:
-        for _ in state.session.propagate(
-            start_frame=state.run_last + step,
-            reverse=entry.reverse,
-            max_frames=abs(entry.frame_last - state.run_last) - 1,
-            obj_ids=objects,
-        ):
-            pass
+        for frame in range(state.run_last + step, entry.frame_last + step, step):
+            state.session.track_frame(frame, entry.reverse, objects)
         state.dirty.update(objects)
     state.run_last = entry.frame_last
 
@@ -181,7 +198,7 @@ def apply(state: VideoState, action: SessionAction) -> None:
         state.skipped.add(action.seq)
     else:
         _apply_counting(state, action)
-    state.seq = action.seq
+    state.seq, state.seq_mark = action.seq, mark(action)
     state.run_last = action.frame_last if action.kind == ActionKind.PROPAGATE else None
 
 
@@ -218,14 +235,14 @@ def _apply_counting(state: VideoState, action: SessionAction) -> None:
 
 
 def _run(session: Any, entry: SessionAction, objects: list[int]) -> None:
-    """Tracks the frames of a PROPAGATE entry again, for the given objects."""
+    """Tracks the frames of a PROPAGATE entry again, for the given objects, one frame at a
+    time as the run that wrote it did."""
     start, last = entry.frame_index, entry.frame_last
     if start is None or last is None:
         raise ValueError(f"propagation entry #{entry.seq} has no frame range")
-    for _ in session.propagate(
-        start_frame=start, reverse=entry.reverse, max_frames=abs(last - start), obj_ids=objects
-    ):
-        pass
+    step = -1 if entry.reverse else 1
+    for frame in range(start, last + step, step):
+        session.track_frame(frame, entry.reverse, objects)
 
 
 def _remember_before(state: VideoState, obj: int, seq: int) -> None:
@@ -313,5 +330,7 @@ def _save(state: VideoState) -> None:
     objects = [(obj, _object_key(state, obj)) for obj in state.session.object_ids]
     for obj in set(state.keys) - set(state.session.object_ids):
         del state.keys[obj]
-    snapshots.save_head(state.video.pk, state.seq, state.run_last, objects, state.history)
+    snapshots.save_head(
+        state.video.pk, state.seq, state.seq_mark, state.run_last, objects, state.history
+    )
     state.dirty.clear()

@@ -109,7 +109,12 @@ class PromptMaskSerializer(serializers.Serializer):
     engine_ms = serializers.FloatField(help_text="time SAM 2 itself took")
     seq = serializers.IntegerField(help_text="the prompt's entry in the video's SAM 2 log")
     replayed = serializers.BooleanField(
-        help_text="the worker restored the video's SAM 2 state before answering"
+        help_text="the video's SAM 2 state was not in the worker's RAM before this click"
+    )
+    loaded = serializers.ChoiceField(
+        choices=["resident", "snapshot", "replay"],
+        help_text="how the worker had the video's SAM 2 state: in RAM, loaded from its "
+        "snapshot, or rebuilt by replaying the video's action log",
     )
     task_ms = serializers.FloatField(help_text="time the worker spent on the request")
 

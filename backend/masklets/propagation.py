@@ -13,8 +13,9 @@ from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
 from backend.events.services import event_record
 from backend.masklets import jobs
+from backend.masklets.actions import object_has_state
 from backend.masklets.enums import Direction, FrameOrigin, JobStatus
-from backend.masklets.models import Masklet, MaskletFrame, Prompt, PropagationJob
+from backend.masklets.models import Masklet, MaskletFrame, PropagationJob
 from backend.reviews.services import masklet_mark_reworked
 from backend.videos.models import Video
 
@@ -79,11 +80,11 @@ def propagation_job_create(
             raise ApplicationError(f"Masklet {masklet.pk} belongs to another video.", status=400)
         if not masklet.is_editable:
             raise ApplicationError(f"Masklet {masklet.pk} is under review.", status=409)
-    prompted = set(Prompt.objects.filter(masklet__in=masklets).values_list("masklet_id", flat=True))
-    missing = [m.pk for m in masklets if m.pk not in prompted]
+    missing = masklets_without_start(video=video, masklets=masklets, start_frame=start_frame)
     if missing:
         raise ApplicationError(
-            "Every masklet needs a prompt before it can be propagated.",
+            f"Nothing to start from: give masklet(s) {', '.join(map(str, missing))} a click, "
+            f"a box or a mask on frame {start_frame} (or propagate from a frame that has one).",
             extra={"masklets_without_prompts": missing},
             status=400,
         )
@@ -115,6 +116,20 @@ def propagation_job_create(
     )
     transaction.on_commit(lambda: jobs.enqueue_propagation(job_id=job.pk))
     return job
+
+
+def masklets_without_start(*, video: Video, masklets: list[Masklet], start_frame: int) -> list[int]:
+    """Masklets SAM 2 could not propagate: no prompt or mask in the video's SAM 2 log, and
+    no stored mask on the start frame to start from (e.g. an imported masklet elsewhere)."""
+    missing = [
+        m.pk for m in masklets if not object_has_state(video_id=video.pk, object_id=m.pk)
+    ]
+    with_mask = set(
+        MaskletFrame.objects.filter(
+            masklet_id__in=missing, frame_index=start_frame, area__gt=0
+        ).values_list("masklet_id", flat=True)
+    )
+    return [pk for pk in missing if pk not in with_mask]
 
 
 def _job_payload(job: PropagationJob) -> dict:

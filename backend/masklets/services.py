@@ -331,6 +331,7 @@ def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
         "seq": action.seq,
         "engine_ms": answer["engine_ms"],
         "replayed": answer["replayed"],
+        "loaded": answer["loaded"],
         "task_ms": answer["task_ms"],
     }
 

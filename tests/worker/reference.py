@@ -34,7 +34,7 @@ def replay(predictor, video: Video) -> dict[tuple[int, int], Expected]:  # type:
         for i, obj in enumerate(frame_masks.object_ids):
             if obj in objects:
                 out[(int(obj), frame_masks.frame_index)] = Expected(
-                    frame_masks.logits[i].numpy().copy(),
+                    frame_masks.mask_logits[i].numpy().copy(),
                     float(frame_masks.object_scores[i]),
                 )
 
@@ -54,7 +54,11 @@ def replay(predictor, video: Video) -> dict[tuple[int, int], Expected]:  # type:
                     x0, y0, x1, y1 = p["box"]
                     box = [x0 * w, y0 * h, x1 * w, y1 * h]
                 fm = session.add_prompt(
-                    entry.frame_index, obj, points=points, labels=labels, box=box,
+                    entry.frame_index,
+                    obj,
+                    points=points,
+                    labels=labels,
+                    box=box,
                     clear_old=p["clear_old"] or box is not None,
                 )
                 record(fm, {obj})
@@ -63,12 +67,9 @@ def replay(predictor, video: Video) -> dict[tuple[int, int], Expected]:  # type:
                 session.add_mask(entry.frame_index, obj, mask)
             elif entry.kind == ActionKind.PROPAGATE:
                 objects = [o for o in entry.object_ids if o in session.object_ids]
-                count = abs(entry.frame_last - entry.frame_index)
-                for fm in session.propagate(
-                    start_frame=entry.frame_index, reverse=entry.reverse, max_frames=count,
-                    obj_ids=objects,
-                ):
-                    record(fm, set(objects))
+                step = -1 if entry.reverse else 1
+                for frame in range(entry.frame_index, entry.frame_last + step, step):
+                    record(session.track_frame(frame, entry.reverse, objects), set(objects))
             elif entry.kind == ActionKind.REMOVE and obj in session.object_ids:
                 session.remove_object(obj)
     finally:
@@ -101,4 +102,3 @@ def compare(predictor, video: Video) -> dict[str, int]:  # type: ignore[no-untyp
         checked += 1
         pixels_free += int(free.sum())
     return {"frames": checked, "near_zero_pixels": pixels_free}
-
