@@ -16,11 +16,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from backend.masklets.actions import state_folder
 from worker.outputstore import StorageOutputStore, state_files
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "sam2state"
 # Layout version of head.json; a head of another version is ignored (the log is replayed).
 FORMAT = 1
 
@@ -35,7 +35,7 @@ class SavedHead:
 
 
 def _folder(video_id: int) -> str:
-    return f"{PREFIX}/{video_id}"
+    return state_folder(video_id)
 
 
 def output_store(video_id: int) -> StorageOutputStore:

@@ -17,6 +17,14 @@ from backend.common.exceptions import ApplicationError
 from backend.masklets.enums import ActionKind, ActionState
 from backend.masklets.models import Prompt, SessionAction, SessionLog
 
+# Where workers keep a video's SAM 2 state in the storage (outputs, object snapshots, head).
+STATE_PREFIX = "sam2state"
+
+
+def state_folder(video_id: int) -> str:
+    return f"{STATE_PREFIX}/{video_id}"
+
+
 # Kinds an UNDO can take back: what a person gave SAM 2 on one frame.
 UNDOABLE = (ActionKind.PROMPT, ActionKind.MASK)
 

@@ -121,9 +121,7 @@ def propagation_job_create(
 def masklets_without_start(*, video: Video, masklets: list[Masklet], start_frame: int) -> list[int]:
     """Masklets SAM 2 could not propagate: no prompt or mask in the video's SAM 2 log, and
     no stored mask on the start frame to start from (e.g. an imported masklet elsewhere)."""
-    missing = [
-        m.pk for m in masklets if not object_has_state(video_id=video.pk, object_id=m.pk)
-    ]
+    missing = [m.pk for m in masklets if not object_has_state(video_id=video.pk, object_id=m.pk)]
     with_mask = set(
         MaskletFrame.objects.filter(
             masklet_id__in=missing, frame_index=start_frame, area__gt=0

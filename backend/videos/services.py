@@ -20,6 +20,7 @@ from django.db import transaction
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
 from backend.events.services import event_record
+from backend.masklets.actions import state_folder
 from backend.projects.models import Project
 from backend.videos.enums import VideoStatus
 from backend.videos.models import Video
@@ -184,6 +185,18 @@ def _delete_frames(video: Video) -> None:
         default_storage.delete(f"{video.frames_prefix}/{name}")
 
 
+def _delete_tree(prefix: str) -> None:
+    """Every file under a storage folder (local folder or S3 prefix)."""
+    try:
+        dirs, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{prefix}/{name}")
+    for name in dirs:
+        _delete_tree(f"{prefix}/{name}")
+
+
 @transaction.atomic
 def video_delete(*, video: Video, actor: User) -> None:
     event_record(
@@ -196,9 +209,12 @@ def video_delete(*, video: Video, actor: User) -> None:
     file_name = video.file
     video.delete()
 
+    video_id = video.pk
+
     def remove_files() -> None:
         _delete_frames(video)
         default_storage.delete(file_name)
+        _delete_tree(state_folder(video_id))  # its SAM 2 state, kept by the workers
 
     transaction.on_commit(remove_files)
 

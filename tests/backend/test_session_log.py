@@ -283,3 +283,20 @@ def test_concurrent_appends_are_numbered_in_commit_order(team: Team):
     )
     assert [seq for seq, _ in rows] == list(range(1, 21))
     assert [pk for _, pk in rows] == sorted(pk for _, pk in rows)
+
+
+def test_deleting_a_video_deletes_its_sam2_state_files(
+    team: Team, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from backend.videos.services import video_delete
+
+    folder = actions.state_folder(team.video.pk)
+    default_storage.save(f"{folder}/head.json", ContentFile(b"{}"))
+    default_storage.save(f"{folder}/outputs/abc", ContentFile(b"x"))
+    with django_capture_on_commit_callbacks(execute=True):
+        video_delete(video=team.video, actor=team.manager)
+    assert not default_storage.exists(f"{folder}/head.json")
+    assert not default_storage.exists(f"{folder}/outputs/abc")
