@@ -206,10 +206,8 @@ def video_delete(*, video: Video, actor: User) -> None:
         actor_id=actor.pk,
         payload={"name": video.name},
     )
-    file_name = video.file
+    file_name, video_id = video.file, video.pk
     video.delete()
-
-    video_id = video.pk
 
     def remove_files() -> None:
         _delete_frames(video)
