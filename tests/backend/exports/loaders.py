@@ -8,6 +8,7 @@ the package those loaders use.
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
@@ -143,21 +144,28 @@ def davis2017(root: Path, subset: str, resolution: str = "480p") -> dict[str, Da
     return sequences
 
 
+def davis2017_object_masks(sequence: DavisSequence) -> Iterator[tuple[str, np.ndarray]]:
+    """Frame by frame, what DAVIS.get_all_masks(sequence, separate_objects_masks=True)
+    holds (it stacks every frame at once, too much memory for long clips): each PNG read
+    into a float array with 255 (void) set to 0; the object count is the highest value of
+    the first frame; object k is the pixels equal to k. Yields (frame name, [objects, H, W]
+    bool); the name is the file name without its extension, as the evaluation keys results.
+    """
+    num_objects = None
+    for path in sequence.masks:
+        mask = np.array(Image.open(path)).astype(np.float64)
+        mask[mask == 255] = 0
+        if num_objects is None:
+            num_objects = int(np.max(mask))
+        ids = np.arange(1, num_objects + 1)[:, None, None]
+        yield "".join(str(path).split("/")[-1].split(".")[:-1]), ids == mask[None, ...]
+
+
 def davis2017_all_masks(sequence: DavisSequence) -> tuple[np.ndarray, list[str]]:
-    """DAVIS.get_all_masks(sequence, separate_objects_masks=True): every PNG as a float
-    array with 255 (void) set to 0; the object count is the highest value of the first
-    frame; object k's masks are the pixels equal to k. Returns [objects, T, H, W] bool and
-    the frame names (the stems)."""
-    first = np.array(Image.open(sequence.masks[0]))
-    masks = np.zeros((len(sequence.masks), *first.shape))
-    names = []
-    for i, path in enumerate(sequence.masks):
-        masks[i, ...] = np.array(Image.open(path))
-        masks[i, masks[i, ...] == 255] = 0
-        names.append("".join(str(path).split("/")[-1].split(".")[:-1]))
-    num_objects = int(np.max(masks[0, ...]))
-    ids = np.ones((num_objects, *masks.shape)) * np.arange(1, num_objects + 1)[:, None, None, None]
-    return (ids == masks[None, ...]) > 0, names
+    """DAVIS.get_all_masks(sequence, separate_objects_masks=True): [objects, T, H, W] bool
+    and the frame names."""
+    frames = list(davis2017_object_masks(sequence))
+    return np.stack([masks for _, masks in frames], axis=1), [name for name, _ in frames]
 
 
 # ---- SA-V evaluator: sav_dataset/utils/sav_benchmark.py --------------------------------

@@ -1,5 +1,5 @@
 """Every format, read back the way its users read it: pycocotools for RLE, Pillow and
-OpenCV for PNGs, and the field's loaders' path and index rules (tests/backend/exports/loaders.py)."""
+OpenCV for PNGs, and the field's loaders' path and index rules (loaders.py here)."""
 
 import io
 import json
