@@ -107,7 +107,7 @@ def rows_at(
     rows = source.frames(video, masklet_ids, order="frame", step=step)
     grouped = itertools.groupby(rows, key=lambda row: row.frame_index)
     pending = next(grouped, None)
-    current_frame, current = -1, {}
+    current_frame, current = -1, dict[int, FrameMask]()
     for frame in frames:
         if frame != current_frame:
             while pending is not None and pending[0] < frame:
@@ -193,6 +193,13 @@ class ExportLog:
             lines += [f"{w.video}: {w.message}" for w in self.warnings]
             zf.write("warnings.txt", ("\n".join(lines) + "\n").encode(), compress=True)
         return self.warnings
+
+
+def frames_warning(runs: "FrameRuns", plan: Sequence[int], **fields: Any) -> ExportWarning:
+    """A warning about the frames in `runs` (positions in `plan`, the written frames)."""
+    return ExportWarning(
+        frames=runs.frames(plan, MAX_LISTED_FRAMES), frame_count=runs.count, **fields
+    )
 
 
 def warnings_result(warnings: Sequence[ExportWarning]) -> dict[str, Any]:

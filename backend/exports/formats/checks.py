@@ -63,10 +63,7 @@ class FieldReader:
         if isinstance(value, bool) or not integral:
             self.fail(field, f"must be a whole number, not {describe(value)}.")
         number = int(value)
-        if minimum is not None and number < minimum:
-            self.fail(field, f"must be at least {minimum}, not {describe(value)}.")
-        if maximum is not None and number > maximum:
-            self.fail(field, f"must be at most {maximum}, not {describe(value)}.")
+        self._in_range(value, field, minimum, maximum)
         return number
 
     def number(
@@ -82,11 +79,16 @@ class FieldReader:
         number = float(value)
         if not math.isfinite(number):
             self.fail(field, "must be a finite number.")
-        if minimum is not None and number < minimum:
-            self.fail(field, f"must be at least {minimum:g}, not {describe(value)}.")
-        if maximum is not None and number > maximum:
-            self.fail(field, f"must be at most {maximum:g}, not {describe(value)}.")
+        self._in_range(value, field, minimum, maximum)
         return number
+
+    def _in_range(
+        self, value: float, field: str, minimum: float | None, maximum: float | None
+    ) -> None:
+        if minimum is not None and value < minimum:
+            self.fail(field, f"must be at least {minimum:g}, not {describe(value)}.")
+        if maximum is not None and value > maximum:
+            self.fail(field, f"must be at most {maximum:g}, not {describe(value)}.")
 
     def text(
         self,

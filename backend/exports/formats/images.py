@@ -154,8 +154,12 @@ def rle_runs(rle: rle_codec.Rle) -> np.ndarray:
     return values
 
 
-def rle_foreground_runs(rle: rle_codec.Rle) -> tuple[list[int], list[int]]:
-    """(starts, ends) of the mask's runs of ones, as offsets into the column-major image."""
+# (starts, ends) of a mask's runs of ones, as offsets into the column-major image.
+Runs = tuple[list[int], list[int]]
+
+
+def rle_foreground_runs(rle: rle_codec.Rle) -> Runs:
+    """The mask's runs of ones (start, end offsets into the column-major image)."""
     height, width = rle["size"]
     runs = rle_runs(rle)
     if runs.size and (runs.min() < 0 or int(runs.sum()) != height * width):
@@ -166,11 +170,15 @@ def rle_foreground_runs(rle: rle_codec.Rle) -> tuple[list[int], list[int]]:
 
 
 def paint_rle(image: np.ndarray, rle: rle_codec.Rle, value: int) -> None:
-    """Set `value` on the RLE's mask in a C-ordered [H, W] image, run by run: a run inside
+    paint_runs(image, rle_foreground_runs(rle), value)
+
+
+def paint_runs(image: np.ndarray, runs: Runs, value: int) -> None:
+    """Set `value` on a mask's runs in a C-ordered [H, W] image, run by run: a run inside
     one column is one strided slice; a longer one is its first and last partial columns
     plus the whole columns between."""
     height = image.shape[0]
-    for start, end in zip(*rle_foreground_runs(rle), strict=True):
+    for start, end in zip(*runs, strict=True):
         if end <= start:
             continue
         first_column, first_row = divmod(start, height)
@@ -185,15 +193,32 @@ def paint_rle(image: np.ndarray, rle: rle_codec.Rle, value: int) -> None:
             image[:end_row, last_column] = value
 
 
-def compose_indices(rles: Sequence[rle_codec.Rle | None], height: int, width: int) -> np.ndarray:
+def compose_runs(runs: Sequence[Runs | None], height: int, width: int) -> np.ndarray:
     """Objects 1..N (None where absent) -> one [H, W] uint8 index image; where masks overlap
     the lowest index wins (painted last)."""
     indices = np.zeros((height, width), np.uint8)
-    for k in range(len(rles), 0, -1):
-        rle = rles[k - 1]
-        if rle is not None:
-            paint_rle(indices, rle, k)
+    for k in range(len(runs), 0, -1):
+        object_runs = runs[k - 1]
+        if object_runs is not None:
+            paint_runs(indices, object_runs, k)
     return indices
+
+
+def compose_indices(rles: Sequence[rle_codec.Rle | None], height: int, width: int) -> np.ndarray:
+    """compose_runs from RLEs."""
+    runs = [None if rle is None else rle_foreground_runs(rle) for rle in rles]
+    return compose_runs(runs, height, width)
+
+
+def values_under(column_major: np.ndarray, runs: Runs) -> np.ndarray:
+    """The values of a column-major flattened image on a mask's runs, in one gather: the
+    work is per pixel of the mask, not of the image."""
+    starts = np.asarray(runs[0], np.int64)
+    lengths = np.asarray(runs[1], np.int64) - starts
+    total = int(lengths.sum())
+    # Each pixel's position: its run's start, plus its rank within the run.
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return column_major[shift + np.arange(total)]
 
 
 def mask_from_rle(rle: rle_codec.Rle, *, value: int = 1) -> np.ndarray:

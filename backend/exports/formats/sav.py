@@ -47,7 +47,6 @@ from typing import Any
 from backend.exports.formats.archive import json_dump, open_text, write_bytes
 from backend.exports.formats.base import (
     HUMAN_ORIGINS,
-    MAX_LISTED_FRAMES,
     MEDIUM_MAX_AREA,
     SMALL_MAX_AREA,
     ExportLog,
@@ -59,6 +58,7 @@ from backend.exports.formats.base import (
     FrameRuns,
     ProgressFn,
     VideoProgress,
+    frames_warning,
     rows_at,
 )
 from backend.exports.formats.images import empty_rle, gray_png, mask_from_rle
@@ -171,12 +171,12 @@ def _not_annotated(
     sources: Sequence[int],
     tail: str,
 ) -> ExportWarning:
-    return ExportWarning(
+    return frames_warning(
+        missing,
+        sources,
         video=video.key,
         kind="not_annotated",
         masklet=masklet.id,
-        frames=missing.frames(sources, MAX_LISTED_FRAMES),
-        frame_count=missing.count,
         message=(
             f"{_label(masklet)} has no mask on {missing.count} of SA-V's annotated frames "
             f"(video frames {missing.describe(sources)}); {tail}"
@@ -387,6 +387,6 @@ def write_val(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> list[E
         write_frames_24fps(zf, source, video, plan, root=f"{root}/")
         progress.video_done()
     for root, keys in sorted(listed.items()):
-        index = "".join(f"{key}\n" for key in keys).encode()
-        write_bytes(zf, f"{root}/{root}.txt", index, compress=True)
+        listing = "".join(f"{key}\n" for key in keys).encode()
+        write_bytes(zf, f"{root}/{root}.txt", listing, compress=True)
     return log.finish(zf)

@@ -12,6 +12,7 @@ at 24 fps. Files annotated at another regular step (SAM 2's loader takes any ann
 read at the step that makes their rows cover the video.
 """
 
+import functools
 import math
 import posixpath
 import zipfile
@@ -196,7 +197,7 @@ class _ObjectFields:
 
     def check_others(self) -> None:
         for key, check in self.OTHERS.items():
-            self.get(key, lambda v, f, check=check: check(self.read, v, f))
+            self.get(key, functools.partial(check, self.read))
 
 
 def _stability_scores(

@@ -44,9 +44,15 @@ from backend.exports.formats.base import (
     ImportedFrame,
     ImportedObject,
     TargetVideo,
+    frames_warning,
 )
 from backend.exports.formats.checks import FieldReader
-from backend.exports.formats.images import compose_indices, mask_from_rle, read_png_indices
+from backend.exports.formats.images import (
+    compose_runs,
+    read_png_indices,
+    rle_foreground_runs,
+    values_under,
+)
 
 
 def masklet_label(masklet: ExportMasklet) -> str:
@@ -101,21 +107,24 @@ class PaletteVideo:
         position = len(self.written)
         self.written.append(frame)
         rows = [found.get(m.id) for m in self.group]
-        rles = [row.rle if row is not None and row.area else None for row in rows]
-        indices = compose_indices(rles, self.video.height, self.video.width)
-        shown = np.bincount(indices.ravel(), minlength=len(self.group) + 1)
-        for k, (row, rle, track) in enumerate(zip(rows, rles, self.tracks, strict=True), 1):
+        runs = [
+            rle_foreground_runs(row.rle) if row is not None and row.area else None for row in rows
+        ]
+        indices = compose_runs(runs, self.video.height, self.video.width)
+        column_major = indices.ravel(order="F")
+        for k, (row, object_runs, track) in enumerate(zip(rows, runs, self.tracks, strict=True), 1):
             if row is None:
                 track.missing.add(position)
-            if row is None or rle is None:
+            if row is None or object_runs is None:
                 continue
+            # What the PNG shows on this object's own pixels: itself, or older objects.
+            shown = np.bincount(values_under(column_major, object_runs), minlength=k + 1)
             visible = int(shown[k])
             if visible:
                 track.visible.add(position)
             if visible < row.area:
-                # Only objects that lose pixels pay for a full decode of their own mask.
-                under = np.unique(indices[mask_from_rle(rle).astype(bool)])
-                track.covered_by.update(self.group[i - 1].id for i in under.tolist() if 0 < i < k)
+                older = np.flatnonzero(shown[1:k]) + 1
+                track.covered_by.update(self.group[i - 1].id for i in older.tolist())
                 (track.cut if visible else track.hidden).add(position)
                 loss = 1 - visible / row.area
                 if loss > track.worst_loss:
@@ -159,10 +168,10 @@ class PaletteVideo:
         warnings = []
         if track.missing.count:
             warnings.append(
-                ExportWarning(
+                frames_warning(
+                    track.missing,
+                    self.written,
                     kind="not_annotated",
-                    frames=track.missing.frames(self.written, MAX_LISTED_FRAMES),
-                    frame_count=track.missing.count,
                     message=(
                         f"{name} has no mask on {track.missing.count} written frame(s) "
                         f"({track.missing.describe(self.written)}), where other masklets "
@@ -182,10 +191,10 @@ class PaletteVideo:
         common["covered_by"] = tuple(sorted(track.covered_by))
         if track.hidden.count:
             warnings.append(
-                ExportWarning(
+                frames_warning(
+                    track.hidden,
+                    self.written,
                     kind="hidden",
-                    frames=track.hidden.frames(self.written, MAX_LISTED_FRAMES),
-                    frame_count=track.hidden.count,
                     message=(
                         f"{name} is hidden on {track.hidden.count} frame(s) "
                         f"({track.hidden.describe(self.written)}) by older overlapping "
@@ -197,10 +206,10 @@ class PaletteVideo:
             )
         if track.cut.count:
             warnings.append(
-                ExportWarning(
+                frames_warning(
+                    track.cut,
+                    self.written,
                     kind="partly_hidden",
-                    frames=track.cut.frames(self.written, MAX_LISTED_FRAMES),
-                    frame_count=track.cut.count,
                     message=(
                         f"{name} loses pixels to older overlapping masklet(s) {by} on "
                         f"{track.cut.count} frame(s) ({track.cut.describe(self.written)}), up "

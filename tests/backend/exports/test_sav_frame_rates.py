@@ -117,3 +117,33 @@ def test_a_23976fps_clip_is_taken_frame_for_frame_and_said_so(team):
     assert len(doc["masklet"]) == 3  # frames 0, 4, 8
     (warning,) = job.result["warnings"]
     assert "23.976 fps, taken as SA-V's 24 fps frame for frame" in warning["message"]
+
+
+def test_a_clip_under_6fps_repeats_frames_and_imports_each_once(team):
+    # given a 3 fps clip: SA-V's 6 fps annotated frames show each video frame twice or so
+    video = make_video(team.project, name="slow.mp4", frames=3, width=W, height=H, fps=3.0)
+    add_masklet(video, {i: _moving_box(i) for i in range(3)})
+
+    job = _export(team, video, ExportFormat.SAV)
+    data = open_export(job).read("sav_train/slow_manual.json")
+    doc = json.loads(data)
+
+    # then masklet[j] is the mask of the frame 24 fps frame 4j shows: 0, 1, 1, 2, 2
+    assert doc["video_frame_count"] == 20
+    decoded = [rle_codec.decode(row[0]) for row in doc["masklet"]]
+    for mask, frame in zip(decoded, [0, 1, 1, 2, 2], strict=True):
+        assert np.array_equal(mask, _moving_box(frame))
+    # and the import keeps one mask per video frame
+    target = make_video(team.project, name="slow2.mp4", frames=3, width=W, height=H, fps=3.0)
+    (masklet,) = masklets_import(
+        video=target,
+        actor=team.manager,
+        format=ImportFormat.SAV,
+        file=io.BytesIO(data),
+        file_name="s.json",
+    )
+    assert list(masklet.frames.order_by("frame_index").values_list("frame_index", flat=True)) == [
+        0,
+        1,
+        2,
+    ]
