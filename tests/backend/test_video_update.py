@@ -38,3 +38,26 @@ def test_the_detail_shows_the_attributes(team):
     response = client_for(team.annotator).get(f"/api/v1/videos/{team.video.pk}/")
 
     assert (response.json()["environment"], response.json()["split"]) == ("", "")
+
+
+def test_migration_gives_videos_the_environment_of_their_sav_imports(team):
+    import importlib
+
+    from django.apps import apps
+
+    from backend.exports.models import ImportedMasklet
+
+    migration = importlib.import_module(
+        "backend.videos.migrations.0003_video_attributes_from_sav_imports"
+    )
+    ImportedMasklet.objects.create(
+        masklet=team.masklet,
+        format="sav",
+        source_object_id="0",
+        attributes={"video_environment": "Outdoor", "video_split": "nonsense"},
+    )
+
+    migration.backfill(apps, None)
+
+    team.video.refresh_from_db()
+    assert (team.video.environment, team.video.split) == ("Outdoor", "")

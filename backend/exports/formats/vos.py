@@ -92,9 +92,9 @@ class PaletteVideo:
         self.video = video
         self.group = list(group)
         self.tracks = [_Track() for _ in self.group]
-        self.written = array("l")  # video frame of each written PNG
+        self.written = array("i")  # video frame of each written PNG
         self.skipped = 0
-        self.skipped_frames = array("l")  # the first MAX_LISTED_FRAMES of them
+        self.skipped_frames = array("i")  # the first MAX_LISTED_FRAMES of them
 
     def compose(self, frame: int, found: dict[int, FrameMask]) -> np.ndarray | None:
         """[H, W] uint8 indices of one exported frame, painted from each RLE's runs; None
