@@ -301,3 +301,21 @@ def test_every_export_is_a_standard_zip(team, scene, tmp_path, format):
     if unzip:
         result = subprocess.run([unzip, "-tq", str(path)], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sav_training_writes_a_manual_file_for_every_video(team, tmp_path):
+    # given a video with only an automatic masklet
+    video = make_video(team.project, name="auto only.mp4", frames=5, width=W, height=H)
+    add_masklet(video, {i: box_mask(H, W, 2, 9, 2, 9) for i in range(5)}, source="auto")
+
+    archive = open_export(_run(team, format=ExportFormat.SAV))
+
+    # then SAM 2's loader, which opens {video}_manual.json for each video, finds one
+    manual = json.loads(archive.read("sav_train/auto_only_manual.json"))
+    assert manual["masklet_num"] == 0
+    assert manual["masklet"] == [[], []]
+    assert json.loads(archive.read("sav_train/auto_only_auto.json"))["masklet_num"] == 1
+    (loaded,) = sam2_sav_training(
+        extract(archive, tmp_path) / "JPEGImages_24fps", tmp_path / "sav_train"
+    )
+    assert [frame for frame, _ in loaded.frames] == [0, 4]
