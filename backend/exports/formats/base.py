@@ -93,6 +93,11 @@ class ExportSource(Protocol):
     def label_names(self) -> list[str]: ...
 
 
+def masklet_label(masklet: ExportMasklet) -> str:
+    """How warnings name a masklet: "masklet #12 (car)"."""
+    return f"masklet #{masklet.id}" + (f" ({masklet.label})" if masklet.label else "")
+
+
 def exported_frames(video: ExportVideo, step: int) -> range:
     return range(0, video.frame_count, step)
 

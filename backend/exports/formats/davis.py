@@ -27,10 +27,11 @@ from backend.exports.formats.base import (
     VideoProgress,
     exported_frames,
     frame_name,
+    masklet_label,
     rows_at,
 )
 from backend.exports.formats.images import indexed_png
-from backend.exports.formats.vos import PaletteVideo, masklet_label, video_left_out
+from backend.exports.formats.vos import PaletteVideo, video_left_out
 from backend.exports.zipwriter import ZipWriter
 
 RESOLUTION = "480p"

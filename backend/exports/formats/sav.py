@@ -59,6 +59,7 @@ from backend.exports.formats.base import (
     ProgressFn,
     VideoProgress,
     frames_warning,
+    masklet_label,
     rows_at,
 )
 from backend.exports.formats.images import empty_rle, gray_png, mask_from_rle
@@ -160,10 +161,6 @@ def _first_frames(frames: Sequence[int], shown: int = 6) -> str:
     return text + (", ..." if len(frames) > shown else "")
 
 
-def _label(masklet: ExportMasklet) -> str:
-    return f"masklet #{masklet.id}" + (f" ({masklet.label})" if masklet.label else "")
-
-
 def _not_annotated(
     video: ExportVideo,
     masklet: ExportMasklet,
@@ -178,7 +175,7 @@ def _not_annotated(
         kind="not_annotated",
         masklet=masklet.id,
         message=(
-            f"{_label(masklet)} has no mask on {missing.count} of SA-V's annotated frames "
+            f"{masklet_label(masklet)} has no mask on {missing.count} of SA-V's annotated frames "
             f"(video frames {missing.describe(sources)}); {tail}"
         ),
     )
@@ -271,8 +268,8 @@ def _write_video_json(
                     kind="left_out",
                     masklet=masklet.id,
                     message=(
-                        f"{_label(masklet)} is not visible on any of SA-V's annotated frames "
-                        f"(every 4th frame at 24 fps), so it is left out of "
+                        f"{masklet_label(masklet)} is not visible on any of SA-V's annotated "
+                        "frames (every 4th frame at 24 fps), so it is left out of "
                         f"{video.key}_{kind}.json."
                     ),
                 )

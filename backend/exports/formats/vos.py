@@ -45,6 +45,7 @@ from backend.exports.formats.base import (
     ImportedObject,
     TargetVideo,
     frames_warning,
+    masklet_label,
 )
 from backend.exports.formats.checks import FieldReader
 from backend.exports.formats.images import (
@@ -53,10 +54,6 @@ from backend.exports.formats.images import (
     rle_foreground_runs,
     values_under,
 )
-
-
-def masklet_label(masklet: ExportMasklet) -> str:
-    return f"masklet #{masklet.id}" + (f" ({masklet.label})" if masklet.label else "")
 
 
 def video_left_out(video: ExportVideo) -> ExportWarning:
