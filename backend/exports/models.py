@@ -27,6 +27,9 @@ class ExportJob(BaseModel):
     # Storage path of the finished zip, e.g. "exports/<project>/<job>-sav.zip".
     file = models.CharField(max_length=500, blank=True)
     size_bytes = models.BigIntegerField(default=0)
+    # What the finished export reports: {"warnings": [...], "warning_count": n} (the same
+    # warnings as the zip's warnings.txt, e.g. objects hidden by an older overlapping one).
+    result = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -15,14 +15,17 @@ from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
 from backend.events.services import event_record
 from backend.exports.enums import ExportFormat, ExportStatus, ImportFormat
-from backend.exports.formats import davis, sav, ytvis
+from backend.exports.formats import davis, sav, sav_import, vos, ytvis, ytvos
+from backend.exports.formats.archive import ZipLimits
 from backend.exports.formats.base import (
     ExportSource,
+    ExportWarning,
     FormatError,
+    ImportedFile,
     ImportedObject,
     ProgressFn,
     TargetVideo,
-    ZipLimits,
+    warnings_result,
 )
 from backend.exports.models import ExportJob, ImportedMasklet
 from backend.exports.selectors import JobExportSource
@@ -32,14 +35,18 @@ from backend.masklets.models import Masklet
 from backend.masklets.services import masklet_create, masklet_frames_write
 from backend.projects.enums import Role
 from backend.projects.models import Label, Project
+from backend.videos.enums import VideoSplit
 from backend.videos.models import Video
+from backend.videos.services import video_update
 
 logger = logging.getLogger(__name__)
 
-WRITERS: dict[str, Callable[[ZipWriter, ExportSource, ProgressFn], None]] = {
+# Each writer returns its warnings (also written to the zip's warnings.txt).
+WRITERS: dict[str, Callable[[ZipWriter, ExportSource, ProgressFn], list[ExportWarning]]] = {
     ExportFormat.SAV: sav.write_training,
     ExportFormat.SAV_VAL: sav.write_val,
     ExportFormat.DAVIS: davis.write,
+    ExportFormat.YTVOS: ytvos.write,
     ExportFormat.YTVIS: ytvis.write,
 }
 # Progress is written at most this often, so that a fast export is not a stream of UPDATEs.
@@ -111,7 +118,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     if job.status == ExportStatus.DONE:
         return job
     ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportStatus.RUNNING, progress=0.0, error="", started_at=timezone.now()
+        status=ExportStatus.RUNNING, progress=0.0, error="", result={}, started_at=timezone.now()
     )
     last_write = 0.0
 
@@ -126,7 +133,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
         with tempfile.TemporaryFile(suffix=".zip") as temp:
             # Memory stays flat in members: their directory records wait in a spill file.
             with ZipWriter(temp) as archive:
-                WRITERS[job.format](archive, JobExportSource(job), report)
+                warnings = WRITERS[job.format](archive, JobExportSource(job), report)
             size = temp.tell()
             temp.seek(0)
             name = default_storage.save(
@@ -146,6 +153,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
         progress=1.0,
         file=name,
         size_bytes=size,
+        result=warnings_result(warnings),
         finished_at=timezone.now(),
     )
     _record_finished(job, status=ExportStatus.DONE)
@@ -178,12 +186,16 @@ def masklets_import(
     """Create one masklet (origin imported) per object in the file, all or nothing.
 
     Every mask is checked against the video's size and frame count and every label name
-    against the project's labels before anything is written.
+    against the project's labels before anything is written. The video environment and
+    split an SA-V file states are set on the video where it has none.
     """
-    target = TargetVideo(width=video.width, height=video.height, frame_count=video.frame_count)
-    objects = _parse(
+    target = TargetVideo(
+        width=video.width, height=video.height, frame_count=video.frame_count, fps=video.fps
+    )
+    parsed = _parse(
         format=format, file=file, file_name=file_name, target=target, source_video=source_video
     )
+    objects = parsed.objects
     if not objects:
         raise FormatError(f"{file_name} holds no objects to import.")
     labels = _labels_by_name(video.project_id, objects)
@@ -219,6 +231,7 @@ def masklets_import(
             created_by=actor,
         )
         masklets.append(masklet)
+    _adopt_video_attributes(video=video, actor=actor, parsed=parsed)
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
@@ -236,25 +249,45 @@ def _parse(
     file_name: str,
     target: TargetVideo,
     source_video: str | None,
-) -> list[ImportedObject]:
-    if format == ImportFormat.DAVIS:
+) -> ImportedFile:
+    if format in (ImportFormat.DAVIS, ImportFormat.YTVOS, ImportFormat.SAV_VAL):
         try:
             archive = zipfile.ZipFile(file)
         except (zipfile.BadZipFile, OSError) as exc:
             raise FormatError(f"{file_name} is not a zip archive.") from exc
         with archive:
-            return davis.parse_zip(
-                archive, target=target, source_video=source_video, limits=IMPORT_ZIP_LIMITS
+            if format == ImportFormat.SAV_VAL:
+                return sav_import.parse_val_zip(
+                    archive, target=target, source_video=source_video, limits=IMPORT_ZIP_LIMITS
+                )
+            return vos.parse_zip(
+                archive,
+                target=target,
+                source_video=source_video,
+                limits=IMPORT_ZIP_LIMITS,
+                # DAVIS 2017's evaluation reads index 255 as void, not as an object.
+                void=255 if format == ImportFormat.DAVIS else None,
             )
     data = file.read(IMPORT_MAX_JSON_BYTES + 1)
     if len(data) > IMPORT_MAX_JSON_BYTES:
         raise FormatError(f"{file_name} is larger than {IMPORT_MAX_JSON_BYTES} bytes.")
     if format == ImportFormat.SAV:
-        objects, _step = sav.parse(data, name=file_name, target=target)
-        return objects
+        return sav_import.parse(data, name=file_name, target=target)
     if format == ImportFormat.YTVIS:
         return ytvis.parse(data, name=file_name, target=target, source_video=source_video)
     raise FormatError(f"Unknown import format {format!r}.")
+
+
+def _adopt_video_attributes(*, video: Video, actor: User, parsed: ImportedFile) -> None:
+    """An SA-V file states its video's environment and split: the video takes them where
+    it has none (a manager's choice is never overwritten)."""
+    changes = {}
+    if parsed.environment and not video.environment:
+        changes["environment"] = parsed.environment
+    if parsed.split in VideoSplit.values and not video.split:
+        changes["split"] = parsed.split
+    if changes:
+        video_update(video=video, actor=actor, data=changes)
 
 
 def _labels_by_name(project_id: int, objects: list[ImportedObject]) -> dict[str, Label]:

@@ -184,6 +184,29 @@ def _delete_frames(video: Video) -> None:
         default_storage.delete(f"{video.frames_prefix}/{name}")
 
 
+# Dataset attributes a manager may set on a video (VideoUpdateApi).
+VIDEO_ATTRIBUTES = ("environment", "split")
+
+
+@transaction.atomic
+def video_update(*, video: Video, actor: User | None, data: dict[str, str]) -> Video:
+    """Set the video's dataset attributes (keys of VIDEO_ATTRIBUTES, values already checked
+    against their choices); records `video.updated` with what changed."""
+    changed = [f for f in VIDEO_ATTRIBUTES if f in data and getattr(video, f) != data[f]]
+    for field in changed:
+        setattr(video, field, data[field])
+    if changed:
+        video.save(update_fields=[*changed, "updated_at"])
+        event_record(
+            project_id=video.project_id,
+            video_id=video.pk,
+            kind="video.updated",
+            actor_id=actor.pk if actor else None,
+            payload={f: data[f] for f in changed},
+        )
+    return video
+
+
 @transaction.atomic
 def video_delete(*, video: Video, actor: User) -> None:
     event_record(
