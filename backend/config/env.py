@@ -43,6 +43,13 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# PostgreSQL connection pool of each process (psycopg_pool; README "Database connections").
+# A process holds at most DB_POOL_MAX_SIZE connections: a web process serves that many
+# database-using requests at once (others wait up to DB_POOL_TIMEOUT_S, then get an error);
+# a worker needs one per thread that touches the database (task, heartbeat, recovery, clicks).
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10)
+DB_POOL_TIMEOUT_S = env_int("DB_POOL_TIMEOUT_S", 10)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis://127.0.0.1:{EMBEDDED_BROKER_PORT}/0")
 REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -68,11 +68,21 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# No persistent connections: under ASGI each request runs in a thread of its own, and a
+# connection kept per thread outlives the thread (Django does not support CONN_MAX_AGE > 0
+# under ASGI). On PostgreSQL a bounded pool per process hands connections out instead.
+DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": env.DB_POOL_MIN_SIZE,
+            "max_size": env.DB_POOL_MAX_SIZE,
+            "timeout": env.DB_POOL_TIMEOUT_S,
+        }
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes share one SQLite file: WAL lets readers run during a write,
     # IMMEDIATE transactions take the write lock up front instead of failing half-way.
-    DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
