@@ -78,9 +78,19 @@ SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 # compiled, after a minute or more of compiling (needs a C compiler on CPU).
 SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
 
-# A running propagation job whose worker sent no heartbeat for this long is taken over
-# (workers beat every 3 s and at every batch of frames).
-PROPAGATION_STALE_AFTER_S = env_int("PROPAGATION_STALE_AFTER_S", 90)
+# Background jobs (README "Background jobs"). A running job whose process sent no heartbeat
+# for JOB_STALE_AFTER_S is taken over (running processes beat every JOB_HEARTBEAT_EVERY_S).
+JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", 90)
+JOB_HEARTBEAT_EVERY_S = env_int("JOB_HEARTBEAT_EVERY_S", 10)
+# Every worker runs a recovery round this often (lost runs, missing wake-ups, events).
+JOB_RECOVER_EVERY_S = env_int("JOB_RECOVER_EVERY_S", 10)
+# A queued job whose wake-up is older than this gets another (a message lost with a worker
+# killed while holding it); duplicates are harmless, a claimed job ignores them.
+JOB_REQUEUE_AFTER_S = env_int("JOB_REQUEUE_AFTER_S", 300)
+# A job no worker took for this long fails, naming its queue (nothing stays queued for ever).
+JOB_QUEUED_TIMEOUT_S = env_int("JOB_QUEUED_TIMEOUT_S", 24 * 3600)
+# A retry after a transient error waits this long times the attempts made.
+JOB_RETRY_BACKOFF_S = env_int("JOB_RETRY_BACKOFF_S", 10)
 
 # How long a reviewer holds a masklet from the review queue; the review screen renews the
 # lease while it is open, and an expired one goes back to the queue at the next claim.

@@ -16,10 +16,3 @@ class ImportFormat(models.TextChoices):
     SAV = "sav", "SA-V JSON"
     DAVIS = "davis", "DAVIS / YouTube-VOS PNG folder (zip)"
     YTVIS = "ytvis", "YouTube-VIS JSON"
-
-
-class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
