@@ -92,8 +92,10 @@ JOB_QUEUED_TIMEOUT_S = env_int("JOB_QUEUED_TIMEOUT_S", 24 * 3600)
 # A retry after a transient error waits this long times the attempts made.
 JOB_RETRY_BACKOFF_S = env_int("JOB_RETRY_BACKOFF_S", 10)
 
-# How long a reviewer holds a masklet from the review queue; the review screen renews the
-# lease while it is open, and an expired one goes back to the queue at the next claim.
-REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 900)
+# How long a reviewer holds a masklet from the review queue; the open review screen renews
+# the lease (after a third of it), and an expired one goes back to the queue at the next
+# claim. Short, so that a screen closed without a release (a crash, a release that failed)
+# frees its masklet within two minutes.
+REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 120)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -275,14 +275,12 @@ def review_assignment_renew(*, assignment: ReviewAssignment) -> ReviewAssignment
     return assignment
 
 
-@transaction.atomic
 def review_assignment_release(*, assignment: ReviewAssignment) -> None:
-    """Gives the masklet back to the queue. Releasing an ended assignment changes nothing.
-    Caller holds the assignment lock."""
-    if assignment.status != AssignmentStatus.ACTIVE:
-        return
-    assignment.status = AssignmentStatus.RELEASED
-    assignment.save(update_fields=["status", "updated_at"])
+    """Gives the masklet back to the queue: one conditional UPDATE, so a release is done or
+    not done, never half (and needs no lock). Releasing an ended assignment changes nothing."""
+    ReviewAssignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.ACTIVE).update(
+        status=AssignmentStatus.RELEASED, updated_at=timezone.now()
+    )
 
 
 def _require_active(assignment: ReviewAssignment) -> None:
