@@ -147,10 +147,7 @@ def seed(platform: Platform, args: argparse.Namespace) -> dict:
     import django
 
     django.setup()
-    import cv2
     import numpy as np
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
 
     from backend.accounts.models import User
     from backend.common import rle
@@ -159,8 +156,7 @@ def seed(platform: Platform, args: argparse.Namespace) -> dict:
     from backend.projects.enums import Role
     from backend.projects.models import Membership, Project, Task
     from backend.reviews.services import masklet_submit
-    from backend.videos.enums import VideoStatus
-    from backend.videos.models import Video
+    from tests.backend.factories import make_ready_video
 
     project = Project.objects.create(name="load", verifications_required=1)
     users: dict[str, list[dict]] = {"annotator": [], "reviewer": [], "manager": []}
@@ -173,25 +169,7 @@ def seed(platform: Platform, args: argparse.Namespace) -> dict:
             Membership.objects.create(project=project, user=user, role=getattr(Role, role.upper()))
             entry: dict = {"username": user.username}
             if role == "annotator":
-                video = Video.objects.create(
-                    project=project,
-                    name=f"clip{n}.mp4",
-                    file=f"videos/load/{n}.mp4",
-                    frames_prefix=f"frames/load{n}",
-                    checksum="0" * 64,
-                    size_bytes=1,
-                    width=WIDTH,
-                    height=HEIGHT,
-                    fps=24.0,
-                    frame_count=FRAMES,
-                    status=VideoStatus.READY,
-                    progress=1.0,
-                )
-                for index in range(FRAMES):
-                    image = np.full((HEIGHT, WIDTH, 3), (index * 30 + n) % 256, np.uint8)
-                    cv2.rectangle(image, (12 + index, 10), (40 + index, 30), (255, 255, 255), -1)
-                    ok, jpeg = cv2.imencode(".jpg", image)
-                    default_storage.save(video.frame_path(index), ContentFile(jpeg.tobytes()))
+                video = make_ready_video(project, frames=FRAMES, width=WIDTH, height=HEIGHT)
                 task = Task.objects.create(project=project, video=video, assignee=user)
                 masklets = [
                     Masklet.objects.create(video=video, task=task, created_by=user, name=f"m{i}")
