@@ -223,7 +223,8 @@ class Session:
             json={"username": username, "password": PASSWORD},
         )
         if response is None or response.status_code != 200:
-            raise RuntimeError(f"login of {username} failed")
+            status = "no answer" if response is None else response.status_code
+            raise RuntimeError(f"login of {username} failed: {status}")
 
     async def call(
         self, name: str, method: str, path: str, json: dict | None = None
@@ -429,7 +430,14 @@ async def run_load(platform: Platform, seeded: dict, args: argparse.Namespace) -
             for role in ("annotator", "reviewer", "manager")
             for me in seeded["users"][role]
         ]
-        await asyncio.gather(*(session.login(me["username"]) for _, me, session in people))
+        # People arrive over a while, not all in the same second (a login hashes a password).
+        arrivals = asyncio.Semaphore(4)
+
+        async def arrive(session: Session, username: str) -> None:
+            async with arrivals:
+                await session.login(username)
+
+        await asyncio.gather(*(arrive(session, me["username"]) for _, me, session in people))
         start = await sync_to_async(_last_seq)(Event)
         stop_events = asyncio.Event()
         live_clients = []
