@@ -74,12 +74,11 @@ TEMPLATES = [
 # under ASGI). On PostgreSQL a bounded pool per process hands connections out instead.
 DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {
-            "min_size": env.DB_POOL_MIN_SIZE,
-            "max_size": env.DB_POOL_MAX_SIZE,
-            "timeout": env.DB_POOL_TIMEOUT_S,
-        }
+    # Keeps the options given in DATABASE_URL (e.g. ?sslmode=require).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.DB_POOL_MIN_SIZE,
+        "max_size": env.DB_POOL_MAX_SIZE,
+        "timeout": env.DB_POOL_TIMEOUT_S,
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes share one SQLite file: WAL lets readers run during a write,
