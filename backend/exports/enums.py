@@ -22,10 +22,3 @@ class ImportFormat(models.TextChoices):
     DAVIS = "davis", "DAVIS 2017 palette PNG folders (zip)"
     YTVOS = "ytvos", "YouTube-VOS palette PNG folders and meta.json (zip)"
     YTVIS = "ytvis", "YouTube-VIS JSON"
-
-
-class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"

@@ -4,17 +4,17 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import IO
+from typing import IO, Any, TypedDict
 
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
-from backend.exports.enums import ExportFormat, ExportStatus, ImportFormat
+from backend.exports.enums import ExportFormat, ImportFormat
 from backend.exports.formats import davis, sav, sav_import, vos, ytvis, ytvos
 from backend.exports.formats.archive import ZipLimits
 from backend.exports.formats.base import (
@@ -27,9 +27,14 @@ from backend.exports.formats.base import (
     TargetVideo,
     warnings_result,
 )
-from backend.exports.models import ExportJob, ImportedMasklet
+from backend.exports.models import EXPORT_PROGRESS_TOTAL, ExportJob, ImportedMasklet
 from backend.exports.selectors import JobExportSource
 from backend.exports.zipwriter import ZipWriter
+from backend.jobs import registry
+from backend.jobs.enums import JobKind, Transition
+from backend.jobs.models import Job
+from backend.jobs.runner import job_execute, worker_identity
+from backend.jobs.services import JobStopped, job_create, job_progress
 from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet
 from backend.masklets.services import masklet_create, masklet_frames_write
@@ -49,6 +54,8 @@ WRITERS: dict[str, Callable[[ZipWriter, ExportSource, ProgressFn], list[ExportWa
     ExportFormat.YTVOS: ytvos.write,
     ExportFormat.YTVIS: ytvis.write,
 }
+# The Celery task that runs export jobs (backend/exports/tasks.py).
+EXPORT_TASK = "exports.run"
 # Progress is written at most this often, so that a fast export is not a stream of UPDATEs.
 PROGRESS_EVERY_S = 1.0
 # A JSON import is parsed in memory; past this it is refused before reading.
@@ -57,6 +64,25 @@ IMPORT_ZIP_LIMITS = ZipLimits()
 
 
 # ---- export ---------------------------------------------------------------------------
+
+
+class ExportParams(TypedDict):
+    format: str
+    # Filters, frozen when the job is created. Empty lists mean "all".
+    include_unaccepted: bool
+    label_ids: list[int]
+    video_ids: list[int]
+    # Export frames 0, step, 2*step, ... (SA-V annotates every 4th frame of 24 fps video).
+    frame_step: int
+
+
+class ExportResult(TypedDict):
+    file: str  # storage path of the zip
+    size_bytes: int
+    # The same warnings as the zip's warnings.txt (e.g. objects hidden by an older
+    # overlapping one), and how many there were.
+    warnings: list[dict[str, Any]]
+    warning_count: int
 
 
 @transaction.atomic
@@ -70,7 +96,7 @@ def export_job_create(
     video_ids: list[int] | None = None,
     frame_step: int | None = None,
 ) -> ExportJob:
-    """Queue an export; the zip is built by a Celery task once this commits."""
+    """Queue an export; a worker builds the zip once this commits (backend/jobs)."""
     label_ids = sorted(set(label_ids or []))
     video_ids = sorted(set(video_ids or []))
     foreign_labels = set(label_ids) - set(
@@ -87,39 +113,27 @@ def export_job_create(
         raise ApplicationError(
             "Some videos are not in this project.", extra={"video_ids": sorted(foreign_videos)}
         )
-    job = ExportJob.objects.create(
-        project=project,
+    params = ExportParams(
         format=format,
         include_unaccepted=include_unaccepted,
         label_ids=label_ids,
         video_ids=video_ids,
         frame_step=frame_step or project.frame_step,
+    )
+    job = job_create(
+        kind=JobKind.EXPORT,
+        project=project,
         created_by=author,
+        params=dict(params),
+        progress_total=EXPORT_PROGRESS_TOTAL,
     )
-    event_record(
-        project_id=project.pk,
-        kind="export.queued",
-        actor_id=author.pk,
-        payload={"export": job.pk, "format": format},
-    )
-    from backend.exports.tasks import export_job_run_task  # tasks import this module
-
-    transaction.on_commit(lambda: export_job_run_task.delay(job.pk))
-    return job
+    return ExportJob.objects.get(pk=job.pk)
 
 
-def export_job_run(*, job_id: int) -> ExportJob:
-    """Build the zip in a temporary file, frame by frame, then hand it to storage.
-
-    Not one transaction: progress must be visible while it runs, and a failure is recorded
-    on the job instead of rolled back. A finished job is left alone (Celery may redeliver).
-    """
-    job = ExportJob.objects.get(pk=job_id)
-    if job.status == ExportStatus.DONE:
-        return job
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportStatus.RUNNING, progress=0.0, error="", result={}, started_at=timezone.now()
-    )
+def export_build(job: Job) -> ExportResult:
+    """The export job's run: builds the zip in a temporary file, frame by frame, then hands
+    it to storage. Progress is written at most every PROGRESS_EVERY_S."""
+    export = ExportJob.objects.get(pk=job.pk)
     last_write = 0.0
 
     def report(fraction: float) -> None:
@@ -127,47 +141,50 @@ def export_job_run(*, job_id: int) -> ExportJob:
         now = time.monotonic()
         if now - last_write >= PROGRESS_EVERY_S:
             last_write = now
-            ExportJob.objects.filter(pk=job.pk).update(progress=round(min(fraction, 0.99), 4))
+            done = int(min(fraction, 0.99) * EXPORT_PROGRESS_TOTAL)
+            if not job_progress(job=job, done=done, announce=False):
+                raise JobStopped
 
-    try:
-        with tempfile.TemporaryFile(suffix=".zip") as temp:
-            # Memory stays flat in members: their directory records wait in a spill file.
-            with ZipWriter(temp) as archive:
-                warnings = WRITERS[job.format](archive, JobExportSource(job), report)
-            size = temp.tell()
-            temp.seek(0)
-            name = default_storage.save(
-                f"exports/{job.project_id}/export-{job.pk}-{job.format}.zip", File(temp)
-            )
-    except Exception as exc:  # noqa: BLE001 -- any failure ends the job as failed, with why
-        logger.exception("export %s failed", job.pk)
-        message = exc.message if isinstance(exc, ApplicationError) else f"Export failed: {exc}"
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.FAILED, error=message, finished_at=timezone.now()
+    with tempfile.TemporaryFile(suffix=".zip") as temp:
+        # Memory stays flat in members: their directory records wait in a spill file.
+        with ZipWriter(temp) as archive:
+            warnings = WRITERS[export.format](archive, JobExportSource(export), report)
+        size = temp.tell()
+        temp.seek(0)
+        name = default_storage.save(
+            f"exports/{export.project_id}/export-{export.pk}-{export.format}.zip", File(temp)
         )
-        _record_finished(job, status=ExportStatus.FAILED)
-        job.refresh_from_db()
-        return job
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportStatus.DONE,
-        progress=1.0,
-        file=name,
-        size_bytes=size,
-        result=warnings_result(warnings),
-        finished_at=timezone.now(),
-    )
-    _record_finished(job, status=ExportStatus.DONE)
-    job.refresh_from_db()
-    return job
+    return ExportResult(file=name, size_bytes=size, **warnings_result(warnings))
 
 
-def _record_finished(job: ExportJob, *, status: str) -> None:
-    event_record(
-        project_id=job.project_id,
-        kind="export.finished",
-        actor_id=job.created_by_id,
-        payload={"export": job.pk, "status": status},
+def export_job_run(*, job_id: int) -> ExportJob:
+    """Runs a queued export in this process (the benchmark and tests; workers run it from
+    the queue) and returns it finished."""
+    job_execute(job_id=job_id, worker=worker_identity(None), run=export_build)
+    return ExportJob.objects.get(pk=job_id)
+
+
+def _export_payload(job: Job) -> dict[str, Any]:
+    return {"export": job.pk, "format": job.params.get("format", "")}
+
+
+registry.register(
+    registry.JobKindSpec(
+        kind=JobKind.EXPORT,
+        task=EXPORT_TASK,
+        route=lambda job: "default",
+        events={
+            Transition.QUEUED: EventKind.EXPORT_QUEUED,
+            Transition.RUNNING: EventKind.EXPORT_RUNNING,
+            Transition.REQUEUED: EventKind.EXPORT_REQUEUED,
+            Transition.DONE: EventKind.EXPORT_DONE,
+            Transition.FAILED: EventKind.EXPORT_FAILED,
+            Transition.CANCELLED: EventKind.EXPORT_CANCELLED,
+        },
+        payload=_export_payload,
+        describe_error=lambda exc: f"Export failed: {exc}",
     )
+)
 
 
 # ---- import ---------------------------------------------------------------------------
@@ -235,7 +252,7 @@ def masklets_import(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklets.imported",
+        kind=EventKind.MASKLETS_IMPORTED,
         actor_id=actor.pk,
         payload={"format": format, "file": file_name, "masklets": [m.pk for m in masklets]},
     )

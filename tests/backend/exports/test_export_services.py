@@ -11,10 +11,11 @@ import pytest
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from backend.exports.enums import ExportFormat, ExportStatus
+from backend.exports.enums import ExportFormat
 from backend.exports.formats.images import palette
 from backend.exports.models import ExportJob
 from backend.exports.services import export_job_create, export_job_run
+from backend.jobs.enums import JobStatus
 from backend.masklets.enums import FrameOrigin, MaskletStatus
 from backend.projects.models import Label
 from tests.backend.exports.helpers import add_masklet, box_mask, make_video, open_export
@@ -57,7 +58,7 @@ def scene(team):
 def _run(team, **options) -> ExportJob:
     job = export_job_create(project=team.project, author=team.manager, **options)
     job = export_job_run(job_id=job.pk)
-    assert job.status == ExportStatus.DONE, job.error
+    assert job.status == JobStatus.DONE, job.error
     assert job.progress == 1.0
     assert job.size_bytes > 0
     return job
@@ -265,7 +266,7 @@ def test_missing_frame_fails_the_job_with_a_reason(team, scene):
     job = export_job_create(project=team.project, author=team.manager, format=ExportFormat.YTVOS)
     job = export_job_run(job_id=job.pk)
 
-    assert job.status == ExportStatus.FAILED
+    assert job.status == JobStatus.FAILED
     assert "Frame 3" in job.error
     assert job.file == ""
 

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from backend.exports.enums import ExportFormat, ExportStatus
+from backend.exports.enums import ExportFormat
+from backend.jobs.enums import JobStatus
 from backend.exports.services import export_job_create, export_job_run
 from backend.videos.services import video_update
 from tests.backend.exports.helpers import add_masklet, box_mask, make_video, open_export
@@ -16,7 +17,7 @@ H, W, FRAMES = 24, 32, 6
 def _run(team, format: str, **options):
     job = export_job_create(project=team.project, author=team.manager, format=format, **options)
     job = export_job_run(job_id=job.pk)
-    assert job.status == ExportStatus.DONE, job.error
+    assert job.status == JobStatus.DONE, job.error
     return job
 
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.files.storage import default_storage
 
 from backend.common import rle as rle_codec
-from backend.exports.enums import ExportFormat, ExportStatus, ImportFormat
+from backend.exports.enums import ExportFormat, ImportFormat
+from backend.jobs.enums import JobStatus
 from backend.exports.formats.sav import timeline_24fps
 from backend.exports.services import export_job_create, export_job_run, masklets_import
 from backend.masklets.models import MaskletFrame
@@ -42,7 +43,7 @@ def _export(team, video, format: str):
         project=team.project, author=team.manager, format=format, video_ids=[video.pk]
     )
     job = export_job_run(job_id=job.pk)
-    assert job.status == ExportStatus.DONE, job.error
+    assert job.status == JobStatus.DONE, job.error
     return job
 
 

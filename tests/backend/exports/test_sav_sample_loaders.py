@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from backend.exports.enums import ExportFormat, ExportStatus, ImportFormat
+from backend.exports.enums import ExportFormat, ImportFormat
+from backend.jobs.enums import JobStatus
 from backend.exports.formats.images import compose_indices
 from backend.exports.models import ExportJob
 from backend.exports.services import export_job_create, export_job_run, masklets_import
@@ -61,7 +62,7 @@ def _export(team, video, format: str, step: int) -> ExportJob:
     )
     assert job.frame_step == step
     job = export_job_run(job_id=job.pk)
-    assert job.status == ExportStatus.DONE, job.error
+    assert job.status == JobStatus.DONE, job.error
     return job
 
 
@@ -92,7 +93,7 @@ def test_sav_training_export_is_read_by_sam2s_loader_at_the_samples_frames(team,
         assert exported["masklet_stability_score"] == sample["masklet_stability_score"]
         for field in ("masklet_frame_count", "masklet_first_appeared_frame", "masklet_type"):
             assert exported[field] == sample[field], field
-    assert job.result == {"warnings": [], "warning_count": 0}
+    assert (job.result["warnings"], job.result["warning_count"]) == ([], 0)
     assert "warnings.txt" not in archive.namelist()
 
 
