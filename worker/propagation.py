@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from backend.common.exceptions import ApplicationError
+from backend.masklets import jobs
 from backend.masklets.actions import action_append, action_propagate_frame
 from backend.masklets.enums import ActionKind, ActionState, Direction
 from backend.masklets.models import MaskletFrame, SessionAction
@@ -60,6 +61,9 @@ def passes(run: Run) -> Iterator[tuple[bool, range]]:
 def propagate(run: Run, store: Store) -> bool:
     """Tracks the run's objects through its frames on the video's state; returns True when
     ``store`` asked to stop. Objects whose masklet is deleted meanwhile leave the run."""
+    if registry.own_queue():
+        # Clicks on the video now come here too: one state, in one process.
+        jobs.bind_video(video_id=run.video_id, worker=registry.own_queue())
     with engine.in_use:
         state = states.get(run.video_id)
         states.catch_up(state)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from backend.accounts.models import User
 from backend.common import rle as rle_codec
 from backend.common.exceptions import ApplicationError, ConflictError
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.masklets import jobs
 from backend.masklets.actions import action_abandon, action_append, action_of_prompt, action_undo
@@ -58,7 +59,7 @@ def masklet_create(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.created",
+        kind=EventKind.MASKLET_CREATED,
         actor_id=author.pk,
         payload={"masklet": masklet.pk, "name": name},
     )
@@ -104,7 +105,7 @@ def masklet_update(*, masklet: Masklet, actor: User, version: int, data: dict[st
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="masklet.updated",
+        kind=EventKind.MASKLET_UPDATED,
         actor_id=actor.pk,
         payload={"masklet": masklet.pk, "version": masklet.version},
     )
@@ -118,7 +119,7 @@ def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="masklet.deleted",
+        kind=EventKind.MASKLET_DELETED,
         actor_id=actor.pk,
         payload={"masklet": masklet.pk},
     )
@@ -222,7 +223,7 @@ def masklet_frames_write(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.frames_written",
+        kind=EventKind.MASKLET_FRAMES_WRITTEN,
         actor_id=actor.pk if actor else None,
         payload={
             "masklet": masklet.pk,
@@ -299,7 +300,7 @@ def prompt_add(
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="prompt.added",
+        kind=EventKind.PROMPT_ADDED,
         actor_id=author.pk,
         payload={"masklet": masklet.pk, "prompt": prompt.pk, "frame_index": frame_index},
     )
@@ -395,7 +396,7 @@ def prompt_undo(*, prompt: Prompt, actor: User, version: int) -> Masklet:
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="prompt.deleted",
+        kind=EventKind.PROMPT_DELETED,
         actor_id=actor.pk,
         payload={
             "masklet": masklet.pk,

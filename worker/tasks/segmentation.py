@@ -1,45 +1,29 @@
-"""SAM 2 propagation jobs (gpu queue). Clicks do not go through Celery: see worker/clicks.py."""
+"""SAM 2 propagation jobs. Clicks do not go through Celery: see worker/clicks.py.
 
-import logging
-import socket
+The job's life cycle (claim, heartbeat, retries, finish) is backend/jobs; the run itself
+acts on the video's one SAM 2 state (worker/propagation.py) and hands each batch of masks
+to the backend.
+"""
 
 from celery import shared_task
 
+from backend.jobs.runner import job_execute, worker_identity
 from backend.masklets import jobs
-from backend.masklets.propagation import (
-    PropagatedMask,
-    propagation_frames_store,
-    propagation_job_fail,
-    propagation_job_finish,
-    propagation_job_start,
-)
+from backend.masklets.models import PropagationJob
+from backend.masklets.propagation import PropagatedMask, propagation_frames_store
 from worker import propagation
 
-logger = logging.getLogger(__name__)
 
-# The job this process is propagating ({"job_id", "attempt"}); its announce thread beats for it.
-RUNNING_JOB: dict[str, int] = {}
-
-
-@shared_task(name=jobs.PROPAGATE, acks_late=True)
-def masklet_propagate_task(job_id: int) -> None:
-    job = propagation_job_start(job_id=job_id, worker=socket.gethostname())
-    if job is None:
-        return
-    RUNNING_JOB.update(job_id=job.pk, attempt=job.attempts)
-    try:
-        cancelled = _propagate(job)
-    except Exception as exc:
-        logger.exception("propagation job %s failed", job_id)
-        propagation_job_fail(job_id=job_id, reason=f"{type(exc).__name__}: {exc}")
-        return
-    finally:
-        RUNNING_JOB.clear()
-    propagation_job_finish(job=job, cancelled=cancelled)
+@shared_task(name=jobs.PROPAGATE, bind=True, acks_late=True)
+def masklet_propagate_task(self, job_id: int) -> None:  # type: ignore[no-untyped-def]
+    job_execute(job_id=job_id, worker=worker_identity(self.request), run=_run)
 
 
-def _propagate(job) -> bool:  # type: ignore[no-untyped-def]
-    """Runs the job on the video's one SAM 2 state; True when it was cancelled."""
+def _run(claimed) -> None:  # type: ignore[no-untyped-def]
+    # A stop (cancel, take-over, every masklet deleted) is the job row's to tell: finishing
+    # it then ends it as cancelled, or changes nothing for a run that was taken over.
+    job = PropagationJob.objects.select_related("video").get(pk=claimed.pk)
+    job.attempts = claimed.attempts  # this run's attempt, whatever the row says now
     video = job.video
     run = propagation.Run(
         video_id=video.pk,
@@ -68,4 +52,4 @@ def _propagate(job) -> bool:  # type: ignore[no-untyped-def]
             frames_done=done,
         )
 
-    return propagation.propagate(run, store)
+    propagation.propagate(run, store)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('masklets', '0004_review_fields'),
+        ('masklets', '0005_propagation_jobs_to_jobs'),
         ('videos', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
