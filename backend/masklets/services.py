@@ -158,12 +158,7 @@ def masklet_frames_write(
     undone), and the next propagation starts from them.
     """
     video = masklet.video
-    if not masklet.is_editable:
-        raise ApplicationError(
-            "The masklet is under review; its masks cannot change.",
-            extra={"status": masklet.status},
-            status=409,
-        )
+    _check_masks_editable(masklet)
     rows = []
     seen: set[int] = set()
     for item in frames:
@@ -233,6 +228,15 @@ def masklet_frames_write(
         },
     )
     return FramesWritten(masklet=masklet, edit_actions=edit_actions)
+
+
+def _check_masks_editable(masklet: Masklet) -> None:
+    if not masklet.is_editable:
+        raise ApplicationError(
+            "The masklet is under review; its masks cannot change.",
+            extra={"status": masklet.status},
+            status=409,
+        )
 
 
 def _frames_before(masklet: Masklet, frame_indices: list[int]) -> dict[int, dict[str, Any]]:
@@ -391,6 +395,7 @@ def prompt_undo(*, prompt: Prompt, actor: User, version: int) -> Masklet:
     of the video's SAM 2 state (an UNDO log entry), and the frame gets back the mask it had
     before, as one versioned change. Caller holds the masklet lock."""
     masklet = prompt.masklet
+    _check_masks_editable(masklet)
     action = action_of_prompt(prompt=prompt)
     _undo_action(masklet=masklet, action=action, actor=actor, version=version)
     event_record(
@@ -414,6 +419,7 @@ def masklet_edit_undo(*, masklet: Masklet, seq: int, actor: User, version: int) 
     """Takes a brush or eraser edit back as if it had never been made: out of the video's
     SAM 2 state, and the frame gets back the mask it had before. Caller holds the masklet
     lock."""
+    _check_masks_editable(masklet)
     action = SessionAction.objects.filter(
         video_id=masklet.video_id, seq=seq, object_id=masklet.pk, kind=ActionKind.MASK
     ).first()
