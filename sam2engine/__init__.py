@@ -8,18 +8,26 @@ from sam2engine.checkpoint import CheckpointError, CheckpointMismatch, load_weig
 from sam2engine.config import PRESETS, ConfigError, ModelConfig
 from sam2engine.datatypes import FrameMasks
 from sam2engine.inference.image_predictor import ImagePredictor
+from sam2engine.inference.outputs import FrameOutput
 from sam2engine.inference.predictor import VideoPredictor
 from sam2engine.inference.session import SessionError, VideoSession
+from sam2engine.inference.snapshot import ObjectSnapshot, SessionSnapshot
+from sam2engine.inference.store import DiskOutputStore, OutputStore
 
 __all__ = [
     "CheckpointError",
     "CheckpointMismatch",
     "ConfigError",
+    "DiskOutputStore",
     "FrameMasks",
+    "FrameOutput",
     "ImagePredictor",
     "ModelConfig",
+    "ObjectSnapshot",
+    "OutputStore",
     "PRESETS",
     "SessionError",
+    "SessionSnapshot",
     "VideoPredictor",
     "VideoSession",
     "build_model",

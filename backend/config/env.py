@@ -77,6 +77,10 @@ SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 # torch.compile the image encoder of SAM 2 workers: its forward ~20% faster on CPU once
 # compiled, after a minute or more of compiling (needs a C compiler on CPU).
 SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
+# Videos whose SAM 2 state a worker keeps in RAM at once (each: a few frames' features and a
+# bounded window of outputs, ~100 MB with hiera-t); others wait in the shared storage and
+# cost a snapshot load (not a replay) when they are needed again.
+SAM2_MAX_SESSIONS = env_int("SAM2_MAX_SESSIONS", 8)
 
 # Background jobs (README "Background jobs"). A running job whose process sent no heartbeat
 # for JOB_STALE_AFTER_S is taken over (running processes beat every JOB_HEARTBEAT_EVERY_S).
