@@ -3,6 +3,12 @@
 Public surface only; nothing loads at import.
 """
 
+from sam2engine.automatic import (
+    AutomaticMask,
+    AutomaticMaskError,
+    AutomaticMaskGenerator,
+    AutomaticMaskSettings,
+)
 from sam2engine.build import build_model, build_predictor
 from sam2engine.checkpoint import CheckpointError, CheckpointMismatch, load_weights
 from sam2engine.config import PRESETS, ConfigError, ModelConfig
@@ -12,6 +18,10 @@ from sam2engine.inference.predictor import VideoPredictor
 from sam2engine.inference.session import SessionError, VideoSession
 
 __all__ = [
+    "AutomaticMask",
+    "AutomaticMaskError",
+    "AutomaticMaskGenerator",
+    "AutomaticMaskSettings",
     "CheckpointError",
     "CheckpointMismatch",
     "ConfigError",
