@@ -141,7 +141,10 @@ def _run_official(model: SAM2Model, image: np.ndarray, args: argparse.Namespace)
             "--settings",
             args.amg_settings,
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            raise SystemExit(f"--official-python {args.official_python}: {exc}") from None
     if proc.returncode != 0 or not proc.stdout.strip():
         raise SystemExit(f"official generator failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
