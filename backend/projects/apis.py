@@ -144,11 +144,17 @@ class LabelOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     color = serializers.CharField()
+    order = serializers.IntegerField()
+    hotkey = serializers.IntegerField(allow_null=True, help_text="digit key 1-9, or null")
 
 
 class LabelInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     color = serializers.RegexField(HEX_COLOR, required=False, default="#1f77b4")
+    hotkey = serializers.IntegerField(min_value=1, max_value=9, allow_null=True, required=False)
+    order = serializers.IntegerField(
+        min_value=0, max_value=100_000, required=False, help_text="default: after the last"
+    )
 
 
 class LabelListApi(APIView):
@@ -193,6 +199,25 @@ class LabelDetailApi(APIView):
     def delete(self, request: Request, label_id: int) -> Response:
         services.label_delete(label=self._get(request, label_id), actor=request.user)
         return Response(status=204)
+
+
+class LabelReorderApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        label_ids = serializers.ListField(
+            child=serializers.IntegerField(), max_length=1000, help_text="every label, in order"
+        )
+
+    @extend_schema(request=InputSerializer, responses=LabelOutputSerializer(many=True))
+    def post(self, request: Request, project_id: int) -> Response:
+        project = selectors.project_get_for_user(
+            user=request.user, project_id=project_id, roles=MANAGER_ONLY
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        labels = services.label_reorder(
+            project=project, actor=request.user, label_ids=data.validated_data["label_ids"]
+        )
+        return Response(LabelOutputSerializer(labels, many=True).data)
 
 
 class TaskOutputSerializer(serializers.Serializer):

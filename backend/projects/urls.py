@@ -19,6 +19,11 @@ urlpatterns = [
         apis.LabelCreateApi.as_view(),
         name="label-create",
     ),
+    path(
+        "projects/<int:project_id>/labels/reorder/",
+        apis.LabelReorderApi.as_view(),
+        name="label-reorder",
+    ),
     path("labels/<int:label_id>/", apis.LabelDetailApi.as_view(), name="label"),
     path("projects/<int:project_id>/tasks/", apis.TaskListApi.as_view(), name="tasks"),
     path(

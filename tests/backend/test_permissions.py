@@ -102,6 +102,13 @@ CASES = [
         MANAGE(200),
         body=lambda t: {"color": "#00ff00"},
     ),
+    Case(
+        "label reorder",
+        "post",
+        lambda t: f"/api/v1/projects/{t.project.pk}/labels/reorder/",
+        MANAGE(200),
+        body=lambda t: {"label_ids": [t.label.pk]},
+    ),
     Case("label delete", "delete", lambda t: f"/api/v1/labels/{t.label.pk}/", MANAGE(204)),
     Case("video list", "get", lambda t: f"/api/v1/projects/{t.project.pk}/videos/", READ),
     # A manager's upload passes the role check and is then refused for its content.
