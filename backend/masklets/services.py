@@ -258,14 +258,15 @@ def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
     """SAM 2's mask for a stored prompt, from the worker holding the video's session, saved
     as its frame's mask (origin click) with its event.
 
-    If SAM 2 cannot answer, the prompt is removed again (its event stays in the log) so
-    that stored prompts always match the masks people saw; the error says why.
+    If SAM 2 cannot answer, the prompt is removed again so that stored prompts always match
+    the masks people saw, and a "prompt.failed" event follows its "prompt.added" (the log
+    is append-only; the dashboard counts clicks as added minus failed); the error says why.
     """
     try:
         answer = jobs.predict_prompt(prompt=prompt)
         masklet = prompt_mask_save(prompt=prompt, rle=answer["rle"], score=answer["score"])
     except Exception:
-        Prompt.objects.filter(pk=prompt.pk).delete()
+        _prompt_failed(prompt=prompt)
         raise
     return {
         "frame_index": prompt.frame_index,
@@ -277,6 +278,22 @@ def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
         "replayed": answer["replayed"],
         "task_ms": answer["task_ms"],
     }
+
+
+@transaction.atomic
+def _prompt_failed(*, prompt: Prompt) -> None:
+    Prompt.objects.filter(pk=prompt.pk).delete()
+    event_record(
+        project_id=prompt.masklet.video.project_id,
+        video_id=prompt.masklet.video_id,
+        kind="prompt.failed",
+        actor_id=prompt.author_id,
+        payload={
+            "masklet": prompt.masklet_id,
+            "prompt": prompt.pk,
+            "frame_index": prompt.frame_index,
+        },
+    )
 
 
 @transaction.atomic
