@@ -79,4 +79,7 @@ PROPAGATION_STALE_AFTER_S = env_int("PROPAGATION_STALE_AFTER_S", 90)
 # lease while it is open, and an expired one goes back to the queue at the next claim.
 REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 900)
 
+# How long a one-time invite link (a staff user makes it on the Users page) stays valid.
+INVITE_VALID_HOURS = env_int("INVITE_VALID_HOURS", 72)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
