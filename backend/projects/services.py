@@ -298,6 +298,83 @@ def task_update(*, task: Task, actor: User, data: dict[str, Any]) -> Task:
     return task
 
 
+def split_points(*, frame_start: int, frame_end: int, step: int, parts: int) -> list[int]:
+    """Boundaries that cut [frame_start, frame_end) into ``parts`` ranges with as equal a
+    number of annotation frames (multiples of ``step``) each as possible; every inner
+    boundary is an annotation frame. Returns parts + 1 numbers, first frame_start, last
+    frame_end."""
+    first = -(-frame_start // step) * step
+    annotation_frames = list(range(first, frame_end, step))
+    if parts < 1 or len(annotation_frames) < parts:
+        raise ApplicationError(
+            f"Frames {frame_start}-{frame_end - 1} hold {len(annotation_frames)} frame(s) to "
+            f"annotate (every {step}); they cannot be split among {parts} annotators.",
+            extra={"field": "assignees"},
+        )
+    n = len(annotation_frames)
+    inner = [annotation_frames[i * n // parts] for i in range(1, parts)]
+    return [frame_start, *inner, frame_end]
+
+
+@transaction.atomic
+def task_split(
+    *,
+    project: Project,
+    actor: User,
+    video: Video,
+    assignees: list[User | None],
+    frame_start: int = 0,
+    frame_end: int | None = None,
+) -> list[Task]:
+    """One task per assignee over consecutive parts of the frame range (the whole video by
+    default), each with an equal share of the frames to annotate (project.frame_step)."""
+    named = [user.pk for user in assignees if user is not None]
+    if len(set(named)) != len(named):
+        raise ApplicationError(
+            "Each annotator may be given only one part.", extra={"field": "assignees"}
+        )
+    end = video.frame_count if frame_end is None else frame_end
+    _validate_task(
+        project=project, video=video, assignee=None, frame_start=frame_start, frame_end=end
+    )
+    bounds = split_points(
+        frame_start=frame_start, frame_end=end, step=project.frame_step, parts=len(assignees)
+    )
+    return [
+        task_create(
+            project=project,
+            actor=actor,
+            video=video,
+            assignee=assignee,
+            frame_start=bounds[i],
+            frame_end=bounds[i + 1],
+        )
+        for i, assignee in enumerate(assignees)
+    ]
+
+
+@transaction.atomic
+def task_assign_bulk(
+    *, project: Project, actor: User, task_ids: list[int], assignee: User | None
+) -> list[Task]:
+    """Gives every listed task of the project to ``assignee`` (None: unassigned)."""
+    tasks = {
+        task.pk: task
+        for task in Task.objects.select_for_update()
+        .select_related("project", "video")
+        .filter(project=project, pk__in=task_ids)
+    }
+    missing = sorted(set(task_ids) - set(tasks))
+    if missing:
+        raise ApplicationError(
+            "These tasks are not tasks of this project.", extra={"tasks": missing}
+        )
+    return [
+        task_update(task=tasks[pk], actor=actor, data={"assignee": assignee})
+        for pk in dict.fromkeys(task_ids)
+    ]
+
+
 @transaction.atomic
 def task_delete(*, task: Task, actor: User) -> None:
     event_record(

@@ -29,5 +29,11 @@ urlpatterns = [
     path(
         "projects/<int:project_id>/tasks/create/", apis.TaskCreateApi.as_view(), name="task-create"
     ),
+    path("projects/<int:project_id>/tasks/split/", apis.TaskSplitApi.as_view(), name="task-split"),
+    path(
+        "projects/<int:project_id>/tasks/assign/",
+        apis.TaskAssignApi.as_view(),
+        name="task-assign",
+    ),
     path("tasks/<int:task_id>/", apis.TaskDetailApi.as_view(), name="task"),
 ]

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from backend.api.utils import UserBriefSerializer
 from backend.masklets.apis import MaskletOutputSerializer
-from backend.projects.apis import TaskOutputSerializer
+from backend.projects.apis import TaskOutputSerializer, task_outputs
 from backend.projects.enums import Role
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
@@ -46,7 +46,7 @@ class ConsensusAssignApi(APIView):
             video=video,
             annotators=data.validated_data.get("annotators"),
         )
-        return Response(TaskOutputSerializer(tasks, many=True).data, status=201)
+        return Response(task_outputs(project.pk, tasks), status=201)
 
 
 class ConsensusMatchSerializer(serializers.Serializer):

@@ -191,6 +191,20 @@ CASES = [
         MANAGE(200),
         body=lambda t: {"stage": "review"},
     ),
+    Case(
+        "task split",
+        "post",
+        lambda t: f"/api/v1/projects/{t.project.pk}/tasks/split/",
+        MANAGE(201),
+        body=lambda t: {"video_id": t.video.pk, "assignees": ["annotator", "other_annotator"]},
+    ),
+    Case(
+        "task bulk assign",
+        "post",
+        lambda t: f"/api/v1/projects/{t.project.pk}/tasks/assign/",
+        MANAGE(200),
+        body=lambda t: {"task_ids": [t.task.pk], "assignee": "other_annotator"},
+    ),
     Case("task delete", "delete", lambda t: f"/api/v1/tasks/{t.task.pk}/", MANAGE(204)),
     Case("masklet list", "get", lambda t: f"/api/v1/videos/{t.video.pk}/masklets/", READ),
     Case(
