@@ -21,7 +21,7 @@ class ProjectOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     guidelines = serializers.CharField()
-    my_role = serializers.CharField()
+    my_role = serializers.ChoiceField(choices=Role.choices)
     frame_step = serializers.IntegerField()
     verifications_required = serializers.IntegerField()
     consensus_k = serializers.IntegerField()
@@ -80,7 +80,7 @@ class ProjectUpdateApi(APIView):
 class MembershipOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user = UserBriefSerializer()
-    role = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class MembershipListApi(APIView):
@@ -236,7 +236,7 @@ class TaskOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     video = serializers.IntegerField(source="video_id")
     assignee = UserBriefSerializer(allow_null=True)
-    stage = serializers.CharField()
+    stage = serializers.ChoiceField(choices=TaskStage.choices)
     frame_start = serializers.IntegerField()
     frame_end = serializers.IntegerField(allow_null=True)
     progress = serializers.SerializerMethodField()
