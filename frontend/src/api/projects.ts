@@ -90,7 +90,8 @@ export function assignTasks(projectId: number, taskIds: number[], assignee: stri
   });
 }
 
-export function updateTask(taskId: number, change: Schemas['PatchedTaskInputRequest']): Promise<Task> {
+// Partial: a PATCH may leave out any field (the schema lists frame_start as required because it has a default).
+export function updateTask(taskId: number, change: Partial<Schemas['PatchedTaskInputRequest']>): Promise<Task> {
   return apiRequest<Task>(`tasks/${taskId}/`, { method: 'PATCH', body: { ...change } });
 }
 
