@@ -123,7 +123,9 @@ function ImportForm({ data }: { data: ImportData }) {
           <input key={inputKey} type="file" required onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         </label>
         <label>
-          Video in the file <span className="muted">(optional)</span>
+          <span>
+            Video in the file <span className="muted">(optional)</span>
+          </span>
           <input
             value={sourceVideo}
             placeholder="YouTube-VIS video id or name, or DAVIS folder"

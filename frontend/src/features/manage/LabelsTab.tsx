@@ -9,11 +9,14 @@ import {
   type Project,
 } from '../../api/projects';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { useAsync } from '../../ui/useAsync';
+import { useRefreshable } from '../quality/useRefreshable';
 import { freeHotkey, HOTKEYS, hotkeyHolders, moved, nextColor } from './manageModel';
 
 export function LabelsTab({ project }: { project: Project }) {
-  const { state, reload } = useAsync((signal) => listLabels(project.id, signal), [project.id]);
+  const { state, reload, refresh, refreshError } = useRefreshable(
+    (signal) => listLabels(project.id, signal),
+    [project.id],
+  );
   const [error, setError] = useState<unknown>(null);
   const labels = state.status === 'done' ? state.data : [];
 
@@ -24,7 +27,7 @@ export function LabelsTab({ project }: { project: Project }) {
         project.id,
         moved(labels, index, delta).map((l) => l.id),
       );
-      reload();
+      refresh();
     } catch (err) {
       setError(err);
     }
@@ -39,6 +42,7 @@ export function LabelsTab({ project }: { project: Project }) {
         </p>
         {state.status === 'loading' && <p className="muted">Loading…</p>}
         {state.status === 'error' && <ErrorMessage error={state.error} onRetry={reload} />}
+        {refreshError !== null && <ErrorMessage error={refreshError} onRetry={refresh} />}
         {error !== null && <ErrorMessage error={error} />}
         {state.status === 'done' && labels.length === 0 && <p className="muted">No labels yet.</p>}
         {labels.length > 0 && (
@@ -61,14 +65,14 @@ export function LabelsTab({ project }: { project: Project }) {
                   first={index === 0}
                   last={index === labels.length - 1}
                   onMove={(delta) => void move(index, delta)}
-                  onChanged={reload}
+                  onChanged={refresh}
                 />
               ))}
             </tbody>
           </table>
         )}
       </section>
-      <AddLabelForm projectId={project.id} labels={labels} onAdded={reload} />
+      <AddLabelForm projectId={project.id} labels={labels} onAdded={refresh} />
     </div>
   );
 }
@@ -133,6 +137,7 @@ function LabelRow({
       onChanged();
     } catch (err) {
       setError(err);
+    } finally {
       setBusy(false);
     }
   };

@@ -11,17 +11,21 @@ import {
 } from '../../api/projects';
 import { lookUpUsers, type UserRef } from '../../api/users';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { useAsync } from '../../ui/useAsync';
+import { useRefreshable } from '../quality/useRefreshable';
 import { roleLabel } from '../projects/format';
 
 export function MembersTab({ project }: { project: Project }) {
-  const { state, reload } = useAsync((signal) => listMembers(project.id, signal), [project.id]);
+  const { state, reload, refresh, refreshError } = useRefreshable(
+    (signal) => listMembers(project.id, signal),
+    [project.id],
+  );
   return (
     <div className="manage-grid">
       <section className="card">
         <h2>Members</h2>
         {state.status === 'loading' && <p className="muted">Loading…</p>}
         {state.status === 'error' && <ErrorMessage error={state.error} onRetry={reload} />}
+        {refreshError !== null && <ErrorMessage error={refreshError} onRetry={refresh} />}
         {state.status === 'done' && (
           <table className="data-table" aria-label="Members">
             <thead>
@@ -33,13 +37,13 @@ export function MembersTab({ project }: { project: Project }) {
             </thead>
             <tbody>
               {state.data.map((member) => (
-                <MemberRow key={member.id} member={member} onChanged={reload} />
+                <MemberRow key={`${member.id}-${member.role}`} member={member} onChanged={refresh} />
               ))}
             </tbody>
           </table>
         )}
       </section>
-      <AddMemberForm projectId={project.id} members={state.status === 'done' ? state.data : []} onAdded={reload} />
+      <AddMemberForm projectId={project.id} members={state.status === 'done' ? state.data : []} onAdded={refresh} />
     </div>
   );
 }
@@ -55,6 +59,7 @@ function MemberRow({ member, onChanged }: { member: Member; onChanged: () => voi
       onChanged();
     } catch (err) {
       setError(err);
+    } finally {
       setBusy(false);
     }
   };

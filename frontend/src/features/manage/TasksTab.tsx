@@ -13,7 +13,7 @@ import {
 import { isReady, listVideos, type Video } from '../../api/videos';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { ProgressBar } from '../../ui/ProgressBar';
-import { useAsync } from '../../ui/useAsync';
+import { useRefreshable } from '../quality/useRefreshable';
 import { rangeText, splitPoints } from './manageModel';
 
 interface TeamData {
@@ -33,13 +33,17 @@ async function loadTeam(projectId: number, signal: AbortSignal): Promise<TeamDat
 }
 
 export function TasksTab({ project }: { project: Project }) {
-  const { state, reload } = useAsync((signal) => loadTeam(project.id, signal), [project.id]);
+  const { state, reload, refresh, refreshError } = useRefreshable(
+    (signal) => loadTeam(project.id, signal),
+    [project.id],
+  );
   if (state.status === 'loading') return <p className="muted">Loading tasks…</p>;
   if (state.status === 'error') return <ErrorMessage error={state.error} onRetry={reload} />;
   return (
     <div className="manage-stack">
-      <SplitForm project={project} data={state.data} onCreated={reload} />
-      <TaskTable project={project} data={state.data} onChanged={reload} />
+      {refreshError !== null && <ErrorMessage error={refreshError} onRetry={refresh} />}
+      <SplitForm project={project} data={state.data} onCreated={refresh} />
+      <TaskTable project={project} data={state.data} onChanged={refresh} />
     </div>
   );
 }
@@ -175,6 +179,7 @@ function TaskTable({ project, data, onChanged }: { project: Project; data: TeamD
       onChanged();
     } catch (err) {
       setError(err);
+    } finally {
       setBusy(false);
     }
   };

@@ -137,7 +137,9 @@ function CreateUserForm({ onCreated }: { onCreated: (user: ManagedUser, invite: 
         <input required maxLength={150} value={username} onChange={(e) => setUsername(e.target.value)} />
       </label>
       <label>
-        Email <span className="muted">(optional)</span>
+        <span>
+          Email <span className="muted">(optional)</span>
+        </span>
         <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
       </label>
       <fieldset className="choice-row">
