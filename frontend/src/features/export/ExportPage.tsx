@@ -136,7 +136,7 @@ function describeFilters(job: ExportJob, data: ExportData): string {
     job.label_ids.length ? `labels ${names(job.label_ids, data.labels)}` : 'every label',
     job.video_ids.length ? `videos ${names(job.video_ids, data.videos)}` : 'every video',
   ];
-  if (job.frame_step > 1) parts.push(`every ${job.frame_step}th frame`);
+  if (job.frame_step > 1) parts.push(`every ${job.frame_step} frames`);
   return parts.join(' · ');
 }
 

@@ -190,28 +190,30 @@ function LabelRow({
           onChange={setHotkey}
         />
       </td>
-      <td className="row-actions">
-        <button
-          type="button"
-          disabled={busy || !dirty || name.trim() === ''}
-          onClick={() => void act(() => updateLabel(label.id, { name: name.trim(), color, hotkey }))}
-        >
-          Save
-        </button>
-        <button
-          type="button"
-          className="button-secondary"
-          disabled={busy}
-          onClick={() => {
-            if (
-              window.confirm(`Delete the label "${label.name}"? Objects with it keep their masks but lose the label.`)
-            ) {
-              void act(() => deleteLabel(label.id));
-            }
-          }}
-        >
-          Delete
-        </button>
+      <td>
+        <div className="row-actions">
+          <button
+            type="button"
+            disabled={busy || !dirty || name.trim() === ''}
+            onClick={() => void act(() => updateLabel(label.id, { name: name.trim(), color, hotkey }))}
+          >
+            Save
+          </button>
+          <button
+            type="button"
+            className="button-secondary"
+            disabled={busy}
+            onClick={() => {
+              if (
+                window.confirm(`Delete the label "${label.name}"? Objects with it keep their masks but lose the label.`)
+              ) {
+                void act(() => deleteLabel(label.id));
+              }
+            }}
+          >
+            Delete
+          </button>
+        </div>
       </td>
     </tr>
   );

@@ -64,7 +64,7 @@ function UsersView({ myId }: { myId: number }) {
         {state.status === 'loading' && <p className="muted">Loading…</p>}
         {state.status === 'error' && <ErrorMessage error={state.error} onRetry={reload} />}
         {state.status === 'done' && (
-          <table className="data-table" aria-label="Users">
+          <table className="data-table admin-table" aria-label="Users">
             <thead>
               <tr>
                 <th>User</th>
