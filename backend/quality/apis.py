@@ -214,9 +214,15 @@ class DashboardOutputSerializer(serializers.Serializer):
         user = UserBriefSerializer()
         masklets = serializers.IntegerField()
         accepted = serializers.IntegerField()
-        rejected = serializers.IntegerField()
-        frames_annotated = serializers.IntegerField()
-        clicks = serializers.IntegerField()
+        rejected = serializers.IntegerField(
+            help_text="unsatisfactory verdicts on their masklets (rejection_rate = this / verdicts)"
+        )
+        frames_annotated = serializers.IntegerField(
+            help_text="non-empty masks (one masklet, one frame) made by click, edit or propagation"
+        )
+        clicks = serializers.IntegerField(
+            help_text="prompts (clicks and boxes) given that SAM 2 answered, undone ones included"
+        )
         clicks_per_masklet = serializers.FloatField(allow_null=True)
         active_seconds = serializers.IntegerField()
         seconds_per_frame = serializers.FloatField(allow_null=True)

@@ -5,3 +5,9 @@
 import type { components } from './schema';
 
 export type Schemas = components['schemas'];
+
+/**
+ * `T` with some fields typed more precisely than the schema does (it types a Django CharField
+ * with a fixed set of values as any string). The rest follows the schema as it changes.
+ */
+export type Narrowed<T, N extends Partial<Record<keyof T, unknown>>> = Omit<T, keyof N> & N;
