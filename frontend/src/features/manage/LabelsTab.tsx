@@ -9,6 +9,7 @@ import {
   type Project,
 } from '../../api/projects';
 import { ErrorMessage } from '../../ui/ErrorMessage';
+import { useAction } from '../../ui/useAction';
 import { useRefreshable } from '../quality/useRefreshable';
 import { freeHotkey, HOTKEYS, hotkeyHolders, moved, nextColor } from './manageModel';
 
@@ -125,22 +126,13 @@ function LabelRow({
   const [name, setName] = useState(label.name);
   const [color, setColor] = useState(label.color);
   const [hotkey, setHotkey] = useState(label.hotkey);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const dirty = name.trim() !== label.name || color !== label.color || hotkey !== label.hotkey;
-
-  const act = async (work: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const act = (work: () => Promise<unknown>) =>
+    run(async () => {
       await work();
       onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <tr>

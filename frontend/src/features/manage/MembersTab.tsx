@@ -11,6 +11,7 @@ import {
 } from '../../api/projects';
 import { lookUpUsers, type UserRef } from '../../api/users';
 import { ErrorMessage } from '../../ui/ErrorMessage';
+import { useAction } from '../../ui/useAction';
 import { useRefreshable } from '../quality/useRefreshable';
 import { roleLabel } from '../projects/format';
 
@@ -49,20 +50,12 @@ export function MembersTab({ project }: { project: Project }) {
 }
 
 function MemberRow({ member, onChanged }: { member: Member; onChanged: () => void }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const act = async (work: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const act = (work: () => Promise<unknown>) =>
+    run(async () => {
       await work();
       onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <tr>
       <td>{member.user.username}</td>

@@ -12,6 +12,7 @@ import {
 } from '../../api/projects';
 import { isReady, listVideos, type Video } from '../../api/videos';
 import { ErrorMessage } from '../../ui/ErrorMessage';
+import { useAction } from '../../ui/useAction';
 import { ProgressBar } from '../../ui/ProgressBar';
 import { useRefreshable } from '../quality/useRefreshable';
 import { rangeText, splitPoints } from './manageModel';
@@ -167,22 +168,13 @@ function SplitForm({ project, data, onCreated }: { project: Project; data: TeamD
 function TaskTable({ project, data, onChanged }: { project: Project; data: TeamData; onChanged: () => void }) {
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [bulkAssignee, setBulkAssignee] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const videos = new Map(data.videos.map((v) => [v.id, v]));
-
-  const act = async (work: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const act = (work: () => Promise<unknown>) =>
+    run(async () => {
       await work();
       onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const toggle = (id: number) =>
     setSelected((s) => {
       const next = new Set(s);

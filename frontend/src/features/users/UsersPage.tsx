@@ -12,6 +12,7 @@ import {
 } from '../../api/users';
 import { useCurrentUser } from '../../state/session';
 import { ErrorMessage } from '../../ui/ErrorMessage';
+import { useAction } from '../../ui/useAction';
 import { useAsync } from '../../ui/useAsync';
 import { useDocumentTitle } from '../../ui/useDocumentTitle';
 import { InviteLinkBox } from './InviteLinkBox';
@@ -190,22 +191,9 @@ function UserRow({
   onChanged: (message: string) => void;
   onInvite: (link: InviteLink) => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run: act } = useAction();
   const [settingPassword, setSettingPassword] = useState(false);
   const [password, setPasswordValue] = useState('');
-
-  const act = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
   const change = (patch: UserChange, message: string) =>
     act(async () => {
       await updateUser(user.id, patch);
