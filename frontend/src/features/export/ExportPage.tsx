@@ -1,5 +1,4 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link, useParams } from 'react-router';
 import {
   createExport,
   exportDownloadUrl,
@@ -13,12 +12,9 @@ import {
 import { canManage, getProject, listLabels, type Label, type Project } from '../../api/projects';
 import { listVideos, type Video } from '../../api/videos';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { NotFoundPage } from '../../ui/NotFoundPage';
 import { ProgressBar } from '../../ui/ProgressBar';
-import { useAsync } from '../../ui/useAsync';
-import { useDocumentTitle } from '../../ui/useDocumentTitle';
 import { formatBytes } from '../projects/format';
-import { parseId } from '../routeParams';
+import { ProjectSubpage } from './ProjectSubpage';
 import '../manage/manage.css';
 
 // How often the history is asked again while an export runs.
@@ -43,25 +39,10 @@ async function load(projectId: number, signal: AbortSignal): Promise<ExportData>
 
 /** `/projects/:id/export`: start a dataset export (format and filters), follow it, download it. */
 export function ExportPage() {
-  const projectId = parseId(useParams().projectId);
-  if (projectId === null) return <NotFoundPage />;
-  return <ExportView key={projectId} projectId={projectId} />;
-}
-
-function ExportView({ projectId }: { projectId: number }) {
-  const { state, reload } = useAsync((signal) => load(projectId, signal), [projectId]);
-  useDocumentTitle(state.status === 'done' ? `Export · ${state.data.project.name}` : 'Export');
-  if (state.status === 'loading') return <p className="page-status">Loading…</p>;
-  if (state.status === 'error') return <ErrorMessage error={state.error} onRetry={reload} />;
-  const { project } = state.data;
   return (
-    <section className="page">
-      <p className="breadcrumb">
-        <Link to="/">Projects</Link> / <Link to={`/projects/${project.id}`}>{project.name}</Link> / Export
-      </p>
-      <h1>Export a dataset</h1>
-      <ExportHistory data={state.data} />
-    </section>
+    <ProjectSubpage title="Export" heading="Export a dataset" load={load}>
+      {(data) => <ExportHistory data={data} />}
+    </ProjectSubpage>
   );
 }
 

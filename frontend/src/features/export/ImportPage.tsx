@@ -1,13 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { Link, useParams } from 'react-router';
+import { Link } from 'react-router';
 import { importMasklets, listFormats, type DatasetFormat, type ImportedMasklet } from '../../api/exports';
 import { canManage, getProject, type Project } from '../../api/projects';
 import { isReady, listVideos, type Video } from '../../api/videos';
 import { ErrorMessage } from '../../ui/ErrorMessage';
-import { NotFoundPage } from '../../ui/NotFoundPage';
-import { useAsync } from '../../ui/useAsync';
-import { useDocumentTitle } from '../../ui/useDocumentTitle';
-import { parseId } from '../routeParams';
+import { ProjectSubpage } from './ProjectSubpage';
 import '../manage/manage.css';
 
 interface ImportData {
@@ -33,29 +30,16 @@ const HINTS: Record<string, string> = {
 
 /** `/projects/:id/import`: masklets from a dataset file onto one of the project's videos. */
 export function ImportPage() {
-  const projectId = parseId(useParams().projectId);
-  if (projectId === null) return <NotFoundPage />;
-  return <ImportView key={projectId} projectId={projectId} />;
-}
-
-function ImportView({ projectId }: { projectId: number }) {
-  const { state, reload } = useAsync((signal) => load(projectId, signal), [projectId]);
-  useDocumentTitle(state.status === 'done' ? `Import · ${state.data.project.name}` : 'Import');
-  if (state.status === 'loading') return <p className="page-status">Loading…</p>;
-  if (state.status === 'error') return <ErrorMessage error={state.error} onRetry={reload} />;
-  const { project } = state.data;
   return (
-    <section className="page">
-      <p className="breadcrumb">
-        <Link to="/">Projects</Link> / <Link to={`/projects/${project.id}`}>{project.name}</Link> / Import
-      </p>
-      <h1>Import masklets</h1>
-      {canManage(project) ? (
-        <ImportForm data={state.data} />
-      ) : (
-        <ErrorMessage error="Only the project's managers can import masklets." />
-      )}
-    </section>
+    <ProjectSubpage title="Import" heading="Import masklets" load={load}>
+      {(data) =>
+        canManage(data.project) ? (
+          <ImportForm data={data} />
+        ) : (
+          <ErrorMessage error="Only the project's managers can import masklets." />
+        )
+      }
+    </ProjectSubpage>
   );
 }
 
