@@ -24,4 +24,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set used under several field names (role and my_role).
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectRoleEnum": "backend.projects.enums.Role",
+        "TaskStageEnum": "backend.projects.enums.TaskStage",
+    },
 }
