@@ -27,6 +27,11 @@ export function listVideos(projectId: number, signal?: AbortSignal): Promise<Vid
   return listAll<Video>(`projects/${projectId}/videos/`, signal);
 }
 
+/** Deletes the video with its frames, masklets and tasks (managers). */
+export function deleteVideo(videoId: number): Promise<void> {
+  return apiRequest<void>(`videos/${videoId}/`, { method: 'DELETE' });
+}
+
 export function getVideo(videoId: number, signal?: AbortSignal): Promise<Video> {
   return apiRequest<Video>(`videos/${videoId}/`, { signal });
 }

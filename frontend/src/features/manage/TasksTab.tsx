@@ -9,6 +9,7 @@ import {
   type Member,
   type Project,
   type Task,
+  type TaskStage,
 } from '../../api/projects';
 import { isReady, listVideos, type Video } from '../../api/videos';
 import { ErrorMessage } from '../../ui/ErrorMessage';
@@ -16,6 +17,8 @@ import { useAction } from '../../ui/useAction';
 import { ProgressBar } from '../../ui/ProgressBar';
 import { useRefreshable } from '../quality/useRefreshable';
 import { rangeText, splitPoints } from './manageModel';
+
+const TASK_STAGES: readonly TaskStage[] = ['annotation', 'review', 'done'];
 
 interface TeamData {
   tasks: Task[];
@@ -273,7 +276,20 @@ function TaskTable({ project, data, onChanged }: { project: Project; data: TeamD
                         ))}
                       </select>
                     </td>
-                    <td>{task.stage}</td>
+                    <td>
+                      <select
+                        aria-label={`Stage of task ${task.id}`}
+                        value={task.stage}
+                        disabled={busy}
+                        onChange={(e) => void act(() => updateTask(task.id, { stage: e.target.value as TaskStage }))}
+                      >
+                        {TASK_STAGES.map((stage) => (
+                          <option key={stage} value={stage}>
+                            {stage}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
                     <td className="progress-cell">
                       <ProgressBar value={total > 0 ? done / total : 0} label={`Progress of task ${task.id}`} />
                       <span className="hint">

@@ -96,6 +96,7 @@ function ProjectContent({ project }: { project: Project }) {
           <VideoTable
             videos={videos.videos}
             qualityLink={seesQuality ? (project.consensus_k > 1 ? 'Consensus' : 'Ground truth') : undefined}
+            onDeleted={canManage(project) ? videos.reload : undefined}
           />
         )}
       </section>
