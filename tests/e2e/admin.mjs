@@ -3,7 +3,7 @@
  * sample staff user on the Users page, creates accounts (one invited by a one-time link the
  * invitee opens in their own browser, one with a password, one deactivated), a project with its
  * settings, members, labels with hotkeys and their order, a video, tasks for two annotators
- * (split, bulk-assigned, reassigned), an import (a valid YouTube-VIS file and a malformed one
+ * (split, bulk-assigned, reassigned, a stage changed), an import (a valid YouTube-VIS file and a malformed one
  * whose error is shown in words) and an export (followed to the end, downloaded, its zip read).
  * Every screen is shot at 1280x720 and 1920x1080 (test-artifacts/e2e/admin-*.png).
  *
@@ -303,6 +303,14 @@ export async function adminFlow({ browser, platform, step, waitFor, log, console
         await waitFor('both tasks with ann2', async () => (await assignees()).every((a) => a === ann2.username), 15_000);
         await table.locator('select[aria-label^="Assignee of task"]').first().selectOption(ann1.username);
         await waitFor('the first task back with ann1', async () => (await assignees())[0] === ann1.username, 15_000);
+        await table.locator('select[aria-label^="Stage of task"]').last().selectOption('review');
+        await waitFor(
+          'the second task in review',
+          async () =>
+            (await table.locator('select[aria-label^="Stage of task"]').evaluateAll((s) => s.map((e) => e.value))).join() ===
+            'annotation,review',
+          15_000,
+        );
         const tasks = await page.evaluate(async (id) => (await (await fetch(`/api/v1/projects/${id}/tasks/`)).json()).results, projectId);
         const parts = tasks.map((t) => `${t.assignee.username}:${t.frame_start}-${t.frame_end}:${t.progress.frames_total}`);
         const half = Math.ceil(video.frame_count / 2);
