@@ -7,6 +7,7 @@ from django.utils import timezone
 from backend.accounts.models import User
 from backend.common import rle as rle_codec
 from backend.common.exceptions import ApplicationError, ConflictError
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.masklets import jobs
 from backend.masklets.enums import FrameOrigin
@@ -56,7 +57,7 @@ def masklet_create(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.created",
+        kind=EventKind.MASKLET_CREATED,
         actor_id=author.pk,
         payload={"masklet": masklet.pk, "name": name},
     )
@@ -102,7 +103,7 @@ def masklet_update(*, masklet: Masklet, actor: User, version: int, data: dict[st
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="masklet.updated",
+        kind=EventKind.MASKLET_UPDATED,
         actor_id=actor.pk,
         payload={"masklet": masklet.pk, "version": masklet.version},
     )
@@ -116,7 +117,7 @@ def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="masklet.deleted",
+        kind=EventKind.MASKLET_DELETED,
         actor_id=actor.pk,
         payload={"masklet": masklet.pk},
     )
@@ -192,7 +193,7 @@ def masklet_frames_write(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.frames_written",
+        kind=EventKind.MASKLET_FRAMES_WRITTEN,
         actor_id=actor.pk if actor else None,
         payload={
             "masklet": masklet.pk,
@@ -247,7 +248,7 @@ def prompt_add(
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="prompt.added",
+        kind=EventKind.PROMPT_ADDED,
         actor_id=author.pk,
         payload={"masklet": masklet.pk, "prompt": prompt.pk, "frame_index": frame_index},
     )
@@ -286,7 +287,7 @@ def _prompt_failed(*, prompt: Prompt) -> None:
     event_record(
         project_id=prompt.masklet.video.project_id,
         video_id=prompt.masklet.video_id,
-        kind="prompt.failed",
+        kind=EventKind.PROMPT_FAILED,
         actor_id=prompt.author_id,
         payload={
             "masklet": prompt.masklet_id,
@@ -342,7 +343,7 @@ def prompt_undo(
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="prompt.deleted",
+        kind=EventKind.PROMPT_DELETED,
         actor_id=actor.pk,
         payload={
             "masklet": masklet.pk,

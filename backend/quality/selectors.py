@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
+from backend.events.kinds import EventKind
 from backend.events.models import Event
 from backend.masklets.enums import FrameOrigin, MaskletStatus
 from backend.masklets.models import Masklet, MaskletFrame
@@ -22,7 +23,7 @@ from backend.videos.models import Video
 # Frame origins that are an annotator's work (imported masks are not).
 WORK_ORIGINS = (FrameOrigin.CLICK, FrameOrigin.EDITED, FrameOrigin.PROPAGATED)
 # A click (or box) given, and one SAM 2 could not answer (its prompt was removed again).
-CLICK_GIVEN, CLICK_FAILED = "prompt.added", "prompt.failed"
+CLICK_GIVEN, CLICK_FAILED = EventKind.PROMPT_ADDED, EventKind.PROMPT_FAILED
 DASHBOARD_STATUSES = (
     MaskletStatus.DRAFT,
     MaskletStatus.SUBMITTED,

@@ -48,6 +48,8 @@ export function isJobActive(job: Pick<PropagationJob, 'status'>): boolean {
 /** `message`: why SAM 2 is not available, and how to fix it. */
 export type Sam2Status = Schemas['Sam2StatusApiOutput'];
 
+/** One entry of the project's event log; `seq` is its position, given in commit order: resume
+ * from the last one seen. */
 export type ProjectEvent = Narrowed<Schemas['EventOutput'], { payload: Record<string, unknown> }>;
 
 export function listMasklets(videoId: number, signal?: AbortSignal): Promise<Masklet[]> {
@@ -195,7 +197,7 @@ export function getSam2Status(signal?: AbortSignal): Promise<Sam2Status> {
   return apiRequest<Sam2Status>('sam2/status/', { signal });
 }
 
-/** Events after `after` (the REST fallback of the websocket), one page. */
+/** Events after position `after` (the REST fallback of the websocket), one page. */
 export function listEvents(
   projectId: number,
   query: { after: number; video?: number },
@@ -208,8 +210,9 @@ export function listEvents(
 }
 
 /**
- * Id of the newest event of this video (0 when none): the workspace reads it before loading the
- * masks, then listens from there, so nothing that happens after the load is missed.
+ * Log position (`seq`) of the newest event of this video (0 when none): the workspace reads it
+ * before loading the masks, then listens from there, so nothing that happens after the load is
+ * missed.
  */
 export async function latestEventId(projectId: number, videoId: number, signal?: AbortSignal): Promise<number> {
   const first = await apiRequest<Page<ProjectEvent>>(`projects/${projectId}/events/`, {
@@ -221,5 +224,5 @@ export async function latestEventId(projectId: number, videoId: number, signal?:
     query: { after: 0, video: videoId, page_size: 1, page: first.count },
     signal,
   });
-  return last.results[0]?.id ?? 0;
+  return last.results[0]?.seq ?? 0;
 }

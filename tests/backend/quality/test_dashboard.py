@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backend.common import rle as rle_codec
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.masklets.enums import FrameOrigin, MaskletStatus
 from backend.masklets.models import Masklet, MaskletFrame, Prompt
@@ -43,12 +44,14 @@ def _frames(masklet, origins, empty=()):
 def _click(masklet, author, *, order=None, failed=False):
     """A click as the log has it; with ``order`` its prompt is still stored (not undone)."""
     video = masklet.video
-    event_record(
-        project_id=video.project_id, video_id=video.pk, kind="prompt.added", actor_id=author.pk
-    )
-    if failed:
+    payload = {"masklet": masklet.pk, "prompt": 0, "frame_index": 0}
+    for kind in [EventKind.PROMPT_ADDED] + ([EventKind.PROMPT_FAILED] if failed else []):
         event_record(
-            project_id=video.project_id, video_id=video.pk, kind="prompt.failed", actor_id=author.pk
+            project_id=video.project_id,
+            video_id=video.pk,
+            kind=kind,
+            actor_id=author.pk,
+            payload=payload,
         )
     if order is not None:
         Prompt.objects.create(
