@@ -102,4 +102,7 @@ JOB_RETRY_BACKOFF_S = env_int("JOB_RETRY_BACKOFF_S", 10)
 # frees its masklet within two minutes.
 REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 120)
 
+# How long a one-time invite link (a staff user makes it on the Users page) stays valid.
+INVITE_VALID_HOURS = env_int("INVITE_VALID_HOURS", 72)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -30,7 +30,7 @@ class MaskletOutputSerializer(serializers.Serializer):
     source = serializers.CharField()
     status = serializers.CharField()
     version = serializers.IntegerField()
-    frame_count = serializers.IntegerField(required=False)
+    frame_count = serializers.IntegerField(required=False, help_text="frames with a non-empty mask")
     review_round = serializers.IntegerField(help_text="times submitted for verification")
     submitted_at = serializers.DateTimeField(allow_null=True)
     is_ground_truth = serializers.BooleanField()

@@ -315,8 +315,10 @@ def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
     """SAM 2's mask for a stored prompt, from the worker holding the video's SAM 2 state,
     saved as its frame's mask (origin click) with its event.
 
-    If SAM 2 cannot answer, the prompt is taken back (out of the log, as if never given)
-    so that stored prompts always match the masks people saw; the error says why.
+    If SAM 2 cannot answer, the prompt is taken back (out of the SAM 2 log, as if never
+    given) so that stored prompts always match the masks people saw, and a "prompt.failed"
+    event follows its "prompt.added" (the event log is append-only; the dashboard counts
+    clicks as added minus failed); the error says why.
     """
     action = action_of_prompt(prompt=prompt)
     try:
@@ -355,6 +357,17 @@ def prompt_withdraw(*, prompt: Prompt, action: SessionAction) -> None:
         except ApplicationError:
             return
     Prompt.objects.filter(pk=prompt.pk).delete()
+    event_record(
+        project_id=prompt.masklet.video.project_id,
+        video_id=prompt.masklet.video_id,
+        kind=EventKind.PROMPT_FAILED,
+        actor_id=prompt.author_id,
+        payload={
+            "masklet": prompt.masklet_id,
+            "prompt": prompt.pk,
+            "frame_index": prompt.frame_index,
+        },
+    )
 
 
 @transaction.atomic

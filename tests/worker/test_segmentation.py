@@ -97,6 +97,9 @@ def test_without_a_checkpoint_clicks_get_503_with_how_to_fix(team: Team, setting
     assert response.status_code == 503
     assert "SAM2_CHECKPOINT" in response.json()["message"]
     assert not team.masklet.prompts.exists()
+    # the log says the click was given and failed (the dashboard does not count it)
+    kinds = list(Event.objects.filter(kind__startswith="prompt.").values_list("kind", "actor_id"))
+    assert kinds == [("prompt.added", team.annotator.pk), ("prompt.failed", team.annotator.pk)]
     monkeypatch.setattr(engine, "_status", None)  # the next test loads the real one again
 
 

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "backend.common",
     "backend.accounts",
@@ -139,3 +140,4 @@ JOB_REQUEUE_AFTER_S = env.JOB_REQUEUE_AFTER_S
 JOB_QUEUED_TIMEOUT_S = env.JOB_QUEUED_TIMEOUT_S
 JOB_RETRY_BACKOFF_S = env.JOB_RETRY_BACKOFF_S
 REVIEW_LEASE_SECONDS = env.REVIEW_LEASE_SECONDS
+INVITE_VALID_HOURS = env.INVITE_VALID_HOURS
