@@ -27,7 +27,9 @@ MAX_MASKS_PER_BUNDLE = 3000
 
 @dataclass(frozen=True)
 class WorkspaceBundle:
-    cursor: int  # the newest event of the video when the read began: listen after it
+    cursor: (
+        int  # log position (seq) of the video's newest event when the read began: listen after it
+    )
     masklets: list[Masklet]
     frame_start: int
     frame_end: int  # exclusive: masks of frames [frame_start, frame_end) are all here
@@ -69,8 +71,13 @@ def workspace_bundle_get(
     last = video.frame_count
     end = last if end is None else min(end, last)
     limit = MAX_MASKS_PER_BUNDLE if limit is None else limit
+    # Positions are given in commit order (events.services): whatever commits after this
+    # read gets a later one, so the stream from here misses nothing the answer lacks.
     cursor = (
-        Event.objects.filter(video=video).order_by("-id").values_list("id", flat=True).first()
+        Event.objects.filter(video=video, seq__isnull=False)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
     ) or 0
     masklets = list(masklet_list(video=video, user=user))
     frames = MaskletFrame.objects.filter(masklet__in=[m.pk for m in masklets])

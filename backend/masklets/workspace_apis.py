@@ -41,7 +41,9 @@ class WorkspaceBundleApi(APIView):
             return attrs
 
     class OutputSerializer(serializers.Serializer):
-        cursor = serializers.IntegerField(help_text="listen to the video's events after this id")
+        cursor = serializers.IntegerField(
+            help_text="log position (seq): listen to the video's events after it"
+        )
         masklets = MaskletOutputSerializer(many=True)
         frame_start = serializers.IntegerField()
         frame_end = serializers.IntegerField(

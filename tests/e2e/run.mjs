@@ -25,8 +25,10 @@
  * exits non-zero on any failure. Needs frontend/dist (make frontend) and .venv (make setup).
  *
  * Environment: CHROMIUM (default /usr/bin/chromium), E2E_KEEP_VAR=1 keeps the VAR_DIR,
- * E2E_ONLY=consensus (or workspace) runs only that flow; workspace.mjs is the workspace's own
- * flow (fit to the window, a masklet from the keyboard, scrubbing figures).
+ * E2E_ONLY=consensus runs only the consensus flow, E2E_ONLY=admin only the administration flow
+ * (admin.mjs: users, project, members, labels, tasks, import and export, all through the app),
+ * E2E_ONLY=workspace only the workspace's own flow (workspace.mjs: fit to the window, a masklet
+ * from the keyboard, scrubbing figures).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,6 +37,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { adminFlow } from './admin.mjs';
 import { workspaceFlow } from './workspace.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -977,11 +980,14 @@ async function main() {
     const consoleErrors = [];
     page.on('pageerror', (error) => consoleErrors.push(error.message));
     const { base, credentials } = platform;
-    const flowContext = { browser, platform, consoleErrors, step, log, waitFor, sleep, api, createUsers, installHelpers, loginTo };
-    const workspace = () => workspaceFlow({ ...flowContext, PYTHON, ROOT, ARTIFACTS });
-    if (process.env.E2E_ONLY === 'consensus' || process.env.E2E_ONLY === 'workspace') {
-      // Only that flow (it needs nothing from the steps before it): quicker to iterate on.
-      await (process.env.E2E_ONLY === 'workspace' ? workspace() : consensusFlow({ browser, platform, consoleErrors }));
+    const admin = () =>
+      adminFlow({ browser, platform, step, waitFor, log, consoleErrors, artifacts: ARTIFACTS, python: PYTHON, videoPath: VIDEO });
+    const workspace = () =>
+      workspaceFlow({ browser, platform, consoleErrors, step, log, waitFor, sleep, api, createUsers, installHelpers, loginTo, PYTHON, ROOT, ARTIFACTS });
+    const only = { admin, workspace }[process.env.E2E_ONLY];
+    if (process.env.E2E_ONLY === 'consensus' || only !== undefined) {
+      // One flow alone (none needs the steps before it): quicker to iterate on.
+      await (only ? only() : consensusFlow({ browser, platform, consoleErrors }));
       const ok = consoleErrors.length === 0;
       results.push({ name: 'no-page-errors', ok, message: consoleErrors.join(' | ') });
       log(`${ok ? 'PASS' : 'FAIL'} no-page-errors${ok ? '' : `: ${consoleErrors.join(' | ')}`}`);
@@ -1886,6 +1892,7 @@ async function main() {
     await reviewContext?.close();
 
     await consensusFlow({ browser, platform, consoleErrors });
+    await admin();
     await workspace();
 
     if (consoleErrors.length > 0) {

@@ -130,11 +130,10 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-/** The label the key 1 picks: the label API's hotkey 1, else the first in the project's order. */
+/** The label the key 1 picks: the one with hotkey 1, else (no hotkeys set) the first in order. */
 function labelOfKey1(labels) {
-  if (labels.some((l) => l.hotkey !== undefined)) return labels.find((l) => l.hotkey === 1);
-  const order = (l) => l.order ?? labels.indexOf(l);
-  return [...labels].sort((a, b) => order(a) - order(b))[0];
+  if (labels.some((l) => l.hotkey !== null)) return labels.find((l) => l.hotkey === 1);
+  return [...labels].sort((a, b) => a.order - b.order || a.id - b.id)[0];
 }
 
 /** Nothing scrolls: the page is exactly the window, and the main regions lie inside it. */

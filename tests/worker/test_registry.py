@@ -3,7 +3,6 @@
 import pytest
 
 from worker import engine, registry
-from worker.tasks import segmentation
 
 
 def test_a_worker_loading_its_model_announces_that_it_is_starting(
@@ -18,7 +17,7 @@ def test_a_loaded_worker_is_ready_and_busy_while_it_propagates(monkeypatch: pyte
     engine.load_engine()  # the micro model of the fixtures
     info = registry.announcement("sam2-test")
     assert (info["sam2"], info["starting"], info["busy"]) == (True, False, False)
-    monkeypatch.setitem(segmentation.RUNNING_JOB, "job_id", 7)
+    monkeypatch.setitem(registry._activity, "now", "propagating video 3 (frame 12)")
     assert registry.announcement("sam2-test")["busy"] is True
 
 

@@ -7,6 +7,12 @@ from backend.masklets.jobs import WorkerInfo
 from tests.backend.conftest import Team, client_for
 
 
+@pytest.fixture(autouse=True)
+def _broker_up_for_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker has been up for an hour: no workers are still re-announcing themselves."""
+    monkeypatch.setattr(jobs, "_broker_uptime_s", lambda: 3600)
+
+
 def _worker(name: str, **facts) -> WorkerInfo:  # type: ignore[no-untyped-def]
     return WorkerInfo(**{"queue": name, "sam2": False, "reason": "", "sessions": 0, **facts})
 
@@ -51,9 +57,19 @@ def test_status_names_the_state_and_says_what_it_means(
     assert says in body["message"]
 
 
+def test_right_after_a_broker_restart_sam2_is_starting_not_missing(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(jobs, "live_workers", lambda: [])
+    monkeypatch.setattr(jobs, "_broker_uptime_s", lambda: 1)
+    body = client_for(team.annotator).get("/api/v1/sam2/status/").json()
+    assert (body["state"], body["available"]) == ("starting", False)
+    assert "reconnecting" in body["message"]
+
+
 def test_a_click_while_sam2_starts_is_a_503_that_says_so(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(jobs, "live_workers", lambda: [_worker("a", starting=True)])
-    monkeypatch.setattr(jobs, "_inline_task", lambda name: None)
+    monkeypatch.setitem(jobs.app.conf, "task_always_eager", False)
     with pytest.raises(jobs.Sam2Unavailable, match="starting"):
         jobs.require_sam2()
 

@@ -7,12 +7,12 @@ from django.test.utils import CaptureQueriesContext
 
 from backend.common import rle
 from backend.events.models import Event
-from backend.events.services import event_record
 from backend.masklets import workspace
 from backend.masklets.models import Masklet, MaskletFrame, Prompt
 from backend.projects.enums import Role
 from backend.projects.models import Project
 from backend.reviews.models import ReviewComment
+from backend.videos.services import video_update
 from tests.backend.conftest import Team, client_for
 from tests.backend.factories import MaskletFactory, MembershipFactory, TaskFactory, UserFactory
 
@@ -49,13 +49,18 @@ def _get(team: Team, user, query: str = ""):  # type: ignore[no-untyped-def]
     return client_for(user).get(f"/api/v1/videos/{team.video.pk}/workspace/{query}")
 
 
-def test_the_bundle_holds_masklets_masks_prompts_pins_and_the_event_cursor(team: Team):
-    # given
+def test_the_bundle_holds_masklets_masks_prompts_pins_and_the_event_cursor(
+    team: Team, django_capture_on_commit_callbacks
+):
+    # given: an event of the video, given its log position once committed
     _masklets(team, 2)
     ReviewComment.objects.create(
         masklet=team.masklet, author=team.reviewer, frame_index=2, text="edge", resolved=False
     )
-    cursor = event_record(project_id=team.project.pk, video_id=team.video.pk, kind="t.x").pk
+    with django_capture_on_commit_callbacks(execute=True):
+        video_update(video=team.video, actor=team.manager, data={"split": "val"})
+    cursor = Event.objects.filter(video=team.video).order_by("-seq").first().seq
+    assert cursor is not None
     # when
     body = _get(team, team.annotator).json()
     # then

@@ -30,8 +30,8 @@ describe('StatusLine', () => {
 
 describe('LabelBar', () => {
   const labels = [
-    { id: 1, name: 'person', color: '#ff0000', key: 1 },
-    { id: 2, name: 'car', color: '#00ff00', key: null },
+    { id: 1, name: 'person', color: '#ff0000', order: 0, hotkey: 1, key: 1 },
+    { id: 2, name: 'car', color: '#00ff00', order: 1, hotkey: null, key: null },
   ];
 
   it('shows each label with its key, and says what a picked label does', () => {

@@ -74,9 +74,10 @@ describe('ownerReason', () => {
     id,
     video: 1,
     assignee: assignee === null ? null : { id: assignee, username: `user${assignee}` },
-    stage: 'annotate',
+    stage: 'annotation',
     frame_start: 0,
     frame_end: null,
+    progress: { frames_total: 0, frames_annotated: 0, masklets: 0, submitted: 0, accepted: 0 },
   });
   const tasks = [task(1, 7), task(2, 8)];
 

@@ -6,6 +6,8 @@ const label = (id: number, extra: Partial<Label> = {}): Label => ({
   id,
   name: `l${id}`,
   color: `#00000${id}`,
+  order: 0,
+  hotkey: null,
   ...extra,
 });
 
@@ -25,7 +27,7 @@ describe('workspaceLabels', () => {
     expect(labelForKey(labels, 2)).toBeUndefined();
   });
 
-  it('keys labels by position on a server without hotkeys, nine at most', () => {
+  it('keys labels by position when the project set no hotkey, nine at most', () => {
     const labels = workspaceLabels(Array.from({ length: 11 }, (_, i) => label(i + 1)));
     expect(labels.map((l) => l.key)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, null, null]);
   });

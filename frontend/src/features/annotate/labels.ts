@@ -1,7 +1,7 @@
 /**
  * The project's labels as the workspace offers them: in the project's order, each with its hotkey
- * (1-9). Labels carry `order` and `hotkey` from the label API; a server without them gets the
- * list's order and keys by position, so the workspace works either way.
+ * (1-9) from the label API. A project whose manager set no hotkey at all gets keys by position,
+ * so the keys work from the first label on.
  */
 import type { Masklet } from '../../api/masklets';
 import type { Label } from '../../api/projects';
@@ -12,14 +12,11 @@ export interface WorkspaceLabel extends Label {
 }
 
 export function workspaceLabels(labels: readonly Label[]): WorkspaceLabel[] {
-  const sorted = labels
-    .map((label, index) => ({ label, index }))
-    .sort((a, b) => (a.label.order ?? a.index) - (b.label.order ?? b.index) || a.index - b.index)
-    .map(({ label }) => label);
-  const serverKeys = labels.some((l) => l.hotkey !== undefined);
+  const sorted = [...labels].sort((a, b) => a.order - b.order || a.id - b.id);
+  const hotkeys = labels.some((l) => l.hotkey !== null);
   return sorted.map((label, position) => ({
     ...label,
-    key: serverKeys ? (label.hotkey ?? null) : position < 9 ? position + 1 : null,
+    key: hotkeys ? label.hotkey : position < 9 ? position + 1 : null,
   }));
 }
 
