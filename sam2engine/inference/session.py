@@ -59,9 +59,9 @@ __all__ = ["FrameOutput", "ObjectState", "SessionError", "VideoSession"]
 
 Observer = Callable[[str, dict[str, Any]], None]
 
-#: Tracked outputs per object kept in RAM by default: the 16 a sequential pass reads and
-#: writes (15 pointer frames, of which 6 memory frames, plus the new one), doubled so that
-#: a correction and the passes around it find their neighbourhood resident.
+#: Tracked outputs per object kept in RAM by default: a sequential pass reads the 15
+#: previous ones (pointer frames, 6 of them also memory frames), so 15 never re-read; about
+#: twice that lets a correction and the passes around it find their neighbourhood resident.
 DEFAULT_RAM_OUTPUTS = 32
 
 
@@ -185,6 +185,8 @@ class VideoSession:
         if isinstance(obj_ids, (str, bytes)) or not isinstance(obj_ids, Collection):
             raise SessionError("obj_ids must be a list of object ids")
         wanted = list(obj_ids)
+        if not wanted:
+            raise SessionError("obj_ids is empty: name at least one object")
         for oid in wanted:
             self._object(oid, create=False)
         return [o for o in self.objects if o.obj_id in wanted]
@@ -395,6 +397,10 @@ class VideoSession:
             end = min(start_frame + limit, self.num_frames - 1)
             order = range(start_frame, end + 1)
         for frame in order:
+            # Objects removed or restored (replaced) meanwhile leave this run.
+            objs = [o for o in objs if any(o is x for x in self.objects)]
+            if not objs:
+                return
             yield self._propagate_frame(frame, reverse, objs)
 
     def _preflight(self, objs: list[ObjectState]) -> None:

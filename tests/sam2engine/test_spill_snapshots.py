@@ -328,6 +328,38 @@ def test_propagating_a_subset_leaves_the_others_untouched(tmp_path: Path) -> Non
     alone.close()
 
 
+def test_subset_with_non_overlap_masks_weighs_every_object(tmp_path: Path) -> None:
+    """non_overlap_masks changes only returned logits (never memory, so objects still do not
+    interact in tracking): a subset's rows are those of the whole frame."""
+    s = _session(_model(), store=DiskOutputStore(tmp_path), non_overlap_masks=True)
+    s.add_prompt(0, "A", points=[[62, 58]], labels=[1])
+    s.add_prompt(0, "B", points=[[64, 60]], labels=[1])  # overlaps A
+    list(s.propagate())
+    clamped = []
+    for fm in s.propagate(start_frame=3, max_frames=2, obj_ids=["B"]):
+        whole = s._frame_masks(fm.frame_index, stored_only=True)
+        assert fm.object_ids == ["B"]
+        assert torch.equal(fm.mask_logits[0], whole.mask_logits[1])
+        raw = torch.nn.functional.interpolate(
+            s.frame_output("B", fm.frame_index).low_res_logits, size=VIDEO_HW, mode="bilinear"
+        )[0, 0]
+        clamped.append(not torch.equal(fm.mask_logits[0], raw))
+    assert any(clamped)  # A wins some of B's pixels: the constraint really applied
+    s.close()
+
+
+def test_object_removed_during_propagation_leaves_the_run() -> None:
+    s = _session(_model())
+    s.add_prompt(0, 1, points=[[62, 58]], labels=[1])
+    s.add_prompt(0, 2, box=[255, 136, 312, 200])
+    run = s.propagate()
+    assert next(run).object_ids == [1, 2]
+    s.remove_object(1)
+    assert [r.object_ids for r in run] == [[2]] * 11
+    assert 5 in s.objects[0].non_cond
+    s.close()
+
+
 # ---------------------------------------------------------------------------- refusals
 def test_missing_or_corrupt_blob_is_a_clear_error(tmp_path: Path) -> None:
     store = DiskOutputStore(tmp_path)
