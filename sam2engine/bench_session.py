@@ -37,11 +37,27 @@ def _timed_click(
     session: Any, frame: int, obj_id: int, xy: tuple[float, float], sync: Any
 ) -> dict[str, float]:
     session.features(frame)  # the backbone is not what is measured
-    reads = session.stats()["reads"]
+    before = session.stats()
     t0 = time.perf_counter()
     session.add_prompt(frame, obj_id, points=[list(xy)], labels=[0])
     sync()
-    return {"ms": (time.perf_counter() - t0) * 1000.0, "reads": session.stats()["reads"] - reads}
+    after = session.stats()
+    return {
+        "ms": (time.perf_counter() - t0) * 1000.0,
+        "reads": after["reads"] - before["reads"],
+        "read_ms": (after["read_s"] - before["read_s"]) * 1000.0,
+    }
+
+
+def _slope_mb_per_frame(points: list[tuple[int, float]]) -> float | None:
+    """Least-squares slope of RSS over frames (the noise of single samples averages out)."""
+    if len(points) < 3:
+        return None
+    n = len(points)
+    mx = sum(f for f, _ in points) / n
+    my = sum(r for _, r in points) / n
+    var = sum((f - mx) ** 2 for f, _ in points)
+    return sum((f - mx) * (r - my) for f, r in points) / var if var else None
 
 
 def bench_session(model: Any, frames: Any, args: argparse.Namespace, sync: Any) -> dict[str, Any]:
@@ -76,23 +92,23 @@ def bench_session(model: Any, frames: Any, args: argparse.Namespace, sync: Any) 
             session.add_points(0, k + 1, [[cx * w, cy * h]], [1])
         every = max(1, n // 12)
         trace: list[list[float]] = []
-        full_at: tuple[int, float] | None = None  # (frame, RSS) once the RAM window is full
+        after_full: list[tuple[int, float]] = []  # RSS once the RAM window is full
         t0 = time.perf_counter()
         for result in session.propagate(0, max_frames=n - 1):
             f = result.frame_index
-            if full_at is None and f >= window + 16:
-                full_at = (f, rss_now_mb())
+            rss = rss_now_mb()
+            if f >= window + 16:
+                after_full.append((f, rss))
             if (f + 1) % every == 0 or f == n - 1:
-                trace.append([f, round(rss_now_mb(), 1)])
+                trace.append([f, round(rss, 1)])
         sync()
         propagate_s = time.perf_counter() - t0
         st = session.stats()
         outputs = n * n_obj
         per_output_ram = st["resident_bytes"] / max(st["resident_outputs"], 1)
         index = _index_bytes_per_output(session)
-        growth = None
-        if full_at is not None and n - 1 > full_at[0]:
-            growth = (rss_now_mb() - full_at[1]) / ((n - 1 - full_at[0]) * n_obj) * 1000
+        # RSS noise (allocator, page cache of the store) swamps the slope of short runs.
+        slope = _slope_mb_per_frame(after_full) if len(after_full) >= 200 else None
         out.update(
             {
                 "propagate_s": round(propagate_s, 3),
@@ -100,9 +116,9 @@ def bench_session(model: Any, frames: Any, args: argparse.Namespace, sync: Any) 
                 "spill_write_share": round(st["write_s"] / propagate_s, 4),
                 "ram_session_tensors_mb": round(st["resident_bytes"] / 2**20, 2),
                 "ram_index_kb_per_1000_frames_object": round(index * 1000 / 1024, 1),
-                "rss_growth_mb_per_1000_frames_object": None
-                if growth is None
-                else round(growth, 1),
+                "rss_growth_mb_per_1000_frames_object": (
+                    None if slope is None else round(slope * 1000 / n_obj, 1)
+                ),
                 "all_in_ram_mb_per_1000_frames_object": round(per_output_ram * 1000 / 2**20, 1),
                 "rss_trace_mb": trace,
             }
@@ -126,6 +142,12 @@ def bench_session(model: Any, frames: Any, args: argparse.Namespace, sync: Any) 
         out["correction_resident_ms"] = round(statistics.median(c["ms"] for c in res_clicks), 2)
         out["correction_spilled_ms"] = round(statistics.median(c["ms"] for c in spill_clicks), 2)
         out["correction_spilled_reads"] = [c["reads"] for c in spill_clicks]
+        out["correction_spilled_read_ms"] = round(
+            statistics.median(c["read_ms"] for c in spill_clicks), 2
+        )
+        out["correction_resident_read_ms"] = round(
+            statistics.median(c["read_ms"] for c in res_clicks), 2
+        )
 
         # A new worker process hashes the weights once (then cached per model).
         _weights_cache.clear()
@@ -140,6 +162,7 @@ def bench_session(model: Any, frames: Any, args: argparse.Namespace, sync: Any) 
         click = _timed_click(restored, n // 2, 1, xy, sync)
         out["click_after_restore_ms"] = round(click["ms"], 2)
         out["click_after_restore_reads"] = click["reads"]
+        out["click_after_restore_read_ms"] = round(click["read_ms"], 2)
         out["session"] = session.stats()
     finally:
         session.close()

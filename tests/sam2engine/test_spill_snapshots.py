@@ -76,6 +76,20 @@ def _session(model, **options) -> VideoSession:
     return VideoSession(model, _frames(), precision="float32", video_size=VIDEO_HW, **options)
 
 
+def _restored(snapshot: SessionSnapshot, folder: Path, **options) -> VideoSession:
+    """A new session on a new model object continuing ``snapshot`` from the store in
+    ``folder``."""
+    return VideoSession.restore(
+        _model(),
+        _frames(),
+        snapshot,
+        DiskOutputStore(folder),
+        precision="float32",
+        video_size=VIDEO_HW,
+        **options,
+    )
+
+
 def _run(session: VideoSession, steps: list[tuple[str, Action]]) -> list[list[FrameMasks]]:
     return [call(session) for _, call in steps]
 
@@ -171,15 +185,7 @@ def test_restored_session_continues_bitwise(
     first.close()  # the snapshot's outputs survive the session that made them
     snapshot = SessionSnapshot.from_json(text)
     assert snapshot.keys() <= set(store.keys())
-    second = VideoSession.restore(
-        _model(),
-        _frames(),
-        snapshot,
-        DiskOutputStore(tmp_path),
-        precision="float32",
-        video_size=VIDEO_HW,
-        ram_outputs=ram_after,
-    )
+    second = _restored(snapshot, tmp_path, ram_outputs=ram_after)
     assert second.stats()["resident_outputs"] == 0  # loaded lazily
     _assert_same_results(_run(second, SCRIPT[cut:]), reference[0][cut:])
     _assert_same_state(_state(second), reference[1])
@@ -240,14 +246,7 @@ def test_restore_in_another_process(reference, tmp_path: Path) -> None:
 
 def _child(snapshot_path: str, store_folder: str, cut: int, out: str) -> None:
     snapshot = SessionSnapshot.from_json(Path(snapshot_path).read_text())
-    s = VideoSession.restore(
-        _model(),
-        _frames(),
-        snapshot,
-        DiskOutputStore(store_folder),
-        precision="float32",
-        video_size=VIDEO_HW,
-    )
+    s = _restored(snapshot, Path(store_folder))
     results = _run(s, SCRIPT[cut:])
     torch.save(
         [
