@@ -3,6 +3,12 @@
 Public surface only; nothing loads at import.
 """
 
+from sam2engine.automatic import (
+    AutomaticMask,
+    AutomaticMaskError,
+    AutomaticMaskGenerator,
+    AutomaticMaskSettings,
+)
 from sam2engine.build import build_model, build_predictor
 from sam2engine.checkpoint import CheckpointError, CheckpointMismatch, load_weights
 from sam2engine.config import PRESETS, ConfigError, ModelConfig
@@ -15,6 +21,10 @@ from sam2engine.inference.snapshot import ObjectSnapshot, SessionSnapshot
 from sam2engine.inference.store import DiskOutputStore, OutputStore
 
 __all__ = [
+    "AutomaticMask",
+    "AutomaticMaskError",
+    "AutomaticMaskGenerator",
+    "AutomaticMaskSettings",
     "CheckpointError",
     "CheckpointMismatch",
     "ConfigError",

@@ -1,5 +1,5 @@
 """A SAM 2 worker announces itself in Redis every few seconds (what the web process routes
-clicks by) and, while it is at it, returns propagation jobs of dead workers to the queue."""
+clicks by). Job heartbeats and recovery are backend/jobs' (runner.py, recovery.py)."""
 
 import json
 import logging
@@ -7,18 +7,27 @@ import os
 import socket
 import threading
 
-from django.db import close_old_connections
-
 from backend.common.redis import get_redis
 from backend.masklets import jobs
-from backend.masklets.propagation import propagation_job_heartbeat, propagation_jobs_recover
-from worker import sessions
+from worker import states
 from worker.engine import engine_status
-from worker.tasks import segmentation
 
 logger = logging.getLogger(__name__)
 
 ANNOUNCE_EVERY_S = 3
+
+# What this worker is doing, in words, for the web's time-out messages (set by the tasks).
+_activity = {"now": ""}
+# This process's name once it announces itself as a SAM 2 worker.
+_self = {"queue": ""}
+
+
+def activity() -> str:
+    return _activity["now"]
+
+
+def set_activity(text: str) -> None:
+    _activity["now"] = text
 
 
 def interactive_queue_name() -> str:
@@ -27,8 +36,14 @@ def interactive_queue_name() -> str:
     return f"sam2-{socket.gethostname()}-{os.getpid()}"
 
 
+def own_queue() -> str:
+    """This process's name when it is an announced SAM 2 worker ("" otherwise, e.g. tests)."""
+    return _self["queue"]
+
+
 def start_announcing(queue: str) -> threading.Event:
     """Starts the announcing thread; set the returned event to stop it."""
+    _self["queue"] = queue
     stop = threading.Event()
     thread = threading.Thread(
         target=_announce_loop, args=(queue, stop), daemon=True, name="sam2-announce"
@@ -52,19 +67,13 @@ def _announce_loop(queue: str, stop: threading.Event) -> None:
                 "reason": status.reason,
                 "config": status.config,
                 "device": status.device,
-                "sessions": sessions.open_sessions(),
+                "sessions": states.resident(),
+                "activity": activity(),
                 "pid": os.getpid(),
             }
             get_redis().set(
                 f"{jobs.WORKER_KEY_PREFIX}{queue}", json.dumps(info), ex=jobs.WORKER_TTL_S
             )
-            close_old_connections()
-            running = dict(segmentation.RUNNING_JOB)
-            if running:
-                propagation_job_heartbeat(job_id=running["job_id"], attempt=running["attempt"])
-            propagation_jobs_recover()
-        except Exception:  # noqa: BLE001 -- a broker or database hiccup must not kill the thread
+        except Exception:  # noqa: BLE001 -- a broker hiccup must not kill the thread
             logger.warning("could not announce worker %s", queue, exc_info=True)
-        finally:
-            close_old_connections()
         stop.wait(ANNOUNCE_EVERY_S)

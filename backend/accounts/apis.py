@@ -16,6 +16,7 @@ class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField()
+    is_staff = serializers.BooleanField(help_text="may manage user accounts")
 
 
 class CredentialsSerializer(serializers.Serializer):

@@ -8,10 +8,12 @@ app_name = "api"
 urlpatterns = [
     path("health/", HealthApi.as_view(), name="health"),
     path("auth/", include("backend.accounts.urls")),
+    path("users/", include("backend.accounts.user_urls")),
     path("", include("backend.projects.urls")),
     path("", include("backend.videos.urls")),
     path("", include("backend.masklets.urls")),
     path("", include("backend.events.urls")),
+    path("", include("backend.jobs.urls")),
     path("", include("backend.exports.urls")),
     path("", include("backend.reviews.urls")),
     path("", include("backend.quality.urls")),

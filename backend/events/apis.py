@@ -11,6 +11,7 @@ from backend.projects.selectors import project_get_for_user
 
 class EventOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="position in the log: resume with ?after=<seq>")
     kind = serializers.CharField()
     video = serializers.IntegerField(source="video_id", allow_null=True)
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
@@ -20,7 +21,9 @@ class EventOutputSerializer(serializers.Serializer):
 
 class EventListApi(APIView):
     class FilterSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, required=False, default=0)
+        after = serializers.IntegerField(
+            min_value=0, required=False, default=0, help_text="the last seq seen"
+        )
         video = serializers.IntegerField(required=False)
         kind = serializers.CharField(required=False, max_length=64)
 

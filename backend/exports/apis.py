@@ -31,6 +31,10 @@ class ExportJobOutputSerializer(serializers.Serializer):
     progress = serializers.FloatField()
     error = serializers.CharField()
     size_bytes = serializers.IntegerField()
+    result = serializers.JSONField(
+        help_text='{"warnings": [...], "warning_count": n} once done: what the format could '
+        "not keep (also in the zip's warnings.txt)."
+    )
     created_by = UserBriefSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
@@ -108,8 +112,9 @@ class ExportJobDownloadApi(APIView):
 
 
 class MaskletImportApi(APIView):
-    """Import masklets from an SA-V JSON, a DAVIS / YouTube-VOS PNG zip or a YouTube-VIS
-    JSON onto a ready video (managers). All or nothing."""
+    """Import masklets from an SA-V JSON, an SA-V val/test PNG zip, a DAVIS 2017 or
+    YouTube-VOS palette PNG zip or a YouTube-VIS JSON onto a ready video (managers).
+    All or nothing."""
 
     parser_classes = [MultiPartParser]
 
@@ -119,7 +124,8 @@ class MaskletImportApi(APIView):
         source_video = serializers.CharField(
             max_length=255,
             required=False,
-            help_text="Which video of a multi-video file (YTVIS id or name, DAVIS folder).",
+            help_text="Which video of a multi-video file: a YouTube-VIS id or name, or the "
+            "path of a video folder in a zip (a base name no other folder has is enough).",
         )
 
     @extend_schema(
@@ -140,3 +146,27 @@ class MaskletImportApi(APIView):
             source_video=data.validated_data.get("source_video"),
         )
         return Response(MaskletOutputSerializer(masklets, many=True).data, status=201)
+
+
+class FormatSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class FormatListApi(APIView):
+    """The dataset formats exports write and imports read, for pickers (any logged-in user)."""
+
+    class OutputSerializer(serializers.Serializer):
+        export = FormatSerializer(many=True)
+        imports = FormatSerializer(many=True, source="import_")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        def formats(choices: list[tuple[str, str]]) -> list[dict[str, str]]:
+            return [{"value": value, "label": str(label)} for value, label in choices]
+
+        return Response(
+            self.OutputSerializer(
+                {"export": formats(ExportFormat.choices), "import_": formats(ImportFormat.choices)}
+            ).data
+        )

@@ -1,9 +1,18 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q, QuerySet
 
 from backend.common.models import BaseModel
-from backend.masklets.enums import Direction, FrameOrigin, JobStatus, MaskletSource, MaskletStatus
+from backend.jobs.enums import JobKind
+from backend.jobs.models import Job, JobKindManager
+from backend.masklets.enums import (
+    ActionKind,
+    ActionState,
+    Direction,
+    FrameOrigin,
+    MaskletSource,
+    MaskletStatus,
+)
 
 
 class Masklet(BaseModel):
@@ -128,56 +137,149 @@ class Prompt(BaseModel):
         return f"Prompt {self.order} of masklet {self.masklet_id}"
 
 
-class PropagationJob(BaseModel):
-    """Spreading masklets from their prompts across a video's frames, in the background."""
+class PropagationMasklet(models.Model):
+    """A masklet a propagation job spreads. Deleting the masklet deletes this link: the job
+    goes on with the others (and stops, saying why, when none is left)."""
 
-    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="jobs")
-    masklets = models.ManyToManyField(Masklet, related_name="jobs")
-    start_frame = models.PositiveIntegerField()
-    direction = models.CharField(
-        max_length=16, choices=Direction.choices, default=Direction.FORWARD
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.CASCADE, related_name="propagation_masklets"
     )
-    # Frames [frame_start, frame_end) the job may write; null end = the video's last frame.
-    frame_start = models.PositiveIntegerField(default=0)
-    frame_end = models.PositiveIntegerField(null=True, blank=True)
-    # Frames a person edited (origin click/edited) are kept unless this is set.
-    overwrite = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    frames_total = models.PositiveIntegerField(default=0)
-    frames_done = models.PositiveIntegerField(default=0)
-    cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    worker = models.CharField(max_length=200, blank=True)
-    # Refreshed by the running worker; a running job whose heartbeat stops is recovered.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    masklet = models.ForeignKey(Masklet, on_delete=models.CASCADE, related_name="propagations")
 
     class Meta:
-        ordering = ["-id"]
+        ordering = ["job_id", "masklet_id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=JobStatus.values), name="job_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(direction__in=Direction.values), name="job_direction_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(frame_end__isnull=True) | Q(frame_end__gt=F("frame_start")),
-                name="job_frame_range_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(frames_done__lte=F("frames_total")) | Q(frames_total=0),
-                name="job_progress_within_total",
-            ),
+            models.UniqueConstraint(
+                fields=["job", "masklet"], name="propagationmasklet_unique_job_masklet"
+            )
         ]
-        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
 
     def __str__(self) -> str:
-        return f"Propagation {self.pk} ({self.status})"
+        return f"Masklet {self.masklet_id} in propagation {self.job_id}"
+
+
+class PropagationJob(Job):
+    """A job of kind propagation, with its parameters as attributes (PropagationParams)."""
+
+    objects = JobKindManager(JobKind.PROPAGATION)
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.kind = JobKind.PROPAGATION
+        super().save(*args, **kwargs)
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+    def masklets(self) -> QuerySet[Masklet]:
+        return Masklet.objects.filter(propagations__job_id=self.pk)
+
+    @property
+    def start_frame(self) -> int:
+        return int(self.params["start_frame"])
+
+    @property
+    def direction(self) -> str:
+        return str(self.params.get("direction", Direction.FORWARD))
+
+    @property
+    def frame_start(self) -> int:
+        return int(self.params.get("frame_start", 0))
+
+    @property
+    def frame_end(self) -> int | None:
+        end = self.params.get("frame_end")
+        return None if end is None else int(end)
+
+    @property
+    def overwrite(self) -> bool:
+        return bool(self.params.get("overwrite", False))
+
+    @property
+    def frames_done(self) -> int:
+        return self.progress_done
+
+    @property
+    def frames_total(self) -> int:
+        return self.progress_total
+
+
+class SessionLog(models.Model):
+    """The head of a video's SAM 2 action log: the last sequence number handed out.
+
+    Appending takes this row's lock (an UPDATE) until the transaction commits, so a video's
+    actions are numbered in commit order and a reader never sees a later number before an
+    earlier one.
+    """
+
+    video = models.OneToOneField(
+        "videos.Video", on_delete=models.CASCADE, primary_key=True, related_name="session_log"
+    )
+    head = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"SAM 2 log of video {self.video_id} at {self.head}"
+
+
+class SessionAction(models.Model):
+    """One entry of a video's SAM 2 action log.
+
+    The log defines the video's one SAM 2 state: replaying its entries in ``seq`` order
+    (skipping abandoned and undone ones, and the UNDO entries themselves) in one session gives
+    exactly the state the worker holding the video has.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="actions")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=16, choices=ActionKind.choices)
+    state = models.CharField(
+        max_length=16, choices=ActionState.choices, default=ActionState.PENDING
+    )
+    # The SAM 2 object (a masklet id, kept as a plain number: the log outlives the masklet).
+    # Null for PROPAGATE, whose objects are in ``object_ids``.
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # PROPAGATE: the objects tracked, in the order they were given.
+    object_ids = models.JSONField(default=list, blank=True)
+    frame_index = models.PositiveIntegerField(null=True, blank=True)
+    # PROPAGATE: the last frame tracked so far (inclusive); grows while the entry is the last.
+    frame_last = models.PositiveIntegerField(null=True, blank=True)
+    reverse = models.BooleanField(default=False)
+    # PROMPT: {"points": [[x, y, label]...], "box": [x0, y0, x1, y1] | null, "clear_old": bool}
+    # (normalised to [0, 1]); MASK: {"rle": {...}} at video size; UNDO: {"target": seq};
+    # PROPAGATE: {"job": id}.
+    payload = models.JSONField(default=dict, blank=True)
+    prompt = models.ForeignKey(
+        Prompt, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["video_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["video", "seq"], name="sessionaction_unique_video_seq"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ActionKind.values), name="sessionaction_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ActionState.values), name="sessionaction_state_valid"
+            ),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="sessionaction_seq_gte_1"),
+        ]
+        indexes = [
+            models.Index(fields=["video", "object_id", "seq"], name="sessionaction_object_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq} of video {self.video_id}"
+
+    @property
+    def counts(self) -> bool:
+        """Part of the state (abandoned and undone entries, and UNDO markers, are not)."""
+        return self.kind != ActionKind.UNDO and self.state in (
+            ActionState.PENDING,
+            ActionState.APPLIED,
+        )

@@ -14,7 +14,6 @@ from backend.masklets.models import Masklet, PropagationJob
 from backend.masklets.propagation import (
     propagation_job_cancel,
     propagation_job_create,
-    propagation_jobs_recover,
 )
 from backend.masklets.selectors import masklet_check_editor
 from backend.projects.enums import Role
@@ -36,12 +35,12 @@ class JobOutputSerializer(serializers.Serializer):
     frames_done = serializers.IntegerField()
     cancel_requested = serializers.BooleanField()
     error = serializers.CharField()
-    worker = serializers.CharField()
+    worker = serializers.CharField(source="worker_label")
     attempts = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
     def get_masklets(self, job) -> list[int]:  # type: ignore[no-untyped-def]
-        return sorted(m.pk for m in job.masklets.all())
+        return sorted(link.masklet_id for link in job.propagation_masklets.all())
 
 
 class PropagationJobCreateApi(APIView):
@@ -87,7 +86,9 @@ class PropagationJobListApi(APIView):
     @extend_schema(responses=JobOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)
-        queryset = PropagationJob.objects.filter(video=video).prefetch_related("masklets")
+        queryset = PropagationJob.objects.filter(video=video).prefetch_related(
+            "propagation_masklets"
+        )
         return paginated_response(
             request=request, view=self, queryset=queryset, serializer_class=JobOutputSerializer
         )
@@ -103,9 +104,6 @@ class PropagationJobDetailApi(APIView):
     @extend_schema(responses=JobOutputSerializer)
     def get(self, request: Request, job_id: int) -> Response:
         job = _job_for_user(request, job_id)
-        # Status reads double as a check for jobs whose worker died.
-        if propagation_jobs_recover():
-            job.refresh_from_db()
         return Response(JobOutputSerializer(job).data)
 
 

@@ -400,6 +400,17 @@ class VideoSession:
                 return
             yield self._propagate_frame(frame, reverse, objs)
 
+    @torch.inference_mode()
+    def track_frame(
+        self, frame: int, reverse: bool = False, obj_ids: Collection[Any] | None = None
+    ) -> FrameMasks:
+        """One step of :meth:`propagate`: track ``frame`` (in reverse, frame 0 too) as the
+        step of a longer run reaching it would, so that a run driven frame by frame (with
+        other actions between frames) equals the same calls made in one run."""
+        objs = self._objects(obj_ids)
+        self._preflight(objs)
+        return self._propagate_frame(self._check_frame(frame), reverse, objs)
+
     def _preflight(self, objs: list[ObjectState]) -> None:
         if not objs:
             raise SessionError("add a prompt before propagating")

@@ -20,4 +20,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc come from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set used under several field names (role and my_role).
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectRoleEnum": "backend.projects.enums.Role",
+        "TaskStageEnum": "backend.projects.enums.TaskStage",
+    },
 }

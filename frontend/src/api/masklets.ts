@@ -1,10 +1,10 @@
 /**
  * masklets/ endpoints (objects, their per-frame masks and prompts), propagation jobs, SAM 2's
- * availability and the project event log. Hand-written types from backend/masklets/apis.py,
- * propagation_apis.py and events/apis.py.
+ * availability and the project event log. Types derive from the generated schema (api/types.ts).
  */
 import type { CompressedRle } from '../lib/rle';
 import { apiRequest, listAll, type Page } from './client';
+import type { Narrowed, Schemas } from './types';
 
 export type MaskletStatus = 'draft' | 'submitted' | 'accepted' | 'rejected' | 'reworked';
 
@@ -14,106 +14,43 @@ export function isMaskletEditable(status: MaskletStatus): boolean {
 }
 export type FrameOrigin = 'click' | 'propagated' | 'edited' | 'imported';
 
-export interface Masklet {
-  id: number;
-  video: number;
-  task: number | null;
-  label: number | null;
-  name: string;
-  /** `#rrggbb` */
-  color: string;
-  source: string;
-  status: MaskletStatus;
-  /** Bumped by every change; writes send the version they started from (409 when stale). */
-  version: number;
-  frame_count?: number;
-  /** Times submitted for review (0: never). */
-  review_round?: number;
-  submitted_at?: string | null;
-  is_ground_truth?: boolean;
-  consensus_discarded?: boolean;
-}
+/** An object's masks across the video. `version` is bumped by every change; writes send the
+ * version they started from (409 when stale). */
+export type Masklet = Narrowed<Schemas['MaskletOutput'], { status: MaskletStatus }>;
 
-export interface MaskletFrame {
-  frame_index: number;
-  rle: CompressedRle;
-  origin: FrameOrigin;
-  score: number | null;
-  area: number;
-  /** `[x, y, width, height]` in pixels. */
-  bbox: number[];
-}
+/** One frame's mask; `bbox` is `[x, y, width, height]` in pixels. */
+export type MaskletFrame = Narrowed<
+  Schemas['MaskletFrame'],
+  { rle: CompressedRle; origin: FrameOrigin; score: number | null }
+>;
 
 /** `[x, y, label]`, x and y normalised to [0, 1]; label 1 positive, 0 negative. */
 export type PromptPoint = [number, number, 0 | 1];
 /** `[x0, y0, x1, y1]` normalised to [0, 1]. */
 export type PromptBox = [number, number, number, number];
 
-export interface Prompt {
-  id: number;
-  masklet: number;
-  frame_index: number;
-  points: PromptPoint[];
-  box: PromptBox | null;
-  order: number;
-  clear_old: boolean;
-  author: number | null;
-  created_at: string;
-}
+export type Prompt = Narrowed<Schemas['PromptOutput'], { points: PromptPoint[]; box: PromptBox | null }>;
 
-export interface PromptResult {
-  prompt: Prompt;
-  mask: {
-    frame_index: number;
-    masklet: number;
-    rle: CompressedRle;
-    score: number;
-    /** The masklet's version after this mask was saved. */
-    version: number;
-    engine_ms: number;
-    replayed: boolean;
-  };
-}
+export type PromptResult = Narrowed<
+  Schemas['PromptAddApiOutput'],
+  { prompt: Prompt; mask: Narrowed<Schemas['PromptMask'], { rle: CompressedRle }> }
+>;
 
 export type Direction = 'forward' | 'backward' | 'both';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-export interface PropagationJob {
-  id: number;
-  video: number;
-  masklets: number[];
-  start_frame: number;
-  direction: Direction;
-  frame_start: number;
-  frame_end: number | null;
-  overwrite: boolean;
-  status: JobStatus;
-  frames_total: number;
-  frames_done: number;
-  cancel_requested: boolean;
-  error: string;
-  created_at: string;
-}
+export type PropagationJob = Narrowed<Schemas['JobOutput'], { direction: Direction; status: JobStatus }>;
 
 export function isJobActive(job: Pick<PropagationJob, 'status'>): boolean {
   return job.status === 'queued' || job.status === 'running';
 }
 
-export interface Sam2Status {
-  available: boolean;
-  workers: number;
-  /** Why not, and how to fix it. */
-  message: string;
-}
+/** `message`: why SAM 2 is not available, and how to fix it. */
+export type Sam2Status = Schemas['Sam2StatusApiOutput'];
 
-export interface ProjectEvent {
-  id: number;
-  kind: string;
-  video: number | null;
-  actor: number | null;
-  payload: Record<string, unknown>;
-  created_at: string;
-}
+/** One entry of the project's event log; `seq` is its position, given in commit order: resume
+ * from the last one seen. */
+export type ProjectEvent = Narrowed<Schemas['EventOutput'], { payload: Record<string, unknown> }>;
 
 export function listMasklets(videoId: number, signal?: AbortSignal): Promise<Masklet[]> {
   return listAll<Masklet>(`videos/${videoId}/masklets/`, signal);
@@ -260,7 +197,7 @@ export function getSam2Status(signal?: AbortSignal): Promise<Sam2Status> {
   return apiRequest<Sam2Status>('sam2/status/', { signal });
 }
 
-/** Events after `after` (the REST fallback of the websocket), one page. */
+/** Events after position `after` (the REST fallback of the websocket), one page. */
 export function listEvents(
   projectId: number,
   query: { after: number; video?: number },
@@ -273,8 +210,9 @@ export function listEvents(
 }
 
 /**
- * Id of the newest event of this video (0 when none): the workspace reads it before loading the
- * masks, then listens from there, so nothing that happens after the load is missed.
+ * Log position (`seq`) of the newest event of this video (0 when none): the workspace reads it
+ * before loading the masks, then listens from there, so nothing that happens after the load is
+ * missed.
  */
 export async function latestEventId(projectId: number, videoId: number, signal?: AbortSignal): Promise<number> {
   const first = await apiRequest<Page<ProjectEvent>>(`projects/${projectId}/events/`, {
@@ -286,5 +224,5 @@ export async function latestEventId(projectId: number, videoId: number, signal?:
     query: { after: 0, video: videoId, page_size: 1, page: first.count },
     signal,
   });
-  return last.results[0]?.id ?? 0;
+  return last.results[0]?.seq ?? 0;
 }

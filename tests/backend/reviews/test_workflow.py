@@ -4,9 +4,10 @@ with its history, its events, manager overrides, and who may change masks when."
 import pytest
 
 from backend.events.models import Event
+from backend.jobs.enums import JobStatus
 from backend.masklets import services as masklet_services
-from backend.masklets.enums import JobStatus, MaskletStatus
-from backend.masklets.models import Masklet, Prompt, PropagationJob
+from backend.masklets.enums import MaskletStatus
+from backend.masklets.models import Masklet, Prompt, PropagationJob, PropagationMasklet
 from backend.masklets.propagation import propagation_job_create
 from backend.reviews.enums import AssignmentStatus
 from backend.reviews.models import MaskletStatusChange
@@ -104,9 +105,13 @@ def test_submit_waits_for_a_running_propagation(team: Team):
     # given
     masklet = annotated_masklet(team)
     job = PropagationJob.objects.create(
-        video=team.video, start_frame=0, status=JobStatus.RUNNING, frames_total=4
+        project=team.project,
+        video=team.video,
+        params={"start_frame": 0},
+        status=JobStatus.RUNNING,
+        progress_total=4,
     )
-    job.masklets.set([masklet])
+    PropagationMasklet.objects.create(job=job, masklet=masklet)
     # when
     response = submit(team, masklet)
     # then
@@ -201,14 +206,14 @@ def test_prompt_on_a_rejected_masklet_marks_it_reworked(team: Team):
 def test_prompt_undo_on_a_rejected_masklet_marks_it_reworked(team: Team):
     # given
     masklet = annotated_masklet(team)
-    prompt = Prompt.objects.create(masklet=masklet, frame_index=0, order=1, points=[[0.5, 0.5, 1]])
+    prompt = masklet_services.prompt_add(
+        masklet=masklet, author=team.annotator, frame_index=0, points=[[0.5, 0.5, 1]], box=None
+    )
     _reject(team, masklet)
     masklet.refresh_from_db()
     prompt.masklet = masklet
     # when
-    masklet_services.prompt_undo(
-        prompt=prompt, actor=team.annotator, version=masklet.version, frames=[], delete_frames=[0]
-    )
+    masklet_services.prompt_undo(prompt=prompt, actor=team.annotator, version=masklet.version)
     # then
     masklet.refresh_from_db()
     assert masklet.status == MaskletStatus.REWORKED
