@@ -140,7 +140,10 @@ def test_peak_rss_is_in_mib() -> None:
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
-    assert 230 < float(proc.stdout) < 300
+    # Wide on the upper side: under memory pressure the kernel may reclaim pages of the
+    # imports after the peak was reached, so "resident just before" can be lower than the
+    # peak it contributed (seen: 370-412 MiB on a loaded machine). A unit error is 1024x off.
+    assert 230 < float(proc.stdout) < 1024
 
 
 def test_synthetic_clip_is_lazy_and_deterministic() -> None:
