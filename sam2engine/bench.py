@@ -18,6 +18,18 @@ takes no memory and long runs (600 frames) measure the engine, not the test data
 restricts the run to the image or the video part, one measurement per process, so that
 ``peak_rss_mb`` belongs to that part alone; ``--what automatic`` times the automatic mask
 generator instead (see ``sam2engine/automatic/bench.py``).
+
+``--what session`` measures what exact sessions cost (one process per measurement):
+
+    python -m sam2engine.bench --config micro --what session --frames 1000 --objects 3
+
+It propagates ``--frames`` frames with a store on disk (``--store``, default a temporary
+folder) and ``--ram-outputs`` tracked outputs per object in RAM, then reports RAM
+(``peak_rss_mb``, the session's tensor bytes in RAM, the bookkeeping per output) and disk
+(store bytes) per 1,000 frames and object, the share of propagation time spent writing
+spilled outputs, the time of a snapshot (first and again) and of a restore, and the time of
+a correction click on a frame whose outputs were spilled vs on a resident frame (backbone
+features of both frames computed beforehand, so the difference is reading the store).
 """
 
 from __future__ import annotations
@@ -153,10 +165,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--what",
-        choices=["all", "image", "video", "automatic"],
+        choices=["all", "image", "video", "session", "automatic"],
         default="all",
         help="which part to measure; one part per process gives that part's own peak memory "
-        "(automatic: the automatic mask generator, never part of all)",
+        "(session: spill, snapshot and restore costs of an exact session; automatic: the "
+        "automatic mask generator; neither is part of all)",
+    )
+    ap.add_argument(
+        "--ram-outputs",
+        type=int,
+        default=None,
+        help="tracked outputs per object kept in RAM (default: the engine's default)",
+    )
+    ap.add_argument(
+        "--store",
+        default=None,
+        help="output store folder for --what session (default: a temporary folder)",
     )
     _add_automatic_arguments(ap)
     return ap
@@ -197,6 +221,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.frames < 1 or args.objects < 1:
         raise SystemExit("--frames and --objects must be at least 1")
+    if args.ram_outputs is not None and args.ram_outputs < 0:
+        raise SystemExit("--ram-outputs must be >= 0")
+    if args.what == "session" and args.frames < 40:
+        raise SystemExit("--what session needs --frames >= 40 (spilled and resident frames)")
     if args.objects > len(CLICKS):
         raise SystemExit(f"--objects: at most {len(CLICKS)} (one click position per object)")
     if args.clip and args.resolution:
@@ -252,6 +280,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     res["propagate_fps"] = None
     if args.what in ("all", "video"):
         res.update(_bench_video(model, frames, args, sync))
+    if args.what == "session":
+        from sam2engine.bench_session import bench_session
+
+        res.update(bench_session(model, frames, args, sync))
     if args.what == "automatic":
         from sam2engine.automatic.bench import bench_automatic
 

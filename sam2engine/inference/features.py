@@ -83,6 +83,7 @@ class FrameFeatures:
         p = self.model.cfg.preprocessing
         return normalize_uint8(t, p.pixel_mean, p.pixel_std)
 
+    @torch.inference_mode()  # also when called from outside a session step: no autograd graph
     def get(self, frame: int) -> BackboneFeatures:
         feats = self._cache.get(frame)
         if feats is not None:

@@ -108,8 +108,10 @@ def decode_output(
     unexpected = [k for k in tensors if k not in layout]
     if missing or unexpected:
         raise ValueError(f"tensors missing {missing} / unexpected {unexpected}")
-    for k, t in tensors.items():
-        shape, dtype = layout[k]
+    for k, (shape, dtype) in layout.items():  # a fixed order: the same message every time
+        t = tensors.get(k)
+        if t is None:
+            continue
         if tuple(t.shape) != shape or t.dtype != dtype:
             raise ValueError(f"{k} is {tuple(t.shape)} {t.dtype}, this model needs {shape} {dtype}")
     if device is not None and device.type != "cpu":

@@ -59,9 +59,9 @@ __all__ = ["FrameOutput", "ObjectState", "SessionError", "VideoSession"]
 
 Observer = Callable[[str, dict[str, Any]], None]
 
-#: Tracked outputs per object kept in RAM by default: the 16 a sequential pass reads and
-#: writes (15 pointer frames, of which 6 memory frames, plus the new one), doubled so that
-#: a correction and the passes around it find their neighbourhood resident.
+#: Tracked outputs per object kept in RAM by default: a sequential pass reads the 15
+#: previous ones (pointer frames, 6 of them also memory frames), so 15 never re-read; about
+#: twice that lets a correction and the passes around it find their neighbourhood resident.
 DEFAULT_RAM_OUTPUTS = 32
 
 
@@ -109,6 +109,8 @@ class VideoSession:
         non_overlap_masks: bool | None = None,
         image_encoder: Callable[[torch.Tensor], BackboneFeatures] | None = None,
     ) -> None:
+        if isinstance(ram_outputs, bool) or not isinstance(ram_outputs, int) or ram_outputs < 0:
+            raise SessionError(f"ram_outputs must be an int >= 0, got {ram_outputs!r}")
         self.model = model
         self.cfg = model.cfg
         self._frames = FrameFeatures(
@@ -130,8 +132,6 @@ class VideoSession:
         self.non_overlap_masks = (
             self.cfg.video.non_overlap_masks if non_overlap_masks is None else non_overlap_masks
         )
-        if isinstance(ram_outputs, bool) or not isinstance(ram_outputs, int) or ram_outputs < 0:
-            raise SessionError(f"ram_outputs must be an int >= 0, got {ram_outputs!r}")
         self.retain_all_outputs = retain_all_outputs
         self._bank = OutputBank(
             self.cfg, self.device, store, None if retain_all_outputs else ram_outputs
@@ -169,14 +169,11 @@ class VideoSession:
             raise SessionError(f"frame {frame} out of range (video has {self.num_frames} frames)")
         return int(frame)
 
-    def _object(self, obj_id: Any, create: bool) -> tuple[int, ObjectState]:
+    def _object(self, obj_id: Any) -> tuple[int, ObjectState]:
         for i, o in enumerate(self.objects):
             if o.obj_id == obj_id:
                 return i, o
-        if not create:
-            raise SessionError(f"unknown object id {obj_id!r}")
-        self.objects.append(ObjectState(obj_id))
-        return len(self.objects) - 1, self.objects[-1]
+        raise SessionError(f"unknown object id {obj_id!r}")
 
     def _objects(self, obj_ids: Collection[Any] | None) -> list[ObjectState]:
         """The objects named (in session order), or all."""
@@ -185,8 +182,10 @@ class VideoSession:
         if isinstance(obj_ids, (str, bytes)) or not isinstance(obj_ids, Collection):
             raise SessionError("obj_ids must be a list of object ids")
         wanted = list(obj_ids)
+        if not wanted:
+            raise SessionError("obj_ids is empty: name at least one object")
         for oid in wanted:
-            self._object(oid, create=False)
+            self._object(oid)
         return [o for o in self.objects if o.obj_id in wanted]
 
     # ------------------------------------------------------------------ output tables
@@ -331,7 +330,7 @@ class VideoSession:
     def clear_frame_prompts(self, frame: int, obj_id: Any) -> FrameMasks:
         """Drop an object's prompts on a frame; a conditioning output becomes a tracked one."""
         frame = self._check_frame(frame)
-        _, obj = self._object(obj_id, create=False)
+        _, obj = self._object(obj_id)
         obj.points.pop(frame, None)
         obj.mask_frames.discard(frame)
         obj.pop(self._bank, obj.pending_cond, frame)
@@ -346,7 +345,7 @@ class VideoSession:
 
     def remove_object(self, obj_id: Any) -> None:
         """Forget an object entirely; the remaining objects keep their state."""
-        idx, obj = self._object(obj_id, create=False)
+        idx, obj = self._object(obj_id)
         del self.objects[idx]
         obj.drop_all(self._bank)
 
@@ -395,6 +394,10 @@ class VideoSession:
             end = min(start_frame + limit, self.num_frames - 1)
             order = range(start_frame, end + 1)
         for frame in order:
+            # Objects removed or restored (replaced) meanwhile leave this run.
+            objs = [o for o in objs if any(o is x for x in self.objects)]
+            if not objs:
+                return
             yield self._propagate_frame(frame, reverse, objs)
 
     @torch.inference_mode()
@@ -545,7 +548,7 @@ class VideoSession:
         back from the store if spilled; with ``pending``, outputs of prompts since the
         last propagation come first."""
         frame = self._check_frame(frame)
-        _, obj = self._object(obj_id, create=False)
+        _, obj = self._object(obj_id)
         ref = obj.ref_on(frame) if pending else obj.stored(frame)
         return None if ref is None else self._value(ref)
 
@@ -589,7 +592,7 @@ class VideoSession:
     def object_snapshot(self, obj_id: Any) -> ObjectSnapshot:
         """One object's whole state as a manifest (outputs made since the last snapshot are
         written to the store first; nothing else is)."""
-        _, obj = self._object(obj_id, create=False)
+        _, obj = self._object(obj_id)
         return capture(obj, self._bank, self.num_frames, self._identity())
 
     def snapshot(self) -> SessionSnapshot:

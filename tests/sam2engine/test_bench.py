@@ -73,10 +73,54 @@ def test_bench_video_only_on_a_jpeg_clip(tmp_path: Path) -> None:
     assert res["propagate_fps"] > 0
 
 
+def test_bench_session_costs() -> None:
+    """--what session: RAM/disk per 1,000 frames and object, snapshot/restore times and
+    corrections on spilled vs resident frames, from one run."""
+    res = _one_json_line(
+        _bench(
+            "--what",
+            "session",
+            "--frames",
+            "56",
+            "--objects",
+            "2",
+            "--ram-outputs",
+            "4",
+            "--resolution",
+            "96x128",
+        )
+    )
+    assert res["ram_outputs"] == 4
+    session = res["session"]
+    assert session["non_cond_outputs"] == 2 * 55
+    assert session["resident_tracked_outputs"] <= 2 * 4
+    # micro: 64x64 float32 logits + 16x16x16 bf16 memory + small tensors, ~24 KiB a blob
+    assert 20 < res["blob_kb"] < 30
+    assert res["disk_mb_per_1000_frames_object"] == pytest.approx(
+        res["blob_kb"] * 1000 / 1024, rel=0.05
+    )
+    assert res["snapshot_outputs"] == 2 * 56
+    assert 0 < res["spill_write_share"] < 1
+    for key in ("snapshot_first_s", "snapshot_again_s", "restore_s", "weights_fingerprint_s"):
+        assert res[key] >= 0
+    # A correction on a spilled frame reads at least its neighbourhood back (15 pointer
+    # frames, the frame itself, the other object's mask there; more when the 4-output window
+    # evicts what the same click read first).
+    assert len(res["correction_spilled_reads"]) == 2
+    assert min(res["correction_spilled_reads"]) >= 17
+    assert res["click_after_restore_reads"] >= 17
+    assert res["correction_spilled_ms"] > 0
+    assert res["correction_resident_ms"] > 0
+
+
 def test_bench_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Refused before any model is built, so these run in-process.
     with pytest.raises(SystemExit, match="--objects: at most 3"):
         bench.main(["--config", "micro", "--objects", "4", "--frames", "1"])
+    with pytest.raises(SystemExit, match="--what session needs --frames >= 40"):
+        bench.main(["--config", "micro", "--what", "session", "--frames", "10"])
+    with pytest.raises(SystemExit, match="--ram-outputs must be >= 0"):
+        bench.main(["--config", "micro", "--ram-outputs", "-1"])
     with pytest.raises(SystemExit, match="--resolution applies to synthetic frames"):
         bench.main(["--config", "micro", "--clip", str(tmp_path), "--resolution", "64x64"])
     with pytest.raises(SystemExit) as info:
@@ -96,7 +140,10 @@ def test_peak_rss_is_in_mib() -> None:
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
-    assert 230 < float(proc.stdout) < 300
+    # Wide on the upper side: under memory pressure the kernel may reclaim pages of the
+    # imports after the peak was reached, so "resident just before" can be lower than the
+    # peak it contributed (seen: 370-412 MiB on a loaded machine). A unit error is 1024x off.
+    assert 230 < float(proc.stdout) < 1024
 
 
 def test_synthetic_clip_is_lazy_and_deterministic() -> None:

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_parity_cli_on_micro_fixtures(micro_dir: Path) -> None:
     """`python -m sam2engine.parity` replays every image prompt set and the whole video
-    scenario and reports every case within tolerance."""
+    scenario, in the engine's default (spilling) session mode, and reports every case within
+    tolerance."""
     proc = subprocess.run(
         [sys.executable, "-m", "sam2engine.parity", str(micro_dir)],
         cwd=ROOT,
@@ -40,6 +41,7 @@ def test_parity_cli_on_micro_fixtures(micro_dir: Path) -> None:
     assert all(line["ok"] for line in cases.values())
     assert summary["max_abs_logit_diff"] <= 1e-3
     assert summary["mask_mismatch_pixels"] == 0
+    assert summary["retention"] == "spill (ram_outputs=2)"
     for key in ("fwd1", "fwd2", "rev"):
         assert cases[f"video/{key}"]["frames"] > 0
         assert cases[f"video/{key}"]["first_diverging_frame"] is None
@@ -84,4 +86,19 @@ def test_parity_on_independent_fixture() -> None:
     steps = [s["key"] for s in json.loads((folder / "scenario.json").read_text())["steps"]]
     assert {f"video/{k}" for k in steps} <= {line["case"] for line in lines}
     assert summary["max_abs_logit_diff"] <= 1e-3
+    assert summary["mask_mismatch_pixels"] == 0
+
+
+def test_parity_when_restored_after_every_step(micro_dir: Path) -> None:
+    """Every scenario step continues in a session restored from a JSON snapshot of the
+    previous one, with nothing in RAM (ram_outputs=0): still the official outputs."""
+    import torch
+
+    from sam2engine import parity
+
+    torch.set_num_threads(1)
+    lines, summary = parity.run(micro_dir, ram_outputs=0, restore_each_step=True)
+    assert summary["ok"], [line for line in lines if not line["ok"]]
+    assert summary["restored_each_step"] is True
+    assert summary["retention"] == "spill (ram_outputs=0)"
     assert summary["mask_mismatch_pixels"] == 0

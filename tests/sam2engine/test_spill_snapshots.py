@@ -76,6 +76,20 @@ def _session(model, **options) -> VideoSession:
     return VideoSession(model, _frames(), precision="float32", video_size=VIDEO_HW, **options)
 
 
+def _restored(snapshot: SessionSnapshot, folder: Path, **options) -> VideoSession:
+    """A new session on a new model object continuing ``snapshot`` from the store in
+    ``folder``."""
+    return VideoSession.restore(
+        _model(),
+        _frames(),
+        snapshot,
+        DiskOutputStore(folder),
+        precision="float32",
+        video_size=VIDEO_HW,
+        **options,
+    )
+
+
 def _run(session: VideoSession, steps: list[tuple[str, Action]]) -> list[list[FrameMasks]]:
     return [call(session) for _, call in steps]
 
@@ -171,15 +185,7 @@ def test_restored_session_continues_bitwise(
     first.close()  # the snapshot's outputs survive the session that made them
     snapshot = SessionSnapshot.from_json(text)
     assert snapshot.keys() <= set(store.keys())
-    second = VideoSession.restore(
-        _model(),
-        _frames(),
-        snapshot,
-        DiskOutputStore(tmp_path),
-        precision="float32",
-        video_size=VIDEO_HW,
-        ram_outputs=ram_after,
-    )
+    second = _restored(snapshot, tmp_path, ram_outputs=ram_after)
     assert second.stats()["resident_outputs"] == 0  # loaded lazily
     _assert_same_results(_run(second, SCRIPT[cut:]), reference[0][cut:])
     _assert_same_state(_state(second), reference[1])
@@ -240,14 +246,7 @@ def test_restore_in_another_process(reference, tmp_path: Path) -> None:
 
 def _child(snapshot_path: str, store_folder: str, cut: int, out: str) -> None:
     snapshot = SessionSnapshot.from_json(Path(snapshot_path).read_text())
-    s = VideoSession.restore(
-        _model(),
-        _frames(),
-        snapshot,
-        DiskOutputStore(store_folder),
-        precision="float32",
-        video_size=VIDEO_HW,
-    )
+    s = _restored(snapshot, Path(store_folder))
     results = _run(s, SCRIPT[cut:])
     torch.save(
         [
@@ -326,6 +325,38 @@ def test_propagating_a_subset_leaves_the_others_untouched(tmp_path: Path) -> Non
         next(s.propagate(obj_ids="A"))
     s.close()
     alone.close()
+
+
+def test_subset_with_non_overlap_masks_weighs_every_object(tmp_path: Path) -> None:
+    """non_overlap_masks changes only returned logits (never memory, so objects still do not
+    interact in tracking): a subset's rows are those of the whole frame."""
+    s = _session(_model(), store=DiskOutputStore(tmp_path), non_overlap_masks=True)
+    s.add_prompt(0, "A", points=[[62, 58]], labels=[1])
+    s.add_prompt(0, "B", points=[[64, 60]], labels=[1])  # overlaps A
+    list(s.propagate())
+    clamped = []
+    for fm in s.propagate(start_frame=3, max_frames=2, obj_ids=["B"]):
+        whole = s._frame_masks(fm.frame_index, stored_only=True)
+        assert fm.object_ids == ["B"]
+        assert torch.equal(fm.mask_logits[0], whole.mask_logits[1])
+        raw = torch.nn.functional.interpolate(
+            s.frame_output("B", fm.frame_index).low_res_logits, size=VIDEO_HW, mode="bilinear"
+        )[0, 0]
+        clamped.append(not torch.equal(fm.mask_logits[0], raw))
+    assert any(clamped)  # A wins some of B's pixels: the constraint really applied
+    s.close()
+
+
+def test_object_removed_during_propagation_leaves_the_run() -> None:
+    s = _session(_model())
+    s.add_prompt(0, 1, points=[[62, 58]], labels=[1])
+    s.add_prompt(0, 2, box=[255, 136, 312, 200])
+    run = s.propagate()
+    assert next(run).object_ids == [1, 2]
+    s.remove_object(1)
+    assert [r.object_ids for r in run] == [[2]] * 11
+    assert 5 in s.objects[0].non_cond
+    s.close()
 
 
 # ---------------------------------------------------------------------------- refusals

@@ -151,3 +151,13 @@ def test_non_overlapping_masks_option(micro_model, clip) -> None:
             assert int(owners.max()) == 1
         else:  # the two objects overlap without the constraint (so the check above bites)
             assert int(owners.max()) == 2
+
+
+def test_features_called_directly_keep_no_autograd_graph(micro_model, clip) -> None:
+    """``session.features`` is public: called outside a session step it must not build an
+    autograd graph (the cache would keep every backbone activation alive: GBs at 1024 px)."""
+    s = _session(micro_model, clip)
+    feats = s.features(3)
+    for t in (*feats.high_res, feats.vision, feats.vision_pos):
+        assert t.grad_fn is None
+        assert not t.requires_grad
