@@ -62,12 +62,14 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
     from worker import clicks, registry
     from worker.engine import load_engine
 
-    load_engine()
+    # Announced before the model loads (tens of seconds for the large one), so the workspace
+    # says "starting" meanwhile rather than "no SAM 2 worker".
     queue = registry.interactive_queue_name()
     # Propagation jobs of the videos this worker holds are woken on a queue of its own.
     instance.app.amqp.queues.select_add(queue)
     _announcing["queue"] = queue
     _announcing["stop"] = registry.start_announcing(queue)
+    load_engine()
     clicks.start_serving(queue, _announcing["stop"])
 
 

@@ -35,6 +35,12 @@ def engine_status() -> EngineStatus:
     return _status
 
 
+def engine_status_if_loaded() -> EngineStatus | None:
+    """The status without waiting: None while the model is still loading (or not yet asked
+    for), so the worker can announce that SAM 2 is starting instead of going silent."""
+    return _status
+
+
 def load_engine() -> None:
     """Builds the predictor on first call; later calls return at once. Never raises: a
     missing or wrong checkpoint makes the engine unavailable with the reason."""

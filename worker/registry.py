@@ -6,11 +6,12 @@ import logging
 import os
 import socket
 import threading
+from typing import Any
 
 from backend.common.redis import get_redis
 from backend.masklets import jobs
 from worker import states
-from worker.engine import engine_status
+from worker.engine import engine_status_if_loaded
 
 logger = logging.getLogger(__name__)
 
@@ -57,22 +58,31 @@ def withdraw(queue: str) -> None:
     get_redis().delete(f"{jobs.WORKER_KEY_PREFIX}{queue}", f"{jobs.CLICKS_KEY_PREFIX}{queue}")
 
 
+def announcement(queue: str) -> dict[str, Any]:
+    """What the worker says about itself (read by jobs.live_workers): while the model loads
+    it is `starting`, and `busy` while it runs a propagation (clicks then wait a frame)."""
+    status = engine_status_if_loaded()
+    return {
+        "queue": queue,
+        "sam2": status is not None and status.available,
+        "starting": status is None,
+        "busy": bool(activity()),
+        "reason": "" if status is None else status.reason,
+        "config": "" if status is None else status.config,
+        "device": "" if status is None else status.device,
+        "sessions": states.resident(),
+        "activity": activity(),
+        "pid": os.getpid(),
+    }
+
+
 def _announce_loop(queue: str, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            status = engine_status()
-            info = {
-                "queue": queue,
-                "sam2": status.available,
-                "reason": status.reason,
-                "config": status.config,
-                "device": status.device,
-                "sessions": states.resident(),
-                "activity": activity(),
-                "pid": os.getpid(),
-            }
             get_redis().set(
-                f"{jobs.WORKER_KEY_PREFIX}{queue}", json.dumps(info), ex=jobs.WORKER_TTL_S
+                f"{jobs.WORKER_KEY_PREFIX}{queue}",
+                json.dumps(announcement(queue)),
+                ex=jobs.WORKER_TTL_S,
             )
         except Exception:  # noqa: BLE001 -- a broker hiccup must not kill the thread
             logger.warning("could not announce worker %s", queue, exc_info=True)

@@ -97,6 +97,8 @@ class WorkerInfo:
     sam2: bool
     reason: str
     sessions: int
+    starting: bool = False  # still loading the model
+    busy: bool = False  # running a propagation: clicks are answered between its frames
 
 
 def _worker_info(raw: bytes) -> WorkerInfo:
@@ -106,6 +108,8 @@ def _worker_info(raw: bytes) -> WorkerInfo:
         sam2=bool(info.get("sam2")),
         reason=info.get("reason", ""),
         sessions=int(info.get("sessions", 0)),
+        starting=bool(info.get("starting")),
+        busy=bool(info.get("busy")),
     )
 
 
@@ -138,22 +142,39 @@ def _broker_uptime_s() -> int:
         return int(get_redis().info("server").get("uptime_in_seconds", REANNOUNCE_WINDOW_S))
 
 
-def sam2_status() -> dict[str, Any]:
+class Sam2State(TypedDict):
+    available: bool  # a click would be answered now
+    # ready | busy (every SAM 2 worker is propagating) | starting (loading the model) |
+    # not_installed (workers run without usable weights) | offline (no worker announces)
+    state: str
+    workers: int
+    message: str  # what it means for the annotator, and what to do
+
+
+def sam2_status() -> Sam2State:
     """What the frontend shows: whether SAM 2 can answer, and if not why and how to fix it."""
     workers = live_workers()
     ready = [w for w in workers if w.sam2]
     if ready:
-        return {"available": True, "workers": len(ready), "message": ""}
+        if all(w.busy for w in ready):
+            message = "SAM 2 is propagating; clicks are answered between its frames."
+            return Sam2State(available=True, state="busy", workers=len(ready), message=message)
+        return Sam2State(available=True, state="ready", workers=len(ready), message="")
+    if any(w.starting for w in workers):
+        message = "SAM 2 is starting (loading the model); clicks work in a moment."
+        return Sam2State(available=False, state="starting", workers=0, message=message)
     if not workers and _broker_uptime_s() < REANNOUNCE_WINDOW_S:
-        return {
-            "available": False,
-            "workers": 0,
-            "message": "SAM 2 workers are reconnecting (the broker just restarted); try again "
-            "in a few seconds.",
-        }
+        message = (
+            "SAM 2 workers are reconnecting (the broker just restarted); try again in a few "
+            "seconds."
+        )
+        return Sam2State(available=False, state="starting", workers=0, message=message)
     reasons = sorted({w.reason for w in workers if w.reason})
-    message = "; ".join(reasons) if reasons else "No SAM 2 worker is running."
-    return {"available": False, "workers": 0, "message": f"{message} {HOW_TO_INSTALL}"}
+    if not reasons:
+        message = "No SAM 2 worker is running; start one on the gpu queue (`make run` does)."
+        return Sam2State(available=False, state="offline", workers=0, message=message)
+    message = f"{'; '.join(reasons)} {HOW_TO_INSTALL}"
+    return Sam2State(available=False, state="not_installed", workers=0, message=message)
 
 
 def _await_reannouncement() -> None:

@@ -119,7 +119,10 @@ class Sam2StatusApi(APIView):
     """Whether SAM 2 can answer now; if not, why and how to install it."""
 
     class OutputSerializer(serializers.Serializer):
-        available = serializers.BooleanField()
+        available = serializers.BooleanField(help_text="a click would be answered now")
+        state = serializers.ChoiceField(
+            choices=["ready", "busy", "starting", "not_installed", "offline"]
+        )
         workers = serializers.IntegerField()
         message = serializers.CharField()
 

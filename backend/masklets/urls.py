@@ -1,11 +1,16 @@
 from django.urls import path
 
-from backend.masklets import apis, propagation_apis
+from backend.masklets import apis, propagation_apis, workspace_apis
 
 app_name = "masklets"
 urlpatterns = [
     path("videos/<int:video_id>/masklets/", apis.MaskletListApi.as_view(), name="list"),
     path("videos/<int:video_id>/masklets/create/", apis.MaskletCreateApi.as_view(), name="create"),
+    path(
+        "videos/<int:video_id>/workspace/",
+        workspace_apis.WorkspaceBundleApi.as_view(),
+        name="workspace",
+    ),
     path("masklets/<int:masklet_id>/", apis.MaskletDetailApi.as_view(), name="detail"),
     path("masklets/<int:masklet_id>/frames/", apis.MaskletFramesApi.as_view(), name="frames"),
     path("masklets/<int:masklet_id>/prompts/", apis.PromptListApi.as_view(), name="prompts"),

@@ -1,9 +1,7 @@
-import mimetypes
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
@@ -15,13 +13,11 @@ from backend.api.utils import paginated_response
 from backend.common.exceptions import ApplicationError
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
-from backend.videos import services
+from backend.videos import delivery, services
 from backend.videos.enums import VideoEnvironment, VideoSplit, VideoStatus
+from backend.videos.models import Video
 from backend.videos.selectors import video_get_for_user, video_list
 from backend.videos.uploads import UploadTooLarge, too_large_message
-
-# Frames never change once extracted (a re-ingest makes a new video), so browsers keep them.
-FRAME_CACHE_CONTROL = "private, max-age=31536000, immutable"
 
 
 class VideoOutputSerializer(serializers.Serializer):
@@ -40,10 +36,21 @@ class VideoOutputSerializer(serializers.Serializer):
     environment = serializers.CharField(help_text='SA-V video_environment; "" when unknown.')
     split = serializers.CharField(help_text='Dataset split; "" exports as train.')
     frame_url_template = serializers.SerializerMethodField()
+    chunk_url_template = serializers.SerializerMethodField(
+        help_text="frames {chunk} x chunk_size onwards at scrubbing size (longest side "
+        f"{delivery.SCRUB_MAX_SIDE}), packed (see backend/videos/delivery.py)"
+    )
+    chunk_size = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
     def get_frame_url_template(self, video) -> str:  # type: ignore[no-untyped-def]
         return f"/api/v1/videos/{video.pk}/frames/{{frame}}.jpg"
+
+    def get_chunk_url_template(self, video) -> str:  # type: ignore[no-untyped-def]
+        return f"/api/v1/videos/{video.pk}/frames/chunks/{{chunk}}.sfc"
+
+    def get_chunk_size(self, video) -> int:  # type: ignore[no-untyped-def]
+        return delivery.FRAMES_PER_CHUNK
 
 
 class VideoListApi(APIView):
@@ -144,45 +151,40 @@ class VideoUpdateApi(APIView):
         return Response(VideoOutputSerializer(video).data)
 
 
+def _ready_video_for_user(request: Request, video_id: int) -> Video:
+    video = video_get_for_user(user=request.user, video_id=video_id)
+    if video.status != VideoStatus.READY:
+        raise ApplicationError(
+            "The video's frames are not extracted yet.",
+            extra={"status": video.status},
+            status=409,
+        )
+    return video
+
+
 class VideoFrameApi(APIView):
     """One extracted frame as JPEG, for members of the video's project."""
 
     @extend_schema(
         parameters=[OpenApiParameter("frame_index", int, OpenApiParameter.PATH)],
-        responses={(200, "image/jpeg"): bytes},
+        responses={(200, delivery.JPEG_CONTENT_TYPE): bytes},
     )
     def get(self, request: Request, video_id: int, frame_index: int) -> HttpResponse:
-        video = video_get_for_user(user=request.user, video_id=video_id)
-        if video.status != VideoStatus.READY:
-            raise ApplicationError(
-                "The video's frames are not extracted yet.",
-                extra={"status": video.status},
-                status=409,
-            )
+        video = _ready_video_for_user(request, video_id)
         if not 0 <= frame_index < video.frame_count:
             raise Http404(f"The video has frames 0..{video.frame_count - 1}.")
-        name = video.frame_path(frame_index)
-        if settings.FRAMES_ACCEL_REDIRECT:
-            response = HttpResponse(content_type="image/jpeg")
-            response["X-Accel-Redirect"] = f"/protected-media/{name}"
-        else:
-            try:
-                response = (
-                    HttpResponseRedirect(default_storage.url(name))
-                    if _storage_is_remote()
-                    else FileResponse(
-                        default_storage.open(name, "rb"), content_type=mimetypes.types_map[".jpg"]
-                    )
-                )
-            except FileNotFoundError as exc:
-                raise Http404("The frame file is missing from storage.") from exc
-        response["Cache-Control"] = FRAME_CACHE_CONTROL
-        return response
+        return delivery.frame_response(request, video, frame_index)
 
 
-def _storage_is_remote() -> bool:
-    try:
-        default_storage.path("")
-    except NotImplementedError:
-        return True
-    return False
+class VideoFrameChunkApi(APIView):
+    """Frames chunk_index x chunk_size onwards, at scrubbing size, in one response
+    (backend/videos/delivery.py)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("chunk_index", int, OpenApiParameter.PATH)],
+        responses={(200, delivery.CHUNK_CONTENT_TYPE): bytes},
+    )
+    def get(self, request: Request, video_id: int, chunk_index: int) -> HttpResponse:
+        video = _ready_video_for_user(request, video_id)
+        delivery.chunk_span(video, chunk_index)  # 404 past the end, before any storage read
+        return delivery.chunk_response(request, video, chunk_index)

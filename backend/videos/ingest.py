@@ -25,6 +25,7 @@ from backend.jobs.enums import JobKind, Transition
 from backend.jobs.models import Job
 from backend.jobs.runner import job_execute, worker_identity
 from backend.jobs.services import JobStopped, job_progress
+from backend.videos import delivery
 from backend.videos.enums import VideoStatus
 from backend.videos.models import Video
 from backend.videos.probe import iter_frames
@@ -64,9 +65,11 @@ def video_ingest_now(*, video_id: int) -> None:
 
 
 def _write_frames(job: Job, video: Video) -> int:
+    """Every frame as a JPEG, and the chunks that pack them at scrubbing size (delivery.py)."""
     quality = [int(cv2.IMWRITE_JPEG_QUALITY), settings.FRAME_JPEG_QUALITY]
     step = max(1, video.frame_count // PROGRESS_STEPS)
     decoded = 0
+    chunk: list[bytes] = []
     with _local_copy(video.file) as path:
         for index, frame in enumerate(iter_frames(path)):
             ok, jpeg = cv2.imencode(".jpg", frame, quality)
@@ -74,12 +77,23 @@ def _write_frames(job: Job, video: Video) -> int:
                 raise RuntimeError(f"JPEG encoding of frame {index} failed")
             default_storage.save(video.frame_path(index), ContentFile(jpeg.tobytes()))
             decoded = index + 1
+            chunk.append(delivery.scrub_jpeg(frame))
+            if len(chunk) == delivery.FRAMES_PER_CHUNK:
+                _store_chunk(video, decoded - len(chunk), chunk)
+                chunk = []
             if decoded % step == 0 and decoded < video.frame_count:
                 with transaction.atomic():
                     Video.objects.filter(pk=video.pk).update(progress=decoded / video.frame_count)
                     if not job_progress(job=job, done=decoded, total=video.frame_count):
                         raise JobStopped
+    if chunk:
+        _store_chunk(video, decoded - len(chunk), chunk)
     return decoded
+
+
+def _store_chunk(video: Video, first: int, jpegs: list[bytes]) -> None:
+    chunk_index = first // delivery.FRAMES_PER_CHUNK
+    delivery.chunk_store(video, chunk_index, delivery.chunk_pack(first, jpegs))
 
 
 def _on_done(job: Job) -> None:

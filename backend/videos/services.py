@@ -93,12 +93,8 @@ def video_import_path(*, project: Project, creator: User, path: str) -> Video:
 
 
 def delete_frames(video: Video) -> None:
-    try:
-        _dirs, files = default_storage.listdir(video.frames_prefix)
-    except FileNotFoundError:
-        return
-    for name in files:
-        default_storage.delete(f"{video.frames_prefix}/{name}")
+    """The frames and the frame chunks (a folder per chunk size) of a video."""
+    _delete_tree(video.frames_prefix)
 
 
 def _delete_tree(prefix: str) -> None:

@@ -14,4 +14,9 @@ urlpatterns = [
         apis.VideoFrameApi.as_view(),
         name="frame",
     ),
+    path(
+        "videos/<int:video_id>/frames/chunks/<int:chunk_index>.sfc",
+        apis.VideoFrameChunkApi.as_view(),
+        name="frame-chunk",
+    ),
 ]

@@ -3,14 +3,17 @@
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 from django.test import override_settings
 
 from backend.events.models import Event
+from backend.videos import delivery
 from backend.videos.enums import VideoStatus
 from backend.videos.models import Video
 from tests.backend.conftest import Team, client_for
+from tests.backend.videos.chunks import unpack as unpack_chunk
 from tests.conftest import FIXTURES
 
 VIDEOS = FIXTURES / "videos"
@@ -77,10 +80,17 @@ def test_upload_of_a_real_video_extracts_every_frame(
     last = client.get(f"/api/v1/videos/{video.pk}/frames/{frames - 1}.jpg")
     assert last.status_code == 200
     assert "immutable" in last["Cache-Control"]
-    image = cv2.imdecode(
-        __import__("numpy").frombuffer(b"".join(last.streaming_content), "uint8"), cv2.IMREAD_COLOR
-    )
+    image = cv2.imdecode(__import__("numpy").frombuffer(last.content, "uint8"), cv2.IMREAD_COLOR)
     assert image.shape == (height, width, 3)
+    # Ingest wrote the chunks too: the last one ends with the last frame, at scrubbing size.
+    last_chunk = (frames - 1) // delivery.FRAMES_PER_CHUNK
+    with default_storage.open(delivery.chunk_path(video, last_chunk), "rb") as fh:
+        first, jpegs = unpack_chunk(fh.read())
+    assert first + len(jpegs) == frames
+    small = cv2.imdecode(np.frombuffer(jpegs[-1], np.uint8), cv2.IMREAD_COLOR)
+    expected = cv2.resize(image, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    assert small.shape[1] == min(width, delivery.SCRUB_MAX_SIDE)
+    assert np.abs(small.astype(int) - expected.astype(int)).mean() < 8
     assert client.get(f"/api/v1/videos/{video.pk}/frames/{frames}.jpg").status_code == 404
     kinds = list(Event.objects.filter(video=video).values_list("kind", flat=True))
     assert kinds[0] == "video.uploaded"
@@ -169,7 +179,9 @@ def test_frames_of_a_video_still_processing_are_not_served(team: Team):
 
 @override_settings(FRAMES_ACCEL_REDIRECT=True)
 def test_frames_are_handed_to_nginx_after_the_permission_check(team: Team):
-    response = client_for(team.reviewer).get(f"/api/v1/videos/{team.video.pk}/frames/2.jpg")
+    response = client_for(team.reviewer).get(
+        f"/api/v1/videos/{team.video.pk}/frames/2.jpg", HTTP_X_SENDFILE_TYPE="X-Accel-Redirect"
+    )
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == f"/protected-media/{team.video.frame_path(2)}"
 

@@ -183,6 +183,13 @@ CASES = [
         body=lambda t: {"environment": "Outdoor", "split": "val"},
     ),
     Case("video frame", "get", lambda t: f"/api/v1/videos/{t.video.pk}/frames/0.jpg", READ),
+    Case("workspace bundle", "get", lambda t: f"/api/v1/videos/{t.video.pk}/workspace/", READ),
+    Case(
+        "video frame chunk",
+        "get",
+        lambda t: f"/api/v1/videos/{t.video.pk}/frames/chunks/0.sfc",
+        READ,
+    ),
     Case("task list", "get", lambda t: f"/api/v1/projects/{t.project.pk}/tasks/", READ),
     Case(
         "task create",

@@ -26,7 +26,9 @@
  *
  * Environment: CHROMIUM (default /usr/bin/chromium), E2E_KEEP_VAR=1 keeps the VAR_DIR,
  * E2E_ONLY=consensus runs only the consensus flow, E2E_ONLY=admin only the administration flow
- * (admin.mjs: users, project, members, labels, tasks, import and export, all through the app).
+ * (admin.mjs: users, project, members, labels, tasks, import and export, all through the app),
+ * E2E_ONLY=workspace only the workspace's own flow (workspace.mjs: fit to the window, a masklet
+ * from the keyboard, scrubbing figures).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +38,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { adminFlow } from './admin.mjs';
+import { workspaceFlow } from './workspace.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
@@ -979,9 +982,12 @@ async function main() {
     const { base, credentials } = platform;
     const admin = () =>
       adminFlow({ browser, platform, step, waitFor, log, consoleErrors, artifacts: ARTIFACTS, python: PYTHON, videoPath: VIDEO });
-    if (process.env.E2E_ONLY === 'consensus' || process.env.E2E_ONLY === 'admin') {
-      // One flow alone (neither needs the steps before it): quicker to iterate on.
-      await (process.env.E2E_ONLY === 'admin' ? admin() : consensusFlow({ browser, platform, consoleErrors }));
+    const workspace = () =>
+      workspaceFlow({ browser, platform, consoleErrors, step, log, waitFor, sleep, api, createUsers, installHelpers, loginTo, PYTHON, ROOT, ARTIFACTS });
+    const only = { admin, workspace }[process.env.E2E_ONLY];
+    if (process.env.E2E_ONLY === 'consensus' || only !== undefined) {
+      // One flow alone (none needs the steps before it): quicker to iterate on.
+      await (only ? only() : consensusFlow({ browser, platform, consoleErrors }));
       const ok = consoleErrors.length === 0;
       results.push({ name: 'no-page-errors', ok, message: consoleErrors.join(' | ') });
       log(`${ok ? 'PASS' : 'FAIL'} no-page-errors${ok ? '' : `: ${consoleErrors.join(' | ')}`}`);
@@ -1085,7 +1091,7 @@ async function main() {
         // The car ahead, in the lower middle of the driving clip.
         const p = await stagePoint(page, video, 0.5, 0.62);
         clickPoint = p;
-        await page.keyboard.press('1');
+        await page.keyboard.press('c'); // the positive click tool (digits pick labels)
         await page.mouse.click(p.pageX, p.pageY);
         await waitFor(
           'the clicked mask',
@@ -1887,6 +1893,7 @@ async function main() {
 
     await consensusFlow({ browser, platform, consoleErrors });
     await admin();
+    await workspace();
 
     if (consoleErrors.length > 0) {
       results.push({

@@ -292,25 +292,22 @@ async def follow_events(
             live.seqs.extend(e["seq"] for e in json.loads(message).get("events", []))
 
 
-async def workspace_load(session: Session, video: int, masklets: list[int]) -> dict[int, int]:
-    """What the workspace asks for when it opens; returns the masklets' versions."""
+async def workspace_load(session: Session, video: int) -> dict[int, int]:
+    """What the workspace asks for when it opens (the same few requests whatever the number of
+    masklets: the bundle holds their masks and prompts); returns the masklets' versions."""
     await session.call("GET video", "GET", f"/api/v1/videos/{video}/")
-    listing = await session.call("GET masklet list", "GET", f"/api/v1/videos/{video}/masklets/")
+    bundle = await session.call("GET workspace", "GET", f"/api/v1/videos/{video}/workspace/")
     await session.call("GET propagation list", "GET", f"/api/v1/videos/{video}/propagations/")
     await session.call("GET sam2 status", "GET", "/api/v1/sam2/status/")
-    versions = {}
-    for masklet in masklets:
-        await session.call("GET masklet frames", "GET", f"/api/v1/masklets/{masklet}/frames/")
-        await session.call("GET masklet prompts", "GET", f"/api/v1/masklets/{masklet}/prompts/")
-    if listing is not None and listing.status_code == 200:
-        versions = {m["id"]: m["version"] for m in listing.json()["results"]}
-    return versions
+    if bundle is None or bundle.status_code != 200:
+        return {}
+    return {m["id"]: m["version"] for m in bundle.json()["masklets"]}
 
 
 async def annotator(
     session: Session, me: dict, project: int, deadline: float, base: str, live: LiveClient
 ) -> None:
-    versions = await workspace_load(session, me["video"], me["masklets"])
+    versions = await workspace_load(session, me["video"])
     prompted: set[int] = set()
     while time.monotonic() < deadline:
         masklet = random.choice(me["masklets"])
@@ -343,7 +340,7 @@ async def annotator(
             if response is not None and response.status_code == 200:
                 versions[masklet] = response.json()["version"]
             elif response is not None and response.status_code == 409:
-                versions.update(await workspace_load(session, me["video"], []))
+                versions.update(await workspace_load(session, me["video"]))
         elif roll < 0.8 and prompted:
             await session.call(
                 "POST propagation create",
@@ -352,7 +349,7 @@ async def annotator(
                 json={"masklet_ids": sorted(prompted), "start_frame": 0},
             )
         elif roll < 0.9:
-            versions = await workspace_load(session, me["video"], me["masklets"])
+            versions = await workspace_load(session, me["video"])
         else:
             await session.call(
                 "GET events",

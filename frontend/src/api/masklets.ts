@@ -45,8 +45,40 @@ export function isJobActive(job: Pick<PropagationJob, 'status'>): boolean {
   return job.status === 'queued' || job.status === 'running';
 }
 
-/** `message`: why SAM 2 is not available, and how to fix it. */
+/**
+ * `state`: ready | busy (propagating; clicks wait a frame) | starting (a worker loads the model,
+ * or re-announces itself after a broker restart) | not_installed | offline; `message`: what it
+ * means for the annotator, and what to do.
+ */
 export type Sam2Status = Schemas['Sam2StatusApiOutput'];
+export type Sam2State = Sam2Status['state'];
+
+/** A mask of the workspace bundle: a masklet's frame, with the masklet it belongs to. */
+export type WorkspaceMask = MaskletFrame & { masklet: number };
+
+/** A frame a reviewer pinned a comment to. */
+export type ReviewPin = Schemas['ReviewPin'];
+
+/**
+ * Everything the workspace shows of a video, in one request (backend/masklets/workspace.py):
+ * every mask of frames [frame_start, frame_end), the rest from `next_start` on; `cursor` is the
+ * log position to listen after.
+ */
+export type WorkspaceBundle = Narrowed<
+  Schemas['WorkspaceBundleApiOutput'],
+  { masklets: Masklet[]; masks: WorkspaceMask[]; prompts: Prompt[] }
+>;
+
+export function getWorkspaceBundle(
+  videoId: number,
+  range: { start: number; end?: number },
+  signal?: AbortSignal,
+): Promise<WorkspaceBundle> {
+  return apiRequest<WorkspaceBundle>(`videos/${videoId}/workspace/`, {
+    query: { start: range.start, end: range.end },
+    signal,
+  });
+}
 
 /** One entry of the project's event log; `seq` is its position, given in commit order: resume
  * from the last one seen. */

@@ -150,6 +150,8 @@ describe('video status helpers', () => {
     environment: '',
     split: '',
     frame_url_template: '/api/v1/videos/1/frames/{frame}.jpg',
+    chunk_url_template: '/api/v1/videos/1/frames/chunks/{chunk}.sfc',
+    chunk_size: 16,
     created_at: '',
   };
 

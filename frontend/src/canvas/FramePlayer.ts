@@ -1,26 +1,40 @@
 /**
  * Frame-accurate player over a video's extracted JPEG frames, drawn on a <canvas>. Framework-free:
- * React (features/videos) drives it through these methods and listens to `onState`.
+ * React drives it through these methods and listens to `onState`.
  *
  * Every frame is its own image, so what is on screen is exactly frame N of the API, never a
- * <video> element's nearest keyframe or decoder guess.
+ * <video> element's nearest keyframe or decoder guess. While the asked-for frame is on its way,
+ * the player shows the newest decoded frame between the one on screen and the asked-for one, so
+ * a held arrow key keeps the picture moving; `state.shown` always says which frame that is (the
+ * mask overlay follows it, so masks and picture never disagree). Frames move at scrubbing size;
+ * once the playhead rests, its frame is drawn again at full size (`state.full`).
  */
-import { describeError, parseApiError } from '../api/client';
-import { clampFrame, prefetchWindow } from '../lib/frames';
+import { describeError } from '../api/client';
+import { clampFrame } from '../lib/frames';
 import { playbackTick, type PlaybackClock } from '../state/playback';
-import { FrameCache, type FrameLoader } from './FrameCache';
+import { FrameStore } from './FrameStore';
+import type { FrameSource, Sized } from './frameSource';
 import { backingSize, FIT_VIEW, viewRect, type View } from './viewport';
 
 export interface PlayerState {
-  /** The frame asked for (and on screen unless `loading`). */
+  /** The frame asked for (the playhead). */
   frame: number;
+  /** The frame on the canvas (null before the first one arrives). */
+  shown: number | null;
+  /** The frame on the canvas is the full-size one (else the scrubbing-size one, for now). */
+  full: boolean;
   playing: boolean;
-  /** The asked-for frame is not decoded yet; the canvas still shows the previous one, dimmed. */
+  /** The asked-for frame is not on screen yet; `shown` is, dimmed. */
   loading: boolean;
   /** Playing, but waiting for the next frame to arrive. */
   buffering: boolean;
   /** Why the asked-for frame could not be shown, or null. */
   error: string | null;
+}
+
+/** Before the first frame arrives. */
+export function initialPlayerState(frame: number): PlayerState {
+  return { frame, shown: null, full: false, playing: false, loading: true, buffering: false, error: null };
 }
 
 /** What the canvas can draw; ImageBitmap in the browser. */
@@ -30,6 +44,8 @@ export interface Scheduler {
   request: (callback: (nowMs: number) => void) => number;
   cancel: (handle: number) => void;
   now: () => number;
+  /** Call `callback` in `ms`; returns what cancels it. */
+  delay: (callback: () => void, ms: number) => () => void;
 }
 
 export interface FramePlayerOptions {
@@ -39,55 +55,53 @@ export interface FramePlayerOptions {
   /** Frame size in pixels (the video's width and height). */
   width: number;
   height: number;
-  frameUrl: (index: number) => string;
+  /** Where frames come from: frameWorkerSource (the frames worker) in the browser. */
+  source: FrameSource<Sized, FrameImage>;
   onState: (state: PlayerState) => void;
   initialFrame?: number;
-  /** Frames loaded ahead of the playhead. */
-  prefetch?: number;
-  loader?: FrameLoader<FrameImage>;
   scheduler?: Scheduler;
 }
 
-/** Frames ahead of the playhead to fetch: ~0.4 s at 24 fps, enough to ride out request latency. */
-const DEFAULT_PREFETCH = 10;
+/** Frames decoded ahead of the playhead: ~0.4 s at 30 fps, what a held arrow key eats in 0.4 s. */
+const DECODE_AHEAD = 12;
+/** Frames fetched (as chunks) ahead: a couple of chunks, ~2 MB at 1080p. */
+const FETCH_AHEAD = 40;
+/** The playhead rests once it stayed this long: its frame is then fetched at full size. */
+const REST_MS = 150;
 /** Decoded-frame memory budget; bounds the cache to ~30 frames at 1080p, more for small videos. */
 const CACHE_BUDGET_BYTES = 256 * 1024 * 1024;
 const MIN_CACHE_FRAMES = 24;
 const MAX_CACHE_FRAMES = 120;
 const BACKGROUND = '#111';
 
-export function cacheCapacity(width: number, height: number, prefetch: number): number {
+export function cacheCapacity(width: number, height: number): number {
   const perFrame = Math.max(1, width * height * 4);
   const byBudget = Math.floor(CACHE_BUDGET_BYTES / perFrame);
-  return Math.max(prefetch + 2, MIN_CACHE_FRAMES, Math.min(byBudget, MAX_CACHE_FRAMES));
-}
-
-/** Fetches a frame JPEG with the session cookie and decodes it off the main thread. */
-export function fetchFrameLoader(frameUrl: (index: number) => string): FrameLoader<FrameImage> {
-  return async (index, signal) => {
-    const response = await fetch(frameUrl(index), { credentials: 'same-origin', signal });
-    if (!response.ok) {
-      throw parseApiError(response.status, await response.text().catch(() => ''));
-    }
-    return createImageBitmap(await response.blob());
-  };
+  return Math.max(DECODE_AHEAD + 4, MIN_CACHE_FRAMES, Math.min(byBudget, MAX_CACHE_FRAMES));
 }
 
 const browserScheduler: Scheduler = {
   request: (callback) => requestAnimationFrame(callback),
   cancel: (handle) => cancelAnimationFrame(handle),
   now: () => performance.now(),
+  delay: (callback, ms) => {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
 };
 
 export class FramePlayer {
   private readonly options: FramePlayerOptions;
-  private readonly cache: FrameCache<FrameImage>;
+  private readonly store: FrameStore<Sized, FrameImage>;
   private readonly scheduler: Scheduler;
-  private readonly prefetch: number;
   private readonly lastFrame: number;
   private frame: number;
   /** Frame currently painted on the canvas, if any. */
   private drawn: number | null = null;
+  private drawnFull = false;
+  /** Cancels the pending "now resting" call. */
+  private restTimer: (() => void) | null = null;
+  private resting = false;
   private playing = false;
   private direction: 1 | -1 = 1;
   private clock: PlaybackClock = { anchorFrame: 0, anchorMs: 0 };
@@ -103,15 +117,16 @@ export class FramePlayer {
     if (!(options.fps > 0)) throw new RangeError(`fps must be positive, got ${options.fps}`);
     this.options = options;
     this.scheduler = options.scheduler ?? browserScheduler;
-    this.prefetch = options.prefetch ?? DEFAULT_PREFETCH;
     this.lastFrame = options.frameCount - 1;
     this.frame = clampFrame(options.initialFrame ?? 0, options.frameCount);
-    this.cache = new FrameCache<FrameImage>({
-      load: options.loader ?? fetchFrameLoader(options.frameUrl),
-      capacity: cacheCapacity(options.width, options.height, this.prefetch),
+    this.store = new FrameStore<Sized, FrameImage>({
+      source: options.source,
+      frameCount: options.frameCount,
+      decodedCapacity: cacheCapacity(options.width, options.height),
       release: (image) => image.close?.(),
-      onLoaded: (index) => this.onFrameLoaded(index),
+      onDecoded: (index, full) => this.onDecoded(index, full),
       onError: (index, error) => this.onFrameError(index, error),
+      now: () => this.scheduler.now(),
     });
     this.resize();
     this.requestFrames();
@@ -121,6 +136,8 @@ export class FramePlayer {
   get state(): PlayerState {
     return {
       frame: this.frame,
+      shown: this.drawn,
+      full: this.drawn !== null && this.drawnFull,
       playing: this.playing,
       loading: this.drawn !== this.frame && this.error === null,
       buffering: this.playing && this.buffering,
@@ -131,7 +148,7 @@ export class FramePlayer {
   /** Show frame `index` (clamped). Playback, if running, goes on from there. */
   seek(index: number): void {
     const target = clampFrame(index, this.options.frameCount);
-    this.direction = target < this.frame ? -1 : 1;
+    if (target !== this.frame) this.direction = target < this.frame ? -1 : 1;
     this.frame = target;
     this.error = null;
     this.clock = { anchorFrame: target, anchorMs: this.scheduler.now() };
@@ -164,7 +181,6 @@ export class FramePlayer {
     this.playing = false;
     if (this.rafHandle !== null) this.scheduler.cancel(this.rafHandle);
     this.rafHandle = null;
-    // Paused on a frame that has not arrived: keep asking for it.
     this.requestFrames();
     this.emit();
   }
@@ -177,7 +193,7 @@ export class FramePlayer {
   /** Ask again for frames that failed (network back, permission fixed). */
   retry(): void {
     this.error = null;
-    this.cache.retry();
+    this.store.retry();
     this.emit();
   }
 
@@ -202,7 +218,9 @@ export class FramePlayer {
     this.disposed = true;
     if (this.rafHandle !== null) this.scheduler.cancel(this.rafHandle);
     this.rafHandle = null;
-    this.cache.dispose();
+    this.restTimer?.();
+    this.store.dispose();
+    this.options.source.dispose?.();
   }
 
   private readonly tick = (nowMs: number): void => {
@@ -221,7 +239,7 @@ export class FramePlayer {
       fps: this.options.fps,
       shown: this.frame,
       lastFrame: this.lastFrame,
-      isReady: (i) => this.cache.has(i),
+      isReady: (i) => this.store.has(i),
     });
     this.clock = result.clock;
     this.buffering = result.buffering;
@@ -239,12 +257,43 @@ export class FramePlayer {
   };
 
   private requestFrames(): void {
-    const direction = this.playing ? 1 : this.direction;
-    this.cache.want([this.frame, ...prefetchWindow(this.frame, this.options.frameCount, this.prefetch, direction)]);
+    // Moving (or playing) is not resting; resting starts REST_MS after the last move.
+    this.resting = false;
+    this.restTimer?.();
+    this.restTimer = this.playing
+      ? null
+      : this.scheduler.delay(() => {
+          this.restTimer = null;
+          this.resting = true;
+          this.focusStore();
+        }, REST_MS);
+    this.focusStore();
   }
 
-  private onFrameLoaded(index: number): void {
-    if (index === this.frame && this.drawn !== index) {
+  private focusStore(): void {
+    this.store.focus({
+      frame: this.frame,
+      shown: this.drawn,
+      direction: this.playing ? 1 : this.direction,
+      decodeAhead: DECODE_AHEAD,
+      fetchAhead: FETCH_AHEAD,
+      rest: this.resting,
+    });
+  }
+
+  private onDecoded(index: number, full: boolean): void {
+    if (this.disposed) return;
+    // The asked-for frame (first at scrubbing size, then at full size), or, while it is on its
+    // way, one on the way to it, newer than the one on screen: a held arrow key keeps moving.
+    const d = this.direction;
+    const onTheWay =
+      this.drawn !== null &&
+      this.drawn !== this.frame &&
+      !this.playing &&
+      (index - this.drawn) * d > 0 &&
+      (this.frame - index) * d > 0;
+    const sharper = index === this.frame && (this.drawn !== index || (full && !this.drawnFull));
+    if (sharper || onTheWay) {
       this.drawIfReady(index);
       this.emit();
     }
@@ -260,16 +309,17 @@ export class FramePlayer {
   }
 
   private drawIfReady(index: number): void {
-    const image = this.cache.get(index);
-    if (image === undefined) return;
-    this.paint(image);
+    const entry = this.store.get(index);
+    if (entry === undefined) return;
+    this.paint(entry.value);
     this.drawn = index;
+    this.drawnFull = entry.full;
   }
 
   private redraw(): void {
     if (this.drawn === null) return;
-    const image = this.cache.get(this.drawn);
-    if (image !== undefined) this.paint(image);
+    const entry = this.store.get(this.drawn);
+    if (entry !== undefined) this.paint(entry.value);
   }
 
   private paint(image: FrameImage): void {
@@ -284,7 +334,8 @@ export class FramePlayer {
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     // Zoomed in far enough to see single pixels, show them as they are (square), not blurred.
     ctx.imageSmoothingEnabled = rect.width / width < 2;
-    ctx.imageSmoothingQuality = 'high';
+    // Bilinear: 'high' costs 35-100 ms per 1080p frame on the main thread (measured), 'low' 2-5.
+    ctx.imageSmoothingQuality = 'low';
     ctx.drawImage(image, rect.x, rect.y, rect.width, rect.height);
   }
 
@@ -294,6 +345,8 @@ export class FramePlayer {
     if (
       prev !== null &&
       prev.frame === next.frame &&
+      prev.shown === next.shown &&
+      prev.full === next.full &&
       prev.playing === next.playing &&
       prev.loading === next.loading &&
       prev.buffering === next.buffering &&

@@ -3,7 +3,7 @@
  * to the mask's bounding box (null for an empty mask). Two workers, so one long decode does not
  * hold up the next frame's masks.
  */
-import type { Rgb } from '../lib/maskRaster';
+import type { OutlineStyle, Rgb } from '../lib/maskRaster';
 import type { CompressedRle } from '../lib/rle';
 import type { MaskWorkerRequest, MaskWorkerResponse } from '../workers/messages';
 
@@ -14,6 +14,8 @@ export interface MaskBitmap {
   /** Top-left of the bitmap in frame pixels. */
   x: number;
   y: number;
+  /** Frame pixels per bitmap pixel. */
+  step: number;
 }
 
 interface Waiter {
@@ -35,11 +37,19 @@ export class MaskDecoder {
     }
   }
 
-  decode(rle: CompressedRle, color: Rgb): Promise<MaskBitmap | null> {
+  /** `step`: frame pixels per bitmap pixel (more than 1 when the frame is shown smaller). */
+  decode(rle: CompressedRle, color: Rgb, outline: OutlineStyle, step = 1): Promise<MaskBitmap | null> {
     if (this.disposed) return Promise.reject(new Error('The mask decoder was closed.'));
     const id = this.nextId;
     this.nextId += 1;
-    const request: MaskWorkerRequest = { type: 'decode', id, rle: { size: [...rle.size], counts: rle.counts }, color };
+    const request: MaskWorkerRequest = {
+      type: 'decode',
+      id,
+      rle: { size: [...rle.size], counts: rle.counts },
+      color,
+      outline,
+      step,
+    };
     return new Promise<MaskBitmap | null>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       (this.workers[id % this.workers.length] as Worker).postMessage(request);
@@ -60,7 +70,8 @@ export class MaskDecoder {
       return;
     }
     this.pending.delete(message.id);
-    if (message.type === 'decoded') waiter.resolve({ bitmap: message.bitmap, x: message.x, y: message.y });
+    if (message.type === 'decoded')
+      waiter.resolve({ bitmap: message.bitmap, x: message.x, y: message.y, step: message.step });
     else if (message.type === 'empty') waiter.resolve(null);
     else waiter.reject(new Error(message.message));
   }

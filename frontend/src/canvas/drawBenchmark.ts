@@ -87,7 +87,9 @@ export async function benchmarkDraw(options: {
     );
     const decodeStart = performance.now();
     const decoded = await Promise.all(
-      rles.map((rle, i) => decoder.decode(rle, parseHexColor(COLORS[i % COLORS.length] as string))),
+      rles.map((rle, i) =>
+        decoder.decode(rle, parseHexColor(COLORS[i % COLORS.length] as string), { width: 2, highlight: i === 0 }),
+      ),
     );
     const decodeMs = performance.now() - decodeStart;
     const masks = decoded.filter((m): m is MaskBitmap => m !== null);

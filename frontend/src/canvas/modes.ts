@@ -36,7 +36,8 @@ export interface FramePoint {
 export type Interaction =
   | { kind: 'idle' }
   | { kind: 'box'; start: FramePoint; current: FramePoint }
-  | { kind: 'stroke'; mode: 'brush' | 'eraser'; maskletId: number; frame: number; last: FramePoint }
+  /** `maskletId` null: the first stroke of a new object (created when the stroke ends). */
+  | { kind: 'stroke'; mode: 'brush' | 'eraser'; maskletId: number | null; frame: number; last: FramePoint }
   /** Dragging the zoomed frame; `last` in canvas pixels, the one place here that is not a frame point. */
   | { kind: 'pan'; last: { x: number; y: number } };
 
@@ -57,7 +58,7 @@ export function beginBox(state: Interaction, at: FramePoint): Interaction {
 export function beginStroke(
   state: Interaction,
   mode: 'brush' | 'eraser',
-  maskletId: number,
+  maskletId: number | null,
   frame: number,
   at: FramePoint,
 ): Interaction {

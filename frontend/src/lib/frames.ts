@@ -46,11 +46,19 @@ export function frameUrl(template: string, index: number): string {
 
 export type FrameInput = { ok: true; index: number } | { ok: false; message: string };
 
+/**
+ * A frame number as a person types it or a URL carries it: digits only (at most 9), else null.
+ * The one parser of frame numbers (go-to-frame fields, ?frame= in links).
+ */
+export function parseFrameNumber(text: string): number | null {
+  const trimmed = text.trim();
+  return /^\d{1,9}$/.test(trimmed) ? Number(trimmed) : null;
+}
+
 /** Parse what a person typed into "go to frame"; says why when it is not a frame of this video. */
 export function parseFrameInput(text: string, frameCount: number): FrameInput {
-  const trimmed = text.trim();
-  if (!/^\d+$/.test(trimmed)) return { ok: false, message: 'Enter a whole frame number.' };
-  const index = Number(trimmed);
+  const index = parseFrameNumber(text);
+  if (index === null) return { ok: false, message: 'Enter a whole frame number.' };
   if (index >= frameCount) {
     return { ok: false, message: `Frames go from 0 to ${frameCount - 1}.` };
   }

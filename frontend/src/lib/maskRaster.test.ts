@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EDGE_ALPHA, FILL_ALPHA, paintDisc, paintSegment, parseHexColor, rleToRgba } from './maskRaster';
+import {
+  EDGE_ALPHA,
+  FILL_ALPHA,
+  HIGHLIGHT_FILL_ALPHA,
+  paintDisc,
+  paintSegment,
+  parseHexColor,
+  rleToRgba,
+} from './maskRaster';
 import { decodeRle, encodeRle } from './rle';
 
 /** Column-major mask from row strings ('1' = foreground). */
@@ -100,5 +108,53 @@ describe('parseHexColor', () => {
     expect(parseHexColor('#1f77b4')).toEqual([31, 119, 180]);
     expect(parseHexColor('#FFFFFF')).toEqual([255, 255, 255]);
     expect(parseHexColor('red')).toEqual([255, 0, 255]);
+  });
+});
+
+describe('outlines', () => {
+  const square = (n: number) => encodeRle(maskOf(Array.from({ length: n }, () => '1'.repeat(n))));
+  const alphas = (raster: { pixels: Uint8ClampedArray; width: number }, row: number) =>
+    Array.from({ length: raster.width }, (_, x) => raster.pixels[(row * raster.width + x) * 4 + 3]);
+
+  it('draws an outline as thick as asked, inside the mask', () => {
+    const thin = rleToRgba(square(8), [1, 2, 3], { width: 1, highlight: false });
+    const thick = rleToRgba(square(8), [1, 2, 3], { width: 2, highlight: false });
+    const E = EDGE_ALPHA;
+    const F = FILL_ALPHA;
+    expect(alphas(thin, 4)).toEqual([E, F, F, F, F, F, F, E]);
+    expect(alphas(thick, 4)).toEqual([E, E, F, F, F, F, E, E]);
+    expect(alphas(thick, 0)).toEqual(Array(8).fill(E));
+  });
+
+  it('fills the selected object more opaquely, in its own colour', () => {
+    const raster = rleToRgba(square(8), [10, 20, 30], { width: 1, highlight: true });
+    expect(alphas(raster, 4)[3]).toBe(HIGHLIGHT_FILL_ALPHA);
+    expect(Array.from(raster.pixels.slice(0, 3))).toEqual([10, 20, 30]);
+  });
+});
+
+describe('sampling every step pixels', () => {
+  it('draws the frame pixels at multiples of the step, exactly as the full raster has them', () => {
+    // a ragged random mask, 23 x 17
+    const rows = Array.from({ length: 17 }, (_, y) =>
+      Array.from({ length: 23 }, (_, x) => ((x * 7 + y * 13) % 11 < 6 && x > 2 && y > 1 ? '1' : '0')).join(''),
+    );
+    const rle = encodeRle(maskOf(rows));
+    const full = rleToRgba(rle, [1, 2, 3]);
+    const half = rleToRgba(rle, [1, 2, 3], { width: 2, highlight: false }, 2);
+    expect(half.step).toBe(2);
+    expect(half.x % 2).toBe(0);
+    expect(half.y % 2).toBe(0);
+    const alpha = (r: typeof full, fx: number, fy: number) => {
+      const i = (fx - r.x) / r.step;
+      const j = (fy - r.y) / r.step;
+      if (i < 0 || j < 0 || i >= r.width || j >= r.height) return 0;
+      return r.pixels[(j * r.width + i) * 4 + 3] as number;
+    };
+    for (let fy = 0; fy < 17; fy += 2) {
+      for (let fx = 0; fx < 23; fx += 2) {
+        expect(alpha(half, fx, fy) > 0, `(${fx}, ${fy})`).toBe(alpha(full, fx, fy) > 0);
+      }
+    }
   });
 });

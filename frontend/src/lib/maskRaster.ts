@@ -17,24 +17,45 @@ export function parseHexColor(color: string): Rgb {
 /** Alpha of a mask's inside and of its outline; the layer's opacity then scales both. */
 export const FILL_ALPHA = 150;
 export const EDGE_ALPHA = 255;
+/** The selected object's inside: more opaque than the others, so it stands out in its own colour. */
+export const HIGHLIGHT_FILL_ALPHA = 200;
 
-/** A mask's coloured pixels, cropped to its bounding box `(x, y, width, height)` in frame pixels. */
+/**
+ * A mask's coloured pixels, cropped to its bounding box: pixel (i, j) of the raster is frame pixel
+ * (x + i * step, y + j * step). `step` > 1 when the mask is shown smaller than the frame: a
+ * raster finer than the screen costs decoding time and shows nothing more.
+ */
 export interface MaskRaster {
   x: number;
   y: number;
   width: number;
   height: number;
+  /** Frame pixels per raster pixel, along each axis. */
+  step: number;
   /** Row-major RGBA, `width * height * 4` bytes; empty when the mask is. */
   pixels: Uint8ClampedArray<ArrayBuffer>;
 }
 
+export interface OutlineStyle {
+  /** Outline thickness in frame pixels: what reads as ~1.5 screen pixels once the frame is scaled. */
+  width: number;
+  /** The selected object: a more opaque inside (and the caller makes its outline thicker). */
+  highlight: boolean;
+}
+
 /**
- * Row-major RGBA of a mask in `color`, cropped to the mask's bounding box (memory and drawing cost
- * follow the object's size, not the frame's): inside pixels get FILL_ALPHA, pixels on the mask's
- * edge EDGE_ALPHA (so touching objects stay apart), the rest stays transparent. Walks the
- * foreground runs only, so the work is proportional to the mask's area.
+ * Row-major RGBA of a mask in `color`, cropped to the mask's bounding box (memory and work follow
+ * the object's size, not the frame's) and sampled every `step` frame pixels: inside pixels get
+ * FILL_ALPHA (HIGHLIGHT_FILL_ALPHA for the selected object), pixels within `outline.width` of the
+ * mask's edge (along a row or a column) EDGE_ALPHA, so touching objects stay apart and the
+ * selected one stands out, all in the object's colour; the rest stays transparent.
  */
-export function rleToRgba(rle: CompressedRle, color: Rgb): MaskRaster {
+export function rleToRgba(
+  rle: CompressedRle,
+  color: Rgb,
+  outline: OutlineStyle = { width: 1, highlight: false },
+  step = 1,
+): MaskRaster {
   const [height, width] = rle.size;
   const counts = countsFromString(rle.counts);
   const total = width * height;
@@ -42,48 +63,84 @@ export function rleToRgba(rle: CompressedRle, color: Rgb): MaskRaster {
   for (const run of counts) covered += run;
   if (covered !== total) throw new RleError(`RLE runs cover ${covered} of ${total} pixels.`);
   const [bx, by, bw, bh] = rleBbox(counts, height);
-  const pixels = new Uint8ClampedArray(new ArrayBuffer(bw * bh * 4));
-  if (bw === 0 || bh === 0) return { x: 0, y: 0, width: 0, height: 0, pixels };
+  if (bw === 0 || bh === 0) return { x: 0, y: 0, width: 0, height: 0, step, pixels: new Uint8ClampedArray(0) };
+  // The sampling grid: frame pixels whose coordinates are multiples of `step`, inside the box.
+  const gx0 = Math.ceil(bx / step);
+  const gy0 = Math.ceil(by / step);
+  const rw = Math.max(1, Math.floor((bx + bw - 1) / step) - gx0 + 1);
+  const rh = Math.max(1, Math.floor((by + bh - 1) / step) - gy0 + 1);
+  // Foreground, column-major like the RLE: each run's part of a column is one fill.
+  const inside = new Uint8Array(rw * rh);
+  let pos = 0;
+  for (let i = 0; i < counts.length; i += 1) {
+    const run = counts[i] as number;
+    if (i % 2 === 1) {
+      const end = pos + run;
+      for (let p = pos; p < end;) {
+        const x = (p / height) | 0;
+        const columnEnd = Math.min(end, (x + 1) * height);
+        if (x % step === 0) {
+          const j0 = Math.ceil((p - x * height) / step) - gy0;
+          const j1 = Math.floor((columnEnd - 1 - x * height) / step) - gy0;
+          if (j1 >= j0) inside.fill(1, (x / step - gx0) * rh + j0, (x / step - gx0) * rh + j1 + 1);
+        }
+        p = columnEnd;
+      }
+    }
+    pos += run;
+  }
+  const near = nearEdge(inside, rw, rh, Math.max(1, Math.round(outline.width / step)));
+  const pixels = new Uint8ClampedArray(new ArrayBuffer(rw * rh * 4));
   const words = new Uint32Array(pixels.buffer);
   // Little-endian: ABGR in one word is RGBA in bytes (every browser this app targets is little-endian).
-  const rgb = (color[2] << 16) | (color[1] << 8) | color[0];
-  const fill = ((FILL_ALPHA << 24) | rgb) >>> 0;
-  const edge = ((EDGE_ALPHA << 24) | rgb) >>> 0;
-  const forEachForeground = (visit: (k: number, cx: number, cy: number) => void): void => {
-    let pos = 0;
-    for (let i = 0; i < counts.length; i += 1) {
-      const run = counts[i] as number;
-      if (i % 2 === 1) {
-        for (let p = pos; p < pos + run; p += 1) {
-          const x = (p / height) | 0;
-          const cx = x - bx;
-          const cy = p - x * height - by;
-          visit(cy * bw + cx, cx, cy);
-        }
-      }
-      pos += run;
+  const word = (rgb: Rgb, alpha: number) => ((alpha << 24) | (rgb[2] << 16) | (rgb[1] << 8) | rgb[0]) >>> 0;
+  const fill = word(color, outline.highlight ? HIGHLIGHT_FILL_ALPHA : FILL_ALPHA);
+  const edge = word(color, EDGE_ALPHA);
+  for (let i = 0; i < rw; i += 1) {
+    const column = i * rh;
+    for (let j = 0; j < rh; j += 1) {
+      if (inside[column + j] === 1) words[j * rw + i] = near[column + j] === 1 ? edge : fill;
     }
-  };
-  forEachForeground((k) => {
-    words[k] = fill;
-  });
-  // Outline: a foreground pixel with a 4-neighbour that is background or outside the box (the box is
-  // tight, so outside it is background too).
-  forEachForeground((k, cx, cy) => {
-    if (
-      cx === 0 ||
-      cy === 0 ||
-      cx === bw - 1 ||
-      cy === bh - 1 ||
-      words[k - 1] === 0 ||
-      words[k + 1] === 0 ||
-      words[k - bw] === 0 ||
-      words[k + bw] === 0
-    ) {
-      words[k] = edge;
+  }
+  return { x: gx0 * step, y: gy0 * step, width: rw, height: rh, step, pixels };
+}
+
+/**
+ * 1 for foreground pixels at most `t` pixels from the background along their row or column (the
+ * box's border counts as background: the box is tight). `inside` is column-major, `w` columns of
+ * `h`; two passes per axis, linear in the box.
+ */
+function nearEdge(inside: Uint8Array, w: number, h: number, t: number): Uint8Array {
+  const near = new Uint8Array(inside.length);
+  const run = new Int32Array(Math.max(w, h));
+  // Down each column (contiguous).
+  for (let i = 0; i < w; i += 1) {
+    const base = i * h;
+    let n = 0;
+    for (let j = 0; j < h; j += 1) {
+      n = inside[base + j] === 1 ? n + 1 : 0;
+      run[j] = n;
     }
-  });
-  return { x: bx, y: by, width: bw, height: bh, pixels };
+    n = 0;
+    for (let j = h - 1; j >= 0; j -= 1) {
+      n = inside[base + j] === 1 ? n + 1 : 0;
+      if (n > 0 && (n <= t || (run[j] as number) <= t)) near[base + j] = 1;
+    }
+  }
+  // Along each row (stride h).
+  for (let j = 0; j < h; j += 1) {
+    let n = 0;
+    for (let i = 0; i < w; i += 1) {
+      n = inside[i * h + j] === 1 ? n + 1 : 0;
+      run[i] = n;
+    }
+    n = 0;
+    for (let i = w - 1; i >= 0; i -= 1) {
+      n = inside[i * h + j] === 1 ? n + 1 : 0;
+      if (n > 0 && (n <= t || (run[i] as number) <= t)) near[i * h + j] = 1;
+    }
+  }
+  return near;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameMarks, nextMarked, presentCount, segmentsOf, strongerMark } from './timeline';
+import { frameMarks, keyframesOf, nextKeyframe, nextMarked, presentCount, segmentsOf, strongerMark } from './timeline';
 
 describe('timeline marks', () => {
   it('marks each frame by its mask origin, prompts winning', () => {
@@ -18,18 +18,37 @@ describe('timeline marks', () => {
     expect(marks).toEqual(['none', 'propagated', 'prompted', 'edited', 'imported', 'prompted', 'none', 'none']);
   });
 
-  it('treats empty masks as absent and ignores frames outside the video', () => {
+  it('marks empty masks as empty (absent, not unvisited) and ignores frames outside the video', () => {
     const marks = frameMarks(
-      3,
+      4,
       [
         { frame_index: 0, origin: 'propagated', area: 0 },
         { frame_index: 1, origin: 'propagated', area: 12 },
+        { frame_index: 2, origin: 'edited', area: 0 }, // erased to nothing by hand
         { frame_index: 7, origin: 'edited', area: 5 },
       ],
       [-1, 9],
     );
-    expect(marks).toEqual(['none', 'propagated', 'none']);
+    expect(marks).toEqual(['empty', 'propagated', 'empty', 'none']);
     expect(presentCount(marks)).toBe(1);
+  });
+
+  it('walks keyframes: prompted and edited frames, and pinned ones', () => {
+    const marks = frameMarks(
+      20,
+      [
+        { frame_index: 2, origin: 'click' },
+        { frame_index: 3, origin: 'propagated' },
+        { frame_index: 9, origin: 'edited' },
+      ],
+      [14],
+    );
+    const keyframes = keyframesOf(marks, [5, 9, 30]);
+    expect(keyframes).toEqual([2, 5, 9, 14]);
+    expect(nextKeyframe(keyframes, 2, 1)).toBe(5);
+    expect(nextKeyframe(keyframes, 3, -1)).toBe(2);
+    expect(nextKeyframe(keyframes, 14, 1)).toBeNull();
+    expect(nextKeyframe(keyframes, 2, -1)).toBeNull();
   });
 
   it('turns marks into runs, leaving gaps out', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CompressedRle } from './rle';
-import { describeChange, planUndo, sameRle, UndoStack, type UndoEntry } from './undo';
+import { describeChange, planRedo, planUndo, sameRle, UndoStack, type UndoEntry } from './undo';
 
 const rle = (counts: string): CompressedRle => ({ size: [4, 4], counts });
 const A = rle('04<0');
@@ -61,14 +61,62 @@ describe('planUndo', () => {
   });
 });
 
+describe('planRedo', () => {
+  it("writes the stroke's mask again when the frame still shows what the undo left", () => {
+    expect(planRedo(entry(), A)).toEqual({
+      kind: 'write',
+      maskletId: 7,
+      frame: 3,
+      mask: { rle: B, origin: 'edited' },
+    });
+  });
+
+  it('sends a click to SAM 2 again', () => {
+    const click = entry({
+      kind: 'click',
+      before: null,
+      promptId: 4,
+      prompt: { points: [[0.5, 0.5, 1]], clear_old: false },
+    });
+    expect(planRedo(click, undefined)).toEqual({
+      kind: 'prompt',
+      maskletId: 7,
+      frame: 3,
+      prompt: { points: [[0.5, 0.5, 1]], clear_old: false },
+    });
+  });
+
+  it('refuses when the mask changed after the undo', () => {
+    const plan = planRedo(entry(), C);
+    expect(plan.kind).toBe('stale');
+    expect(plan.kind === 'stale' && plan.reason).toMatch(/cannot be redone/);
+    expect(planRedo(undefined, undefined)).toEqual({ kind: 'empty' });
+  });
+});
+
 describe('UndoStack', () => {
+  it('moves an undone change to redo, and a new change clears redo', () => {
+    const stack = UndoStack.empty()
+      .push(entry({ frame: 1 }))
+      .push(entry({ frame: 2 }));
+    const undone = stack.undo();
+    expect(undone.last?.frame).toBe(1);
+    expect(undone.lastUndone?.frame).toBe(2);
+    const redone = undone.redo(entry({ frame: 2, promptId: 9 }));
+    expect(redone.last?.promptId).toBe(9);
+    expect(redone.lastUndone).toBeUndefined();
+    expect(undone.push(entry({ frame: 5 })).lastUndone).toBeUndefined();
+    expect(undone.dropUndone().lastUndone).toBeUndefined();
+    expect(UndoStack.empty().undo().size).toBe(0);
+  });
+
   it('undoes newest first and is immutable', () => {
     const empty = UndoStack.empty();
     const one = empty.push(entry({ frame: 1 }));
     const two = one.push(entry({ frame: 2 }));
     expect(empty.size).toBe(0);
     expect(two.last?.frame).toBe(2);
-    expect(two.pop().last?.frame).toBe(1);
+    expect(two.undo().last?.frame).toBe(1);
     expect(two.size).toBe(2);
   });
 
@@ -85,6 +133,7 @@ describe('UndoStack', () => {
       .push(entry({ maskletId: 2 }))
       .push(entry({ maskletId: 1 }));
     expect(stack.withoutMasklet(1).entries.map((e) => e.maskletId)).toEqual([2]);
+    expect(stack.undo().withoutMasklet(1).lastUndone).toBeUndefined();
   });
 });
 

@@ -1,12 +1,13 @@
 /**
- * Undo of the last prompt or edit. Every change the workspace makes replaces one frame's mask of
- * one object, so an entry remembers that frame's mask before and after; undo writes "before" back.
+ * Undo and redo of prompts and edits. Every change the workspace makes replaces one frame's mask
+ * of one object, so an entry remembers that frame's mask before and after; undo writes "before"
+ * back, redo makes the change again (a click is sent to SAM 2 again, a stroke's mask written).
  *
- * Undo must never destroy someone else's work: if the frame's mask is no longer the one this
- * change produced (a propagation or another annotator wrote it since), the entry is stale and
- * undo refuses, saying why.
+ * Neither may destroy someone else's work: if the frame's mask is no longer the one the change
+ * produced (undo) or replaced (redo), because a propagation or another annotator wrote it since,
+ * the entry is stale and the action refuses, saying why.
  */
-import type { FrameOrigin } from '../api/masklets';
+import type { FrameOrigin, PromptBox, PromptPoint } from '../api/masklets';
 import type { CompressedRle } from './rle';
 
 export interface FrameMaskState {
@@ -26,6 +27,14 @@ export interface UndoEntry {
   after: CompressedRle;
   /** The stored prompt a click or box made: undoing it also takes the prompt back. */
   promptId?: number;
+  /** What was sent to SAM 2 (a click or box): redo sends it again. */
+  prompt?: PromptInput;
+}
+
+export interface PromptInput {
+  points: PromptPoint[];
+  box?: PromptBox;
+  clear_old: boolean;
 }
 
 export type UndoPlan =
@@ -64,11 +73,44 @@ export function planUndo(entry: UndoEntry | undefined, current: CompressedRle | 
   return { kind: 'write', maskletId: entry.maskletId, frame: entry.frame, mask: entry.before, ...prompt };
 }
 
-/** Bounded history, newest last. Immutable: every operation returns a new stack. */
+export type RedoPlan =
+  | { kind: 'write'; maskletId: number; frame: number; mask: FrameMaskState }
+  | { kind: 'prompt'; maskletId: number; frame: number; prompt: PromptInput }
+  | { kind: 'stale'; reason: string }
+  | { kind: 'empty' };
+
+/** What redoing `entry` (an undone change) means, given the frame's mask now. */
+export function planRedo(entry: UndoEntry | undefined, current: CompressedRle | undefined): RedoPlan {
+  if (entry === undefined) return { kind: 'empty' };
+  if (!sameRle(current, entry.before?.rle ?? undefined)) {
+    return {
+      kind: 'stale',
+      reason: `The ${describeChange(entry)} cannot be redone: that mask was changed since (by a propagation or another person).`,
+    };
+  }
+  if (entry.prompt !== undefined) {
+    return { kind: 'prompt', maskletId: entry.maskletId, frame: entry.frame, prompt: entry.prompt };
+  }
+  return {
+    kind: 'write',
+    maskletId: entry.maskletId,
+    frame: entry.frame,
+    mask: { rle: entry.after, origin: 'edited' },
+  };
+}
+
+/**
+ * Bounded history, newest last, and the changes undone since the last new one (redo, newest
+ * last). Immutable: every operation returns a new stack. A new change clears the redo list, as
+ * in every editor.
+ */
 export class UndoStack {
   static readonly LIMIT = 100;
 
-  private constructor(readonly entries: readonly UndoEntry[]) {}
+  private constructor(
+    readonly entries: readonly UndoEntry[],
+    readonly undone: readonly UndoEntry[] = [],
+  ) {}
 
   static empty(): UndoStack {
     return new UndoStack([]);
@@ -78,21 +120,44 @@ export class UndoStack {
     return this.entries[this.entries.length - 1];
   }
 
+  /** The change redo would make again. */
+  get lastUndone(): UndoEntry | undefined {
+    return this.undone[this.undone.length - 1];
+  }
+
   get size(): number {
     return this.entries.length;
   }
 
+  /** A new change: it can be undone, and nothing undone before can be redone any more. */
   push(entry: UndoEntry): UndoStack {
-    const entries = [...this.entries, entry];
-    return new UndoStack(entries.slice(Math.max(0, entries.length - UndoStack.LIMIT)));
+    return new UndoStack(UndoStack.bounded([...this.entries, entry]));
   }
 
-  pop(): UndoStack {
-    return new UndoStack(this.entries.slice(0, -1));
+  /** The newest change was undone: it moves to the redo list. */
+  undo(): UndoStack {
+    const last = this.last;
+    if (last === undefined) return this;
+    return new UndoStack(this.entries.slice(0, -1), UndoStack.bounded([...this.undone, last]));
+  }
+
+  /** The newest undone change was made again, as `redone` (a click gets a new prompt id). */
+  redo(redone: UndoEntry): UndoStack {
+    return new UndoStack(UndoStack.bounded([...this.entries, redone]), this.undone.slice(0, -1));
+  }
+
+  /** The newest undone change cannot be made again (stale): it is forgotten. */
+  dropUndone(): UndoStack {
+    return new UndoStack(this.entries, this.undone.slice(0, -1));
   }
 
   /** Forget everything about an object (it was deleted). */
   withoutMasklet(maskletId: number): UndoStack {
-    return new UndoStack(this.entries.filter((e) => e.maskletId !== maskletId));
+    const keep = (e: UndoEntry) => e.maskletId !== maskletId;
+    return new UndoStack(this.entries.filter(keep), this.undone.filter(keep));
+  }
+
+  private static bounded(entries: UndoEntry[]): UndoEntry[] {
+    return entries.slice(Math.max(0, entries.length - UndoStack.LIMIT));
   }
 }

@@ -29,7 +29,7 @@ export function FrameStage({
     <div className={`viewer-stage ${className}${player.loading ? ' is-loading' : ''}`}>
       <canvas ref={frameCanvasRef} className="viewer-canvas" aria-label={`Frame ${player.frame} of ${videoName}`} />
       <canvas ref={overlayRef} className="overlay-canvas" data-testid="mask-overlay" aria-label={overlayLabel} />
-      {player.loading && <div className="viewer-notice">Loading frame {player.frame}…</div>}
+      {player.loading && <div className="viewer-notice loading-notice">Loading frame {player.frame}…</div>}
       {children}
       {player.error && (
         <div className="viewer-notice viewer-error" role="alert">

@@ -57,6 +57,14 @@ describe('matchShortcut', () => {
     expect(matchShortcut(press('F', { shiftKey: true }), ANNOTATE_SHORTCUTS)?.id).toBe('propagateBackward');
     expect(matchShortcut(press('f'), ANNOTATE_SHORTCUTS)?.id).toBe('propagateForward');
   });
+
+  it('redoes with Ctrl+Shift+Z and Ctrl+Y, and picks labels with the digits', () => {
+    expect(matchShortcut(press('Z', { ctrlKey: true, shiftKey: true }), ANNOTATE_SHORTCUTS)?.id).toBe('redo');
+    expect(matchShortcut(press('y', { ctrlKey: true }), ANNOTATE_SHORTCUTS)?.id).toBe('redoCtrlY');
+    expect(matchShortcut(press('y'), ANNOTATE_SHORTCUTS)).toBeUndefined();
+    expect(matchShortcut(press('7'), ANNOTATE_SHORTCUTS)?.id).toBe('pickLabel');
+    expect(matchShortcut(press('c'), ANNOTATE_SHORTCUTS)?.id).toBe('toolPositive');
+  });
 });
 
 describe('belongsToControl', () => {

@@ -29,6 +29,11 @@ export type ShortcutId =
   | 'brushBigger'
   | 'undo'
   | 'undoCtrl'
+  | 'redo'
+  | 'redoCtrlY'
+  | 'pickLabel'
+  | 'prevKeyframe'
+  | 'nextKeyframe'
   | 'addObject'
   | 'nextObject'
   | 'toggleObject'
@@ -90,12 +95,26 @@ export const VIEWER_SHORTCUTS: ShortcutGroup = {
 export const ANNOTATE_SHORTCUTS: ShortcutGroup = {
   title: 'Annotation workspace (also the viewer keys above)',
   shortcuts: [
-    { id: 'toolPositive', keys: ['1', 'c'], shift: false, label: '1 or C', description: 'Positive click tool (SAM 2)' },
-    { id: 'toolNegative', keys: ['2', 'n'], shift: false, label: '2 or N', description: 'Negative click tool (SAM 2)' },
-    { id: 'toolBox', keys: ['3', 'x'], shift: false, label: '3 or X', description: 'Box tool: drag a box (SAM 2)' },
-    { id: 'toolBrush', keys: ['4', 'b'], shift: false, label: '4 or B', description: 'Brush: paint the mask' },
-    { id: 'toolEraser', keys: ['5', 'e'], shift: false, label: '5 or E', description: 'Eraser: remove from the mask' },
-    { id: 'toolPan', keys: ['6'], shift: false, label: '6', description: 'Pan tool: drag to move the zoomed frame' },
+    {
+      id: 'pickLabel',
+      keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      shift: false,
+      label: '1 … 9',
+      description: 'Pick a label (its hotkey): the next click or stroke makes a new object of it',
+    },
+    { id: 'toolPositive', keys: ['c'], shift: false, label: 'C', description: 'Positive click tool (SAM 2)' },
+    { id: 'toolNegative', keys: ['n'], shift: false, label: 'N', description: 'Negative click tool (SAM 2)' },
+    { id: 'toolBox', keys: ['x'], shift: false, label: 'X', description: 'Box tool: drag a box (SAM 2)' },
+    { id: 'toolBrush', keys: ['b'], shift: false, label: 'B', description: 'Brush: paint the mask' },
+    { id: 'toolEraser', keys: ['e'], shift: false, label: 'E', description: 'Eraser: remove from the mask' },
+    { id: 'toolPan', keys: ['v'], shift: false, label: 'V', description: 'Pan tool: drag to move the zoomed frame' },
+    {
+      id: 'prevKeyframe',
+      keys: [','],
+      label: ',',
+      description: 'Previous keyframe (a clicked, edited or commented frame)',
+    },
+    { id: 'nextKeyframe', keys: ['.'], label: '.', description: 'Next keyframe' },
     { id: 'zoomIn', keys: ['+', '='], label: '+', description: 'Zoom in' },
     { id: 'zoomOut', keys: ['-', '_'], label: '−', description: 'Zoom out' },
     { id: 'zoomFit', keys: ['0'], shift: false, label: '0', description: 'Zoom to fit: the whole frame' },
@@ -111,14 +130,28 @@ export const ANNOTATE_SHORTCUTS: ShortcutGroup = {
     { id: 'brushBigger', keys: [']'], label: ']', description: 'Bigger brush' },
     { id: 'undo', keys: ['z'], shift: false, label: 'Z', description: 'Undo the last click or edit' },
     { id: 'undoCtrl', keys: ['z'], shift: false, ctrl: true, label: 'Ctrl + Z', description: 'Undo (also)' },
-    { id: 'addObject', keys: ['a'], shift: false, label: 'A', description: 'Add an object' },
+    {
+      id: 'redo',
+      keys: ['z'],
+      shift: true,
+      ctrl: true,
+      label: 'Ctrl + Shift + Z',
+      description: 'Redo what was undone',
+    },
+    { id: 'redoCtrlY', keys: ['y'], shift: false, ctrl: true, label: 'Ctrl + Y', description: 'Redo (also)' },
+    { id: 'addObject', keys: ['a'], shift: false, label: 'A', description: 'Add an object by name (form)' },
     { id: 'nextObject', keys: ['Tab'], label: 'Tab / Shift + Tab', description: 'Select the next / previous object' },
     { id: 'toggleObject', keys: ['h'], shift: false, label: 'H', description: 'Hide / show the selected object' },
     { id: 'toggleAllMasks', keys: ['m'], shift: false, label: 'M', description: 'Hide / show all masks' },
     { id: 'propagateForward', keys: ['f'], shift: false, label: 'F', description: 'Propagate forward from this frame' },
     { id: 'propagateBackward', keys: ['f'], shift: true, label: 'Shift + F', description: 'Propagate backward' },
     { id: 'propagateBoth', keys: ['p'], shift: false, label: 'P', description: 'Propagate both ways' },
-    { id: 'cancelTool', keys: ['Escape'], label: 'Esc', description: 'Drop the box or stroke being drawn' },
+    {
+      id: 'cancelTool',
+      keys: ['Escape'],
+      label: 'Esc',
+      description: 'Drop the box or stroke being drawn, or the picked label',
+    },
   ],
 };
 

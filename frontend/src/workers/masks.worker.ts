@@ -17,7 +17,7 @@ scope.onmessage = (event: MessageEvent<MaskWorkerRequest>) => {
   const started = performance.now();
   void (async () => {
     try {
-      const raster = rleToRgba(request.rle, request.color);
+      const raster = rleToRgba(request.rle, request.color, request.outline, request.step);
       if (raster.width === 0) {
         scope.postMessage({ type: 'empty', id: request.id });
         return;
@@ -29,6 +29,7 @@ scope.onmessage = (event: MessageEvent<MaskWorkerRequest>) => {
         bitmap,
         x: raster.x,
         y: raster.y,
+        step: raster.step,
         decodeMs: performance.now() - started,
       };
       scope.postMessage(response, [bitmap]);

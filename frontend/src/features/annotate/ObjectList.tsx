@@ -1,5 +1,6 @@
 /** The workspace's object list: one row per masklet (select, label, hide, rename, delete) and
- * the form that adds an object. */
+ * the form that adds an object by name. Rename, relabel and delete are offered only to those who
+ * may (managers; the annotator of the object's task), and not while the object is under review. */
 import { useEffect, useRef, useState } from 'react';
 import type { MaskletStatus } from '../../api/masklets';
 import type { Label, Task } from '../../api/projects';
@@ -105,11 +106,13 @@ export function ObjectRow(props: {
   color: string;
   labelId: number | null;
   labels: Label[];
+  /** Frames where the object is (empty masks do not count). */
   frames: number;
   status: MaskletStatus;
   selected: boolean;
   hidden: boolean;
-  canEdit: boolean;
+  /** Why this user may not change the object, or null. */
+  denied: string | null;
   onSelect: () => void;
   onToggle: () => void;
   onRename: (name: string) => void;
@@ -120,7 +123,7 @@ export function ObjectRow(props: {
   const [draft, setDraft] = useState(props.name);
   const display = props.name || `Object ${props.id}`;
   // Under review or accepted: what the verifiers judge stays as it is (the server refuses too).
-  const locked = lockReason(props.status);
+  const locked = props.denied ?? lockReason(props.status);
   const lockedTitle = locked === null ? undefined : `Unavailable: ${locked}`;
   return (
     <li
@@ -161,7 +164,7 @@ export function ObjectRow(props: {
         <select
           aria-label={`Label of ${display}`}
           value={props.labelId ?? ''}
-          disabled={!props.canEdit || locked !== null}
+          disabled={locked !== null}
           title={lockedTitle}
           onChange={(e) => props.onLabel(e.target.value ? Number(e.target.value) : null)}
         >
@@ -181,7 +184,7 @@ export function ObjectRow(props: {
         >
           {props.hidden ? 'Show' : 'Hide'}
         </button>
-        {props.canEdit && (
+        {props.denied === null && (
           <>
             <button
               type="button"

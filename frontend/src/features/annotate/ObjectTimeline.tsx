@@ -7,11 +7,14 @@ export const MARK_LABELS: Record<Exclude<FrameMark, 'none'>, string> = {
   edited: 'edited by hand',
   propagated: 'propagated',
   imported: 'imported',
+  empty: 'empty (object absent)',
 };
 
 /**
- * One object's row: where it is present, and how each frame's mask came to be. Clicking the row
- * jumps to that frame.
+ * One object's row: where it is present, how each frame's mask came to be, and the frames a
+ * reviewer pinned a comment to. Clicking the row jumps to that frame. The playhead is drawn at
+ * `currentFrame`, or (when that is left out) at the `--playhead` CSS variable of an ancestor, which
+ * the workspace moves without re-rendering the rows.
  */
 export function ObjectTimeline({
   name,
@@ -19,7 +22,9 @@ export function ObjectTimeline({
   frameCount,
   frames,
   prompts,
+  pins,
   currentFrame,
+  selected,
   onSeek,
 }: {
   name: string;
@@ -27,7 +32,10 @@ export function ObjectTimeline({
   frameCount: number;
   frames: ReadonlyMap<number, MaskletFrame> | undefined;
   prompts: readonly Prompt[] | undefined;
-  currentFrame: number;
+  /** Frames with review comments: unresolved ones stand out. */
+  pins?: readonly { frame_index: number; resolved: boolean }[];
+  currentFrame?: number;
+  selected?: boolean;
   onSeek: (frame: number) => void;
 }) {
   const marks = useMemo(
@@ -46,7 +54,7 @@ export function ObjectTimeline({
     onSeek(Math.min(frameCount - 1, Math.max(0, Math.floor(((event.clientX - box.left) / box.width) * frameCount))));
   };
   return (
-    <div className="timeline-row">
+    <div className={`timeline-row${selected ? ' is-selected' : ''}`}>
       <span className="timeline-name" title={name}>
         <span className="swatch" style={{ background: color }} /> {name}
       </span>
@@ -65,7 +73,18 @@ export function ObjectTimeline({
             title={`Frames ${s.start}–${s.end - 1}: ${MARK_LABELS[s.mark as Exclude<FrameMark, 'none'>]}`}
           />
         ))}
-        <span className="timeline-playhead" style={{ left: pct(currentFrame + 0.5) }} />
+        {(pins ?? []).map((p) => (
+          <span
+            key={`pin-${p.frame_index}-${p.resolved}`}
+            className={`timeline-pin${p.resolved ? ' is-resolved' : ''}`}
+            style={{ left: pct(p.frame_index + 0.5) }}
+            title={`Frame ${p.frame_index}: a reviewer's comment${p.resolved ? ' (resolved)' : ''}`}
+          />
+        ))}
+        <span
+          className="timeline-playhead"
+          style={currentFrame === undefined ? undefined : { left: pct(currentFrame + 0.5) }}
+        />
       </div>
     </div>
   );

@@ -31,6 +31,12 @@ interface ReviewData {
   history: StatusChange[];
 }
 
+/** The frame on screen, and a way to hear when it changes. */
+export interface FrameWatch {
+  current: () => number;
+  subscribe: (listener: () => void) => () => void;
+}
+
 type Load = { status: 'loading' } | { status: 'done'; data: ReviewData } | { status: 'error'; error: unknown };
 
 export function ReviewPanel({
@@ -39,7 +45,7 @@ export function ReviewPanel({
   userId,
   taskAssignee,
   framesWithMask,
-  currentFrame,
+  frame,
   canvas,
   onSeek,
   onMaskletChanged,
@@ -50,21 +56,12 @@ export function ReviewPanel({
   /** The user whose task the masklet belongs to (null: no task, so its creator). */
   taskAssignee: number | null;
   framesWithMask: number;
-  currentFrame: number;
+  /** The frame on screen (its pins are drawn), read without re-rendering the panel per frame. */
+  frame: FrameWatch;
   canvas: RefObject<AnnotationCanvas | null>;
   onSeek: (frame: number) => void;
   onMaskletChanged: (masklet: Masklet) => void;
 }) {
-  const editable = masklet === undefined || isMaskletEditable(masklet.status);
-
-  // Under review or accepted: the canvas takes no strokes or clicks for this object.
-  useEffect(() => {
-    const instance = canvas.current;
-    if (instance === null || role === 'reviewer') return;
-    instance.setPointerMode(editable ? 'edit' : 'none');
-    return () => instance.setPointerMode('edit');
-  }, [canvas, editable, role, masklet?.id]);
-
   if (masklet === undefined) return null;
   return (
     <MaskletReview
@@ -74,7 +71,7 @@ export function ReviewPanel({
       userId={userId}
       taskAssignee={taskAssignee}
       framesWithMask={framesWithMask}
-      currentFrame={currentFrame}
+      frame={frame}
       canvas={canvas}
       onSeek={onSeek}
       onMaskletChanged={onMaskletChanged}
@@ -88,7 +85,7 @@ function MaskletReview({
   userId,
   taskAssignee,
   framesWithMask,
-  currentFrame,
+  frame,
   canvas,
   onSeek,
   onMaskletChanged,
@@ -98,7 +95,8 @@ function MaskletReview({
   userId: number;
   taskAssignee: number | null;
   framesWithMask: number;
-  currentFrame: number;
+  /** The frame on screen (its pins are drawn), read without re-rendering the panel per frame. */
+  frame: FrameWatch;
   canvas: RefObject<AnnotationCanvas | null>;
   onSeek: (frame: number) => void;
   onMaskletChanged: (masklet: Masklet) => void;
@@ -136,8 +134,10 @@ function MaskletReview({
 
   // The pins of the frame on screen.
   useEffect(() => {
-    canvas.current?.setPins(commentPinMarkers(numbered, currentFrame, active));
-  }, [canvas, numbered, currentFrame, active]);
+    const place = () => canvas.current?.setPins(commentPinMarkers(numbered, frame.current(), active));
+    place();
+    return frame.subscribe(place);
+  }, [canvas, numbered, frame, active]);
   useEffect(() => {
     const instance = canvas.current;
     return () => instance?.setPins([]);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { MaskletStatus } from '../../api/masklets';
 import { TOOL_MODES } from '../../canvas/modes';
 import type { UndoEntry } from '../../lib/undo';
-import { lockReason, parseJumpFrame, toolAccess, undoAccess } from './editAccess';
+import type { Task } from '../../api/projects';
+import { lockReason, ownerReason, redoAccess, REVIEWER_REASON, toolAccess, undoAccess } from './editAccess';
 
 const EDITABLE: MaskletStatus[] = ['draft', 'rejected', 'reworked'];
 const LOCKED: MaskletStatus[] = ['submitted', 'accepted'];
@@ -19,43 +20,77 @@ describe('lockReason', () => {
   });
 });
 
+const KEYS: Record<string, string> = { positive: 'C', negative: 'N', box: 'X', brush: 'B', eraser: 'E', pan: 'V' };
+const open = { denied: null, sam2: null };
+
 describe('toolAccess', () => {
   it('enables every tool on an editable object, titled with its key', () => {
     for (const status of [...EDITABLE, undefined]) {
-      TOOL_MODES.forEach((mode, i) => {
-        const access = toolAccess(mode, i, { canEdit: true, status, sam2Down: false });
+      for (const mode of TOOL_MODES) {
+        const access = toolAccess(mode, KEYS[mode] as string, { ...open, status });
         expect(access.enabled).toBe(true);
-        expect(access.title).toContain(`(${i + 1})`);
-      });
+        expect(access.title).toContain(`(${KEYS[mode]})`);
+      }
     }
   });
 
   it('disables the mask tools of a submitted or accepted object and says why; pan stays', () => {
     for (const status of LOCKED) {
       for (const mode of MASK_TOOLS) {
-        const access = toolAccess(mode, TOOL_MODES.indexOf(mode), { canEdit: true, status, sam2Down: false });
+        const access = toolAccess(mode, 'K', { ...open, status });
         expect(access.enabled).toBe(false);
         expect(access.title).toContain(lockReason(status)!);
       }
-      const pan = toolAccess('pan', 5, { canEdit: true, status, sam2Down: false });
-      expect(pan).toEqual({ enabled: true, title: 'Pan (6)' });
+      expect(toolAccess('pan', 'V', { ...open, status })).toEqual({ enabled: true, title: 'Pan (V)' });
     }
   });
 
-  it('disables the mask tools for a reviewer whatever the status', () => {
+  it('disables the mask tools for a user who may not edit the object, saying why', () => {
     for (const status of [...EDITABLE, ...LOCKED]) {
-      expect(toolAccess('brush', 3, { canEdit: false, status, sam2Down: false })).toEqual({
+      expect(toolAccess('brush', 'B', { denied: REVIEWER_REASON, status, sam2: null })).toEqual({
         enabled: false,
-        title: 'Brush (4): unavailable, reviewers do not edit masks',
+        title: 'Brush (B): unavailable, reviewers do not edit masks',
       });
-      expect(toolAccess('pan', 5, { canEdit: false, status, sam2Down: false }).enabled).toBe(true);
+      expect(toolAccess('pan', 'V', { denied: REVIEWER_REASON, status, sam2: null }).enabled).toBe(true);
     }
   });
 
-  it('notes that the SAM 2 tools need SAM 2 when it is down, without disabling them', () => {
-    const click = toolAccess('positive', 0, { canEdit: true, status: 'draft', sam2Down: true });
-    expect(click).toEqual({ enabled: true, title: 'Positive click (1) — needs SAM 2' });
-    expect(toolAccess('brush', 3, { canEdit: true, status: 'draft', sam2Down: true }).title).toBe('Brush (4)');
+  it('disables only the SAM 2 tools while SAM 2 cannot answer, with its reason', () => {
+    const sam2 = 'SAM 2 is starting';
+    expect(toolAccess('positive', 'C', { denied: null, status: 'draft', sam2 })).toEqual({
+      enabled: false,
+      title: 'Positive click (C): unavailable, SAM 2 is starting',
+    });
+    expect(toolAccess('box', 'X', { denied: null, status: 'draft', sam2 }).enabled).toBe(false);
+    expect(toolAccess('brush', 'B', { denied: null, status: 'draft', sam2 })).toEqual({
+      enabled: true,
+      title: 'Brush (B)',
+    });
+  });
+});
+
+describe('ownerReason', () => {
+  const task = (id: number, assignee: number | null): Task => ({
+    id,
+    video: 1,
+    assignee: assignee === null ? null : { id: assignee, username: `user${assignee}` },
+    stage: 'annotation',
+    frame_start: 0,
+    frame_end: null,
+    progress: { frames_total: 0, frames_annotated: 0, masklets: 0, submitted: 0, accepted: 0 },
+  });
+  const tasks = [task(1, 7), task(2, 8)];
+
+  it('lets managers edit everything and reviewers nothing', () => {
+    expect(ownerReason('manager', 1, { task: 2 }, tasks)).toBeNull();
+    expect(ownerReason('manager', 1, { task: null }, tasks)).toBeNull();
+    expect(ownerReason('reviewer', 1, { task: 1 }, tasks)).toBe(REVIEWER_REASON);
+  });
+
+  it('lets annotators edit the objects of their own tasks only, naming whose it is', () => {
+    expect(ownerReason('annotator', 7, { task: 1 }, tasks)).toBeNull();
+    expect(ownerReason('annotator', 7, { task: 2 }, tasks)).toBe("this object belongs to user8's task");
+    expect(ownerReason('annotator', 7, { task: null }, tasks)).toMatch(/no task of yours/);
   });
 });
 
@@ -82,16 +117,10 @@ describe('undoAccess', () => {
   });
 });
 
-describe('parseJumpFrame', () => {
-  it('accepts whole frame numbers of the video', () => {
-    expect(parseJumpFrame('0', 99)).toBe(0);
-    expect(parseJumpFrame(' 20 ', 99)).toBe(20);
-    expect(parseJumpFrame('99', 99)).toBe(99);
-  });
-
-  it('rejects anything else', () => {
-    for (const text of ['', ' ', '100', '-1', '2.5', '1e2', 'abc', '0x10', '12a']) {
-      expect(parseJumpFrame(text, 99)).toBeNull();
-    }
+describe('redoAccess', () => {
+  it('is disabled with nothing to redo, and refuses locked objects', () => {
+    expect(redoAccess(undefined, undefined)).toEqual({ enabled: false, title: 'Nothing to redo' });
+    expect(redoAccess(entry, 'draft').title).toBe('Redo the brush stroke on frame 12 (Ctrl + Shift + Z or Ctrl + Y)');
+    expect(redoAccess(entry, 'submitted').enabled).toBe(false);
   });
 });

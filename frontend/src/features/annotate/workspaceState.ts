@@ -37,6 +37,8 @@ export type WorkspaceAction =
    * write still pending, keep the local mask.
    */
   | { type: 'framesLoaded'; maskletId: number; start: number; end: number; frames: MaskletFrame[]; asOf: number }
+  /** `framesLoaded` for every masklet at once (a page of the workspace bundle). */
+  | { type: 'rangeLoaded'; start: number; end: number; frames: ReadonlyMap<number, MaskletFrame[]>; asOf: number }
   /** Masks the server gave in answer to a request of ours (a click's mask). */
   | { type: 'framesSet'; maskletId: number; frames: MaskletFrame[]; deleted: number[] }
   /** A local write begins: shown at once (optimistically), and protected until it settles. */
@@ -100,6 +102,22 @@ function touch(state: WorkspaceData, maskletId: number, indices: readonly number
   return { writeSeq, local: new Map(state.local).set(maskletId, mine) };
 }
 
+/** A masklet's frames with [start, end) replaced by the server's, except frames written here since `asOf`. */
+function rangeReplaced(
+  state: WorkspaceData,
+  maskletId: number,
+  range: { start: number; end: number; frames: readonly MaskletFrame[]; asOf: number },
+): Map<number, MaskletFrame> {
+  const mine = state.local.get(maskletId);
+  const replaceable = (index: number) => serverMayReplace(mine?.get(index), range.asOf);
+  const next = new Map(state.frames.get(maskletId) ?? []);
+  for (const index of [...next.keys()]) {
+    if (index >= range.start && index < range.end && replaceable(index)) next.delete(index);
+  }
+  for (const f of range.frames) if (replaceable(f.frame_index)) next.set(f.frame_index, f);
+  return next;
+}
+
 export function workspaceReducer(state: WorkspaceData, action: WorkspaceAction): WorkspaceData {
   switch (action.type) {
     case 'loaded': {
@@ -147,14 +165,16 @@ export function workspaceReducer(state: WorkspaceData, action: WorkspaceAction):
     }
     case 'framesLoaded': {
       if (!state.masklets.some((m) => m.id === action.maskletId)) return state;
-      const mine = state.local.get(action.maskletId);
-      const replaceable = (index: number) => serverMayReplace(mine?.get(index), action.asOf);
-      const next = new Map(state.frames.get(action.maskletId) ?? []);
-      for (const index of [...next.keys()]) {
-        if (index >= action.start && index < action.end && replaceable(index)) next.delete(index);
+      const frames = new Map(state.frames);
+      frames.set(action.maskletId, rangeReplaced(state, action.maskletId, action));
+      return { ...state, frames };
+    }
+    case 'rangeLoaded': {
+      const frames = new Map(state.frames);
+      for (const m of state.masklets) {
+        frames.set(m.id, rangeReplaced(state, m.id, { ...action, frames: action.frames.get(m.id) ?? [] }));
       }
-      for (const f of action.frames) if (replaceable(f.frame_index)) next.set(f.frame_index, f);
-      return { ...state, frames: new Map(state.frames).set(action.maskletId, next) };
+      return { ...state, frames };
     }
     case 'framesSet': {
       if (!state.masklets.some((m) => m.id === action.maskletId)) return state;

@@ -3,20 +3,19 @@
  * that object on load, `frame` seeks there; both are optional, and a value that is not a number
  * of the right kind is ignored (the workspace then opens as without it).
  */
+import { parseFrameNumber } from '../../lib/frames';
 
 export interface WorkspaceTarget {
   masklet: number | null;
   frame: number | null;
 }
-
 const ID = /^[1-9]\d{0,15}$/;
-const FRAME = /^\d{1,9}$/;
 
 /** `frame` is clamped to the video's last frame when that is given. */
 export function parseWorkspaceParams(params: URLSearchParams, lastFrame?: number): WorkspaceTarget {
   const masklet = params.get('masklet');
   const frame = params.get('frame');
-  const n = frame !== null && FRAME.test(frame) ? Number(frame) : null;
+  const n = frame === null ? null : parseFrameNumber(frame);
   return {
     masklet: masklet !== null && ID.test(masklet) ? Number(masklet) : null,
     frame: n === null || lastFrame === undefined ? n : Math.min(n, Math.max(0, lastFrame)),

@@ -27,6 +27,8 @@ function video(id: number, status: VideoStatus, progress = 0): Video {
     environment: '',
     split: '',
     frame_url_template: `/api/v1/videos/${id}/frames/{frame}.jpg`,
+    chunk_url_template: '/api/v1/videos/1/frames/chunks/{chunk}.sfc',
+    chunk_size: 16,
     created_at: '2026-01-01T00:00:00Z',
   };
 }

@@ -22,12 +22,13 @@ import {
 } from '../../api/reviews';
 import { getVideo, isReady, type ReadyVideo } from '../../api/videos';
 import { AnnotationCanvas, type OverlayObject } from '../../canvas/AnnotationCanvas';
-import type { PlayerState } from '../../canvas/FramePlayer';
+import { initialPlayerState, type PlayerState } from '../../canvas/FramePlayer';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { NotFoundPage } from '../../ui/NotFoundPage';
 import { belongsToControl, BIG_STEP, isModalOpen, matchShortcut, VIEWER_SHORTCUTS } from '../../ui/shortcuts';
 import { useAsync } from '../../ui/useAsync';
 import { useDocumentTitle } from '../../ui/useDocumentTitle';
+import { parseFrameInput } from '../../lib/frames';
 import { ObjectTimeline } from '../annotate/ObjectTimeline';
 import { parseId } from '../routeParams';
 import { formatTimeLeft, formatWhen } from './formatTime';
@@ -213,13 +214,7 @@ function ReviewScreen({
   const [maskVisible, setMaskVisible] = useState(true);
   const [now, setNow] = useState(() => Date.now());
   const [initialFrame] = useState(() => firstFrameWithMask(frames));
-  const [player, setPlayer] = useState<PlayerState>({
-    frame: initialFrame,
-    playing: false,
-    loading: true,
-    buffering: false,
-    error: null,
-  });
+  const [player, setPlayer] = useState<PlayerState>(() => initialPlayerState(initialFrame));
   const frameCanvasRef = useRef<HTMLCanvasElement>(null);
   const overlayRef = useRef<HTMLCanvasElement>(null);
   const canvasRef = useRef<AnnotationCanvas | null>(null);
@@ -501,8 +496,8 @@ function ReviewScreen({
               onSubmit={(e) => {
                 e.preventDefault();
                 const input = e.currentTarget.elements.namedItem('frame') as HTMLInputElement;
-                const n = Number(input.value);
-                if (Number.isInteger(n) && n >= 0 && n <= lastFrame) seek(n);
+                const parsed = parseFrameInput(input.value, lastFrame + 1);
+                if (parsed.ok) seek(parsed.index);
                 input.blur();
               }}
             >

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ReadyVideo } from '../../api/videos';
-import { FramePlayer, type PlayerState } from '../../canvas/FramePlayer';
-import { frameUrl, parseFrameInput } from '../../lib/frames';
+import { FramePlayer, initialPlayerState, type PlayerState } from '../../canvas/FramePlayer';
+import { FrameWorkerSource } from '../../canvas/frameWorkerSource';
+import { parseFrameInput } from '../../lib/frames';
 import { formatFps } from '../projects/format';
 import { usePlaybackKeys } from '../../state/usePlaybackKeys';
 import { PlaybackControls } from '../../ui/PlaybackControls';
@@ -23,13 +24,7 @@ export function FrameViewer({
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const playerRef = useRef<FramePlayer | null>(null);
   const jumpInput = useRef<HTMLInputElement>(null);
-  const [player, setPlayer] = useState<PlayerState>({
-    frame: initialFrame,
-    playing: false,
-    loading: true,
-    buffering: false,
-    error: null,
-  });
+  const [player, setPlayer] = useState<PlayerState>(() => initialPlayerState(initialFrame));
   const [jumpText, setJumpText] = useState('');
   const [jumpError, setJumpError] = useState<string | null>(null);
   const lastFrame = video.frame_count - 1;
@@ -43,7 +38,7 @@ export function FrameViewer({
       fps: video.fps,
       width: video.width,
       height: video.height,
-      frameUrl: (index) => frameUrl(video.frame_url_template, index),
+      source: new FrameWorkerSource(video),
       initialFrame,
       onState: setPlayer,
     });
