@@ -137,13 +137,20 @@ export interface FrameWrite {
   origin?: FrameOrigin;
 }
 
+/** A frames write's answer: the masklet with its new version, and for each frame written as a
+ * person's edit the SAM 2 log entry that gave it to SAM 2 (what an undo of the edit names). */
+export type MaskletFramesWritten = Narrowed<
+  Schemas['MaskletFramesApiWritten'],
+  { status: MaskletStatus; edit_actions: Record<string, number> }
+>;
+
 /** Upsert and delete frame masks as one versioned change; answers the masklet with its new version. */
 export function writeMaskletFrames(
   maskletId: number,
   input: { version: number; frames: FrameWrite[]; delete_frames: number[] },
   signal?: AbortSignal,
-): Promise<Masklet> {
-  return apiRequest<Masklet>(`masklets/${maskletId}/frames/`, {
+): Promise<MaskletFramesWritten> {
+  return apiRequest<MaskletFramesWritten>(`masklets/${maskletId}/frames/`, {
     method: 'PUT',
     body: {
       version: input.version,
@@ -158,23 +165,18 @@ export function writeMaskletFrames(
   });
 }
 
-/** Takes a click or box back: the prompt leaves the history and the frame masks are written
- * as given (the mask the frame had before), as one versioned change. */
-export function undoPrompt(
-  promptId: number,
-  input: { version: number; frames: FrameWrite[]; delete_frames: number[] },
-): Promise<Masklet> {
-  return apiRequest<Masklet>(`prompts/${promptId}/undo/`, {
+/** Takes a click or box back as if it had never been given: the prompt leaves the masklet and
+ * the video's SAM 2 state, and the server puts back the frame's mask from before it. */
+export function undoPrompt(promptId: number, input: { version: number }): Promise<Masklet> {
+  return apiRequest<Masklet>(`prompts/${promptId}/undo/`, { method: 'POST', body: { version: input.version } });
+}
+
+/** Takes a brush or eraser edit back as if it had never been made (`seq`: the edit's entry in
+ * the SAM 2 log, from the write's `edit_actions`); the server puts back the frame's mask. */
+export function undoEdit(maskletId: number, seq: number, input: { version: number }): Promise<Masklet> {
+  return apiRequest<Masklet>(`masklets/${maskletId}/edits/${seq}/undo/`, {
     method: 'POST',
-    body: {
-      version: input.version,
-      frames: input.frames.map((f) => ({
-        frame_index: f.frame_index,
-        rle: { size: [...f.rle.size], counts: f.rle.counts },
-        ...(f.origin ? { origin: f.origin } : {}),
-      })),
-      delete_frames: input.delete_frames,
-    },
+    body: { version: input.version },
   });
 }
 

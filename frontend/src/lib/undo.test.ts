@@ -32,14 +32,33 @@ describe('planUndo', () => {
       maskletId: 7,
       frame: 3,
       mask: { rle: A, origin: 'propagated' },
-      promptId: 41,
+      target: { promptId: 41 },
     });
     expect(planUndo(entry({ kind: 'click', before: null, promptId: 42 }), B)).toEqual({
       kind: 'delete',
       maskletId: 7,
       frame: 3,
-      promptId: 42,
+      target: { promptId: 42 },
     });
+  });
+
+  it("takes a saved edit's SAM 2 log entry back with the mask", () => {
+    expect(planUndo(entry({ editSeq: 12 }), B)).toEqual({
+      kind: 'write',
+      maskletId: 7,
+      frame: 3,
+      mask: { rle: A, origin: 'propagated' },
+      target: { editSeq: 12 },
+    });
+  });
+
+  it("learns an edit's log entry once the write is answered, done or undone", () => {
+    const stack = UndoStack.empty()
+      .push(entry({ after: B }))
+      .push(entry({ frame: 4, after: B }));
+    expect(stack.withEditSeq(7, 3, B, 21).entries.map((e) => e.editSeq)).toEqual([21, undefined]);
+    expect(stack.undo().withEditSeq(7, 4, B, 22).lastUndone?.editSeq).toBe(22);
+    expect(stack.withEditSeq(7, 3, C, 23).entries.map((e) => e.editSeq)).toEqual([undefined, undefined]);
   });
 
   it('deletes the frame mask when there was none before', () => {

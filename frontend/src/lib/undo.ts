@@ -1,7 +1,10 @@
 /**
  * Undo and redo of prompts and edits. Every change the workspace makes replaces one frame's mask
- * of one object, so an entry remembers that frame's mask before and after; undo writes "before"
+ * of one object, so an entry remembers that frame's mask before and after; undo puts "before"
  * back, redo makes the change again (a click is sent to SAM 2 again, a stroke's mask written).
+ * A click and a saved edit are also taken out of the video's SAM 2 state (the server undoes
+ * the prompt or the edit's log entry, as if it had never happened), so the next click or
+ * propagation does not build on them.
  *
  * Neither may destroy someone else's work: if the frame's mask is no longer the one the change
  * produced (undo) or replaced (redo), because a propagation or another annotator wrote it since,
@@ -27,6 +30,9 @@ export interface UndoEntry {
   after: CompressedRle;
   /** The stored prompt a click or box made: undoing it also takes the prompt back. */
   promptId?: number;
+  /** The SAM 2 log entry a saved brush or eraser edit made: undoing it takes the edit back
+   * out of SAM 2's state too (unknown until the write is answered). */
+  editSeq?: number;
   /** What was sent to SAM 2 (a click or box): redo sends it again. */
   prompt?: PromptInput;
 }
@@ -37,9 +43,12 @@ export interface PromptInput {
   clear_old: boolean;
 }
 
+/** What the server takes back with an undo: a prompt, or an edit's SAM 2 log entry. */
+export type UndoTarget = { promptId: number } | { editSeq: number };
+
 export type UndoPlan =
-  | { kind: 'write'; maskletId: number; frame: number; mask: FrameMaskState; promptId?: number }
-  | { kind: 'delete'; maskletId: number; frame: number; promptId?: number }
+  | { kind: 'write'; maskletId: number; frame: number; mask: FrameMaskState; target?: UndoTarget }
+  | { kind: 'delete'; maskletId: number; frame: number; target?: UndoTarget }
   | { kind: 'stale'; reason: string }
   | { kind: 'empty' };
 
@@ -68,9 +77,14 @@ export function planUndo(entry: UndoEntry | undefined, current: CompressedRle | 
       reason: `The ${describeChange(entry)} cannot be undone: that mask was changed since (by a propagation or another person).`,
     };
   }
-  const prompt = entry.promptId !== undefined ? { promptId: entry.promptId } : {};
-  if (entry.before === null) return { kind: 'delete', maskletId: entry.maskletId, frame: entry.frame, ...prompt };
-  return { kind: 'write', maskletId: entry.maskletId, frame: entry.frame, mask: entry.before, ...prompt };
+  const target: { target?: UndoTarget } =
+    entry.promptId !== undefined
+      ? { target: { promptId: entry.promptId } }
+      : entry.editSeq !== undefined
+        ? { target: { editSeq: entry.editSeq } }
+        : {};
+  if (entry.before === null) return { kind: 'delete', maskletId: entry.maskletId, frame: entry.frame, ...target };
+  return { kind: 'write', maskletId: entry.maskletId, frame: entry.frame, mask: entry.before, ...target };
 }
 
 export type RedoPlan =
@@ -149,6 +163,18 @@ export class UndoStack {
   /** The newest undone change cannot be made again (stale): it is forgotten. */
   dropUndone(): UndoStack {
     return new UndoStack(this.entries, this.undone.slice(0, -1));
+  }
+
+  /** A saved edit's SAM 2 log entry is known now (the write's answer): its entry (the newest one
+   * of that object and frame with that mask, done or undone) remembers it for an undo. */
+  withEditSeq(maskletId: number, frame: number, after: CompressedRle, seq: number): UndoStack {
+    const mark = (list: readonly UndoEntry[]): UndoEntry[] => {
+      const at = list.findLastIndex(
+        (e) => e.maskletId === maskletId && e.frame === frame && e.promptId === undefined && sameRle(e.after, after),
+      );
+      return at < 0 ? [...list] : list.map((e, i) => (i === at ? { ...e, editSeq: seq } : e));
+    };
+    return new UndoStack(mark(this.entries), mark(this.undone));
   }
 
   /** Forget everything about an object (it was deleted). */

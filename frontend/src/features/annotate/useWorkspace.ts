@@ -155,7 +155,9 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
           after: rle,
         }),
       );
-      saveFrame(maskletId, frame, { rle, origin: 'edited' }, describeChange({ kind, frame }));
+      saveFrame(maskletId, frame, { rle, origin: 'edited' }, describeChange({ kind, frame }), undefined, (seq) =>
+        setUndo((u) => u.withEditSeq(maskletId, frame, rle, seq)),
+      );
       return maskletId;
     },
     [currentMask, resolve, saveFrame],
@@ -259,7 +261,7 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
     }
     setUndo((u) => u.undo());
     const description = `undo of the ${describeChange(entry)}`;
-    saveFrame(plan.maskletId, plan.frame, plan.kind === 'write' ? plan.mask : null, description, plan.promptId);
+    saveFrame(plan.maskletId, plan.frame, plan.kind === 'write' ? plan.mask : null, description, plan.target);
     setInfo(`Undid the ${describeChange(entry)}.`);
   }, [currentMask, masklet, saveFrame]);
 
@@ -289,8 +291,11 @@ export function useWorkspace(video: ReadyVideo, projectId: number, userId: numbe
       void sendPrompt(plan.maskletId, plan.frame, plan.prompt, (redone) => setUndo((u) => u.redo(redone)));
       return;
     }
-    setUndo((u) => u.redo(entry));
-    saveFrame(plan.maskletId, plan.frame, plan.mask, `redo of the ${describeChange(entry)}`);
+    // Made again as a new edit (a new SAM 2 log entry, learnt from the write's answer).
+    setUndo((u) => u.redo({ ...entry, editSeq: undefined }));
+    saveFrame(plan.maskletId, plan.frame, plan.mask, `redo of the ${describeChange(entry)}`, undefined, (seq) =>
+      setUndo((u) => u.withEditSeq(plan.maskletId, plan.frame, plan.mask.rle, seq)),
+    );
   }, [currentMask, masklet, sam2.view, saveFrame, sendPrompt]);
 
   return {

@@ -8,12 +8,15 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react
 import { ApiError } from '../../api/client';
 import {
   isMaskletEditable,
+  undoEdit,
   undoPrompt,
   writeMaskletFrames,
   type FrameOrigin,
+  type Masklet,
   type MaskletFrame,
 } from '../../api/masklets';
 import { countsFromString, rleArea, rleBbox, type CompressedRle } from '../../lib/rle';
+import type { UndoTarget } from '../../lib/undo';
 import type { WorkspaceDataApi } from './useWorkspaceData';
 
 /** A write that failed because the server could not be reached: kept, and tried again. */
@@ -122,14 +125,19 @@ export function useWriteQueue(options: {
     [dataRef],
   );
 
-  /** Write one frame's mask (or delete it); with `promptId`, as the undo of that prompt. */
+  /**
+   * Write one frame's mask (or delete it). With `undo`, as the undo of that prompt or edit:
+   * the server takes it out of SAM 2's state and puts the frame's previous mask back (shown
+   * here at once). `onEdit` learns the SAM 2 log entry of a saved edit (for its undo).
+   */
   const saveFrame = useCallback(
     (
       maskletId: number,
       frame: number,
       mask: { rle: CompressedRle; origin: FrameOrigin } | null,
       description: string,
-      promptId?: number,
+      undo?: UndoTarget,
+      onEdit?: (seq: number) => void,
     ) => {
       const before = currentMask(maskletId, frame);
       // Shown at once, and kept over refetched data until the server acknowledges it.
@@ -152,13 +160,22 @@ export function useWriteQueue(options: {
             frames: mask === null ? [] : [{ frame_index: frame, rle: mask.rle, origin: mask.origin }],
             delete_frames: mask === null ? [frame] : [],
           };
-          const saved =
-            promptId === undefined ? await writeMaskletFrames(maskletId, change) : await undoPrompt(promptId, change);
+          let saved: Masklet;
+          if (undo === undefined) {
+            const written = await writeMaskletFrames(maskletId, change);
+            const seq = written.edit_actions[String(frame)];
+            if (seq !== undefined) onEdit?.(seq);
+            saved = written;
+          } else if ('promptId' in undo) {
+            saved = await undoPrompt(undo.promptId, change);
+          } else {
+            saved = await undoEdit(maskletId, undo.editSeq, change);
+          }
           dispatch({ type: 'maskletSaved', masklet: saved });
           dispatch({ type: 'localWriteSettled', maskletId, frameIndices: [frame] });
-          if (promptId !== undefined) {
+          if (undo !== undefined && 'promptId' in undo) {
             const prompts = dataRef.current.prompts.get(maskletId) ?? [];
-            dispatch({ type: 'promptsLoaded', maskletId, prompts: prompts.filter((p) => p.id !== promptId) });
+            dispatch({ type: 'promptsLoaded', maskletId, prompts: prompts.filter((p) => p.id !== undo.promptId) });
           }
         },
         () => {
