@@ -4,6 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.fields import ID_MAX
 from backend.api.utils import paginated_response
 from backend.events.selectors import event_list
 from backend.projects.selectors import project_get_for_user
@@ -20,8 +21,8 @@ class EventOutputSerializer(serializers.Serializer):
 
 class EventListApi(APIView):
     class FilterSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, required=False, default=0)
-        video = serializers.IntegerField(required=False)
+        after = serializers.IntegerField(min_value=0, max_value=ID_MAX, required=False, default=0)
+        video = serializers.IntegerField(required=False, max_value=ID_MAX)
         kind = serializers.CharField(required=False, max_length=64)
 
     @extend_schema(parameters=[FilterSerializer], responses=EventOutputSerializer(many=True))

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import UserBriefSerializer, paginated_response
 from backend.common.exceptions import ApplicationError
 from backend.exports import selectors, services
@@ -17,6 +18,7 @@ from backend.masklets.apis import MaskletOutputSerializer
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
 from backend.videos.selectors import video_get_for_user
+from backend.videos.uploads import StreamedUploadMixin
 
 
 class ExportJobOutputSerializer(serializers.Serializer):
@@ -58,12 +60,18 @@ class ExportJobCreateApi(APIView):
         format = serializers.ChoiceField(choices=ExportFormat.choices)
         include_unaccepted = serializers.BooleanField(default=False)
         label_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1), required=False, default=list
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            required=False,
+            default=list,
         )
         video_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1), required=False, default=list
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            required=False,
+            default=list,
         )
-        frame_step = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        frame_step = serializers.IntegerField(
+            min_value=1, max_value=INT_MAX, required=False, allow_null=True
+        )
 
     @extend_schema(request=InputSerializer, responses={201: ExportJobOutputSerializer})
     def post(self, request: Request, project_id: int) -> Response:
@@ -107,11 +115,16 @@ class ExportJobDownloadApi(APIView):
         )
 
 
-class MaskletImportApi(APIView):
+class MaskletImportApi(StreamedUploadMixin, APIView):
     """Import masklets from an SA-V JSON, a DAVIS / YouTube-VOS PNG zip or a YouTube-VIS
     JSON onto a ready video (managers). All or nothing."""
 
     parser_classes = [MultiPartParser]
+
+    @classmethod
+    def upload_admit(cls, *, user, video_id: int) -> None:  # type: ignore[no-untyped-def]
+        """Checked before the body is read (backend/api/request_body.py)."""
+        video_get_for_user(user=user, video_id=video_id, roles=MANAGER_ONLY)
 
     class InputSerializer(serializers.Serializer):
         format = serializers.ChoiceField(choices=ImportFormat.choices)

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import paginated_response
 from backend.masklets import selectors, services
 from backend.masklets.enums import FrameOrigin, MaskletStatus
@@ -39,7 +40,7 @@ class MaskletOutputSerializer(serializers.Serializer):
 
 class RleSerializer(serializers.Serializer):
     size = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=INT_MAX),
         min_length=2,
         max_length=2,
         help_text="[height, width]",
@@ -50,7 +51,7 @@ class RleSerializer(serializers.Serializer):
 
 
 class MaskletFrameSerializer(serializers.Serializer):
-    frame_index = serializers.IntegerField(min_value=0)
+    frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     rle = RleSerializer()
     origin = serializers.ChoiceField(choices=FrameOrigin.choices, required=False)
     score = serializers.FloatField(allow_null=True, required=False)
@@ -66,7 +67,10 @@ class PointSerializer(serializers.ListField):
     max_length = 3
 
     def to_internal_value(self, data):  # type: ignore[no-untyped-def]
-        x, y, label = super().to_internal_value(data)
+        values = super().to_internal_value(data)
+        if len(values) != 3:
+            raise serializers.ValidationError("A point is [x, y, label]: 3 numbers.")
+        x, y, label = values
         if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
             raise serializers.ValidationError("x and y must be normalised to [0, 1].")
         if label not in (0.0, 1.0):
@@ -82,7 +86,10 @@ class BoxSerializer(serializers.ListField):
     max_length = 4
 
     def to_internal_value(self, data):  # type: ignore[no-untyped-def]
-        x0, y0, x1, y1 = super().to_internal_value(data)
+        values = super().to_internal_value(data)
+        if len(values) != 4:
+            raise serializers.ValidationError("A box is [x0, y0, x1, y1]: 4 numbers.")
+        x0, y0, x1, y1 = values
         if not (x0 < x1 and y0 < y1):
             raise serializers.ValidationError("The box needs x0 < x1 and y0 < y1.")
         return [x0, y0, x1, y1]
@@ -114,8 +121,8 @@ class PromptMaskSerializer(serializers.Serializer):
 class MaskletListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
-        label = serializers.IntegerField(required=False)
-        task = serializers.IntegerField(required=False)
+        label = serializers.IntegerField(required=False, max_value=ID_MAX)
+        task = serializers.IntegerField(required=False, max_value=ID_MAX)
 
     @extend_schema(parameters=[FilterSerializer], responses=MaskletOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
@@ -136,8 +143,8 @@ class MaskletListApi(APIView):
 
 class MaskletCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        task_id = serializers.IntegerField(required=False, allow_null=True)
-        label_id = serializers.IntegerField(required=False, allow_null=True)
+        task_id = serializers.IntegerField(required=False, allow_null=True, max_value=ID_MAX)
+        label_id = serializers.IntegerField(required=False, allow_null=True, max_value=ID_MAX)
         name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
         color = serializers.RegexField(HEX_COLOR, required=False, default="#1f77b4")
 
@@ -170,13 +177,13 @@ class MaskletCreateApi(APIView):
 
 class MaskletDetailApi(APIView):
     class UpdateSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
         name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         color = serializers.RegexField(HEX_COLOR, required=False)
-        label_id = serializers.IntegerField(required=False, allow_null=True)
+        label_id = serializers.IntegerField(required=False, allow_null=True, max_value=ID_MAX)
 
     class DeleteSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     @extend_schema(responses=MaskletOutputSerializer)
     def get(self, request: Request, masklet_id: int) -> Response:
@@ -223,14 +230,18 @@ class MaskletFramesApi(APIView):
     """GET: masks by frame range. PUT: bulk upsert/delete as one versioned change."""
 
     class RangeSerializer(serializers.Serializer):
-        start = serializers.IntegerField(min_value=0, required=False)
-        end = serializers.IntegerField(min_value=1, required=False, help_text="exclusive end frame")
+        start = serializers.IntegerField(min_value=0, max_value=INT_MAX, required=False)
+        end = serializers.IntegerField(
+            min_value=1, max_value=INT_MAX, required=False, help_text="exclusive end frame"
+        )
 
     class WriteSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
         frames = MaskletFrameSerializer(many=True, required=False, default=list)
         delete_frames = serializers.ListField(
-            child=serializers.IntegerField(min_value=0), required=False, default=list
+            child=serializers.IntegerField(min_value=0, max_value=INT_MAX),
+            required=False,
+            default=list,
         )
 
         def validate(self, attrs):  # type: ignore[no-untyped-def]
@@ -282,7 +293,7 @@ class PromptListApi(APIView):
 
 class PromptAddApi(APIView):
     class InputSerializer(serializers.Serializer):
-        frame_index = serializers.IntegerField(min_value=0)
+        frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
         points = serializers.ListField(
             child=PointSerializer(), required=False, default=list, max_length=64
         )

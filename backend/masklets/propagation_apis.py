@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import paginated_response
 from backend.masklets import jobs
 from backend.masklets.enums import Direction
@@ -47,12 +48,16 @@ class JobOutputSerializer(serializers.Serializer):
 class PropagationJobCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         masklet_ids = serializers.ListField(
-            child=serializers.IntegerField(), min_length=1, max_length=200
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            min_length=1,
+            max_length=200,
         )
-        start_frame = serializers.IntegerField(min_value=0)
+        start_frame = serializers.IntegerField(min_value=0, max_value=INT_MAX)
         direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.FORWARD)
-        frame_start = serializers.IntegerField(min_value=0, default=0)
-        frame_end = serializers.IntegerField(min_value=1, allow_null=True, default=None)
+        frame_start = serializers.IntegerField(min_value=0, max_value=INT_MAX, default=0)
+        frame_end = serializers.IntegerField(
+            min_value=1, max_value=INT_MAX, allow_null=True, default=None
+        )
         overwrite = serializers.BooleanField(
             default=False, help_text="also replace frames a person clicked or edited"
         )

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.models import User
+from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import UserBriefSerializer, paginated_response
 from backend.projects import selectors, services
 from backend.projects.enums import Role, TaskStage
@@ -205,7 +206,7 @@ class TaskOutputSerializer(serializers.Serializer):
 
 
 class TaskInputSerializer(serializers.Serializer):
-    video_id = serializers.IntegerField()
+    video_id = serializers.IntegerField(max_value=ID_MAX)
     assignee = serializers.CharField(
         max_length=150,
         allow_null=True,
@@ -213,8 +214,12 @@ class TaskInputSerializer(serializers.Serializer):
         help_text="username of the annotator, or null",
     )
     stage = serializers.ChoiceField(choices=TaskStage.choices, required=False)
-    frame_start = serializers.IntegerField(min_value=0, required=False, default=0)
-    frame_end = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)
+    frame_start = serializers.IntegerField(
+        min_value=0, max_value=INT_MAX, required=False, default=0
+    )
+    frame_end = serializers.IntegerField(
+        min_value=1, max_value=INT_MAX, allow_null=True, required=False, default=None
+    )
 
 
 def _resolve_task_input(project_id: int, data: dict) -> dict:

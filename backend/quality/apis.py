@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import UserBriefSerializer
 from backend.masklets.apis import MaskletOutputSerializer
 from backend.projects.apis import TaskOutputSerializer
@@ -28,9 +29,9 @@ MAX_DASHBOARD_DAYS = 365
 
 class ConsensusAssignApi(APIView):
     class InputSerializer(serializers.Serializer):
-        video = serializers.IntegerField()
+        video = serializers.IntegerField(max_value=ID_MAX)
         annotators = serializers.ListField(
-            child=serializers.IntegerField(), required=False, max_length=100
+            child=serializers.IntegerField(max_value=ID_MAX), required=False, max_length=100
         )
 
     @extend_schema(request=InputSerializer, responses={201: TaskOutputSerializer(many=True)})
@@ -95,9 +96,9 @@ class ConsensusGetApi(APIView):
 
 class ConsensusResolveApi(APIView):
     class InputSerializer(serializers.Serializer):
-        chosen = serializers.IntegerField()
+        chosen = serializers.IntegerField(max_value=ID_MAX)
         discard = serializers.ListField(
-            child=serializers.IntegerField(), allow_empty=False, max_length=100
+            child=serializers.IntegerField(max_value=ID_MAX), allow_empty=False, max_length=100
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -123,7 +124,7 @@ class ConsensusResolveApi(APIView):
 class GroundTruthMarkApi(APIView):
     class InputSerializer(serializers.Serializer):
         masklets = serializers.ListField(
-            child=serializers.IntegerField(), allow_empty=True, max_length=1000
+            child=serializers.IntegerField(max_value=ID_MAX), allow_empty=True, max_length=1000
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -164,9 +165,11 @@ class GroundTruthScoresApi(APIView):
 
 class ActivityRecordApi(APIView):
     class InputSerializer(serializers.Serializer):
-        video = serializers.IntegerField()
+        video = serializers.IntegerField(max_value=ID_MAX)
         seconds = serializers.IntegerField(min_value=1, max_value=ACTIVITY_MAX_SECONDS)
-        frame_index = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        frame_index = serializers.IntegerField(
+            min_value=0, max_value=INT_MAX, required=False, allow_null=True
+        )
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
@@ -184,7 +187,9 @@ class ActivityRecordApi(APIView):
 
 
 class DashboardFilterSerializer(serializers.Serializer):
-    annotator = serializers.IntegerField(required=False, help_text="one annotator's user id")
+    annotator = serializers.IntegerField(
+        required=False, max_value=ID_MAX, help_text="one annotator's user id"
+    )
     days = serializers.IntegerField(
         min_value=1,
         max_value=MAX_DASHBOARD_DAYS,

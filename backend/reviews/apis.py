@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import UserBriefSerializer, paginated_response
 from backend.masklets.apis import MaskletOutputSerializer
 from backend.masklets.enums import MaskletStatus
@@ -94,7 +95,7 @@ def _assignment_data(assignment: ReviewAssignment) -> dict:
 
 class MaskletSubmitApi(APIView):
     class InputSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     @extend_schema(request=InputSerializer, responses=MaskletOutputSerializer)
     def post(self, request: Request, masklet_id: int) -> Response:
@@ -214,7 +215,7 @@ class ReviewAssignmentReleaseApi(APIView):
 
 
 class PinnedCommentSerializer(serializers.Serializer):
-    frame_index = serializers.IntegerField(min_value=0)
+    frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     x = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, default=None)
     y = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, default=None)
     text = serializers.CharField(max_length=2000)
@@ -291,8 +292,8 @@ class MaskletOverrideApi(APIView):
 class ProjectMaskletListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
-        annotator = serializers.IntegerField(required=False, help_text="user id")
-        video = serializers.IntegerField(required=False, help_text="video id")
+        annotator = serializers.IntegerField(required=False, max_value=ID_MAX, help_text="user id")
+        video = serializers.IntegerField(required=False, max_value=ID_MAX, help_text="video id")
 
     @extend_schema(
         parameters=[FilterSerializer], responses=ProjectMaskletOutputSerializer(many=True)

@@ -18,7 +18,7 @@ from backend.projects.selectors import project_get_for_user
 from backend.videos import services
 from backend.videos.enums import VideoStatus
 from backend.videos.selectors import video_get_for_user, video_list
-from backend.videos.uploads import UploadTooLarge, too_large_message
+from backend.videos.uploads import StreamedUploadMixin
 
 # Frames never change once extracted (a re-ingest makes a new video), so browsers keep them.
 FRAME_CACHE_CONTROL = "private, max-age=31536000, immutable"
@@ -59,10 +59,15 @@ class VideoListApi(APIView):
         )
 
 
-class VideoUploadApi(APIView):
-    """Multipart upload (field `file`). The body streams to a temporary file on disk."""
+class VideoUploadApi(StreamedUploadMixin, APIView):
+    """Multipart upload (field `file`). The body streams to a temporary file on disk, once
+    `upload_admit` let the caller send it (backend/api/request_body.py)."""
 
     parser_classes = [MultiPartParser]
+
+    @classmethod
+    def upload_admit(cls, *, user, project_id: int) -> None:  # type: ignore[no-untyped-def]
+        project_get_for_user(user=user, project_id=project_id, roles=MANAGER_ONLY)
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True)
@@ -73,9 +78,6 @@ class VideoUploadApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGER_ONLY)
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        if declared > settings.MAX_UPLOAD_BYTES + 64 * 1024:  # multipart framing overhead
-            raise UploadTooLarge(too_large_message(settings.MAX_UPLOAD_BYTES))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
