@@ -22,7 +22,7 @@ class EventOutputSerializer(serializers.Serializer):
 class EventListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         after = serializers.IntegerField(min_value=0, max_value=ID_MAX, required=False, default=0)
-        video = serializers.IntegerField(required=False, max_value=ID_MAX)
+        video = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
         kind = serializers.CharField(required=False, max_length=64)
 
     @extend_schema(parameters=[FilterSerializer], responses=EventOutputSerializer(many=True))

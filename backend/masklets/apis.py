@@ -121,8 +121,8 @@ class PromptMaskSerializer(serializers.Serializer):
 class MaskletListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
-        label = serializers.IntegerField(required=False, max_value=ID_MAX)
-        task = serializers.IntegerField(required=False, max_value=ID_MAX)
+        label = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+        task = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
 
     @extend_schema(parameters=[FilterSerializer], responses=MaskletOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
@@ -143,8 +143,12 @@ class MaskletListApi(APIView):
 
 class MaskletCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        task_id = serializers.IntegerField(required=False, allow_null=True, max_value=ID_MAX)
-        label_id = serializers.IntegerField(required=False, allow_null=True, max_value=ID_MAX)
+        task_id = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=ID_MAX
+        )
+        label_id = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=ID_MAX
+        )
         name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
         color = serializers.RegexField(HEX_COLOR, required=False, default="#1f77b4")
 
@@ -180,7 +184,9 @@ class MaskletDetailApi(APIView):
         version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
         name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         color = serializers.RegexField(HEX_COLOR, required=False)
-        label_id = serializers.IntegerField(required=False, allow_null=True, max_value=ID_MAX)
+        label_id = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=ID_MAX
+        )
 
     class DeleteSerializer(serializers.Serializer):
         version = serializers.IntegerField(min_value=1, max_value=INT_MAX)

@@ -206,7 +206,7 @@ class TaskOutputSerializer(serializers.Serializer):
 
 
 class TaskInputSerializer(serializers.Serializer):
-    video_id = serializers.IntegerField(max_value=ID_MAX)
+    video_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     assignee = serializers.CharField(
         max_length=150,
         allow_null=True,

@@ -29,9 +29,11 @@ MAX_DASHBOARD_DAYS = 365
 
 class ConsensusAssignApi(APIView):
     class InputSerializer(serializers.Serializer):
-        video = serializers.IntegerField(max_value=ID_MAX)
+        video = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         annotators = serializers.ListField(
-            child=serializers.IntegerField(max_value=ID_MAX), required=False, max_length=100
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            required=False,
+            max_length=100,
         )
 
     @extend_schema(request=InputSerializer, responses={201: TaskOutputSerializer(many=True)})
@@ -96,9 +98,11 @@ class ConsensusGetApi(APIView):
 
 class ConsensusResolveApi(APIView):
     class InputSerializer(serializers.Serializer):
-        chosen = serializers.IntegerField(max_value=ID_MAX)
+        chosen = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         discard = serializers.ListField(
-            child=serializers.IntegerField(max_value=ID_MAX), allow_empty=False, max_length=100
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            allow_empty=False,
+            max_length=100,
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -124,7 +128,9 @@ class ConsensusResolveApi(APIView):
 class GroundTruthMarkApi(APIView):
     class InputSerializer(serializers.Serializer):
         masklets = serializers.ListField(
-            child=serializers.IntegerField(max_value=ID_MAX), allow_empty=True, max_length=1000
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            allow_empty=True,
+            max_length=1000,
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -165,7 +171,7 @@ class GroundTruthScoresApi(APIView):
 
 class ActivityRecordApi(APIView):
     class InputSerializer(serializers.Serializer):
-        video = serializers.IntegerField(max_value=ID_MAX)
+        video = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         seconds = serializers.IntegerField(min_value=1, max_value=ACTIVITY_MAX_SECONDS)
         frame_index = serializers.IntegerField(
             min_value=0, max_value=INT_MAX, required=False, allow_null=True
@@ -188,7 +194,7 @@ class ActivityRecordApi(APIView):
 
 class DashboardFilterSerializer(serializers.Serializer):
     annotator = serializers.IntegerField(
-        required=False, max_value=ID_MAX, help_text="one annotator's user id"
+        required=False, min_value=1, max_value=ID_MAX, help_text="one annotator's user id"
     )
     days = serializers.IntegerField(
         min_value=1,

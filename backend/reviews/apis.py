@@ -292,8 +292,12 @@ class MaskletOverrideApi(APIView):
 class ProjectMaskletListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
-        annotator = serializers.IntegerField(required=False, max_value=ID_MAX, help_text="user id")
-        video = serializers.IntegerField(required=False, max_value=ID_MAX, help_text="video id")
+        annotator = serializers.IntegerField(
+            required=False, min_value=1, max_value=ID_MAX, help_text="user id"
+        )
+        video = serializers.IntegerField(
+            required=False, min_value=1, max_value=ID_MAX, help_text="video id"
+        )
 
     @extend_schema(
         parameters=[FilterSerializer], responses=ProjectMaskletOutputSerializer(many=True)
