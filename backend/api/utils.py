@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,9 +16,14 @@ def paginated_response(
     view: APIView,
     queryset: QuerySet,
     serializer_class: type[serializers.Serializer],
+    each: Callable[[Any], Any] | None = None,
 ) -> Response:
+    """One page of the queryset; `each` (if given) prepares every object of the page before it
+    is serialized."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
+    if each is not None:
+        page = [each(item) for item in page]
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 

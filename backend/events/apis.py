@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from backend.api.fields import ID_MAX
 from backend.api.utils import paginated_response
-from backend.events.selectors import event_list
+from backend.events.selectors import event_list_for_user
 from backend.projects.selectors import project_get_for_user
 
 
@@ -27,16 +27,23 @@ class EventListApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=EventOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
+        """The project's events after `after`, oldest first. In consensus mode an annotator
+        sees no event about another annotator's masklets."""
         project = project_get_for_user(user=request.user, project_id=project_id)
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         params = filters.validated_data
-        events = event_list(
+        events, visibility = event_list_for_user(
             project=project,
+            user=request.user,
             after=params["after"],
             video_id=params.get("video"),
             kind=params.get("kind"),
         )
         return paginated_response(
-            request=request, view=self, queryset=events, serializer_class=EventOutputSerializer
+            request=request,
+            view=self,
+            queryset=events,
+            serializer_class=EventOutputSerializer,
+            each=visibility.redact,
         )

@@ -3,18 +3,29 @@
 The database is the truth: on connect the consumer sends every event after `after`, and
 each wake-up (a channel-layer message sent when an event's transaction commits) makes it
 read and send what is new. A client that reconnects with the last id it saw misses nothing.
+
+Access is not decided once: before every read, and every WEBSOCKET_RECHECK_S, the consumer
+checks again that the session stands and the user is still a member, and closes the socket
+otherwise (4401: logged out or session ended, 4403: no longer a member). A logout closes the
+sockets of its session at once (a "session.ended" message to the user's group). What a member
+sees follows their current role (blind consensus: backend/events/selectors.py).
 """
 
+import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from backend.accounts.models import User
+from backend.accounts.sessions import session_user_id, user_sessions_group
 from backend.events.apis import EventOutputSerializer
-from backend.events.models import Event
+from backend.events.selectors import event_list_for_user
 from backend.events.services import project_group
-from backend.projects.models import Membership
+from backend.projects.models import Membership, Project
 
 # Events per websocket message while catching up; a long backlog goes out in several.
 BATCH = 500
@@ -28,21 +39,33 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         self.cursor = _int(query.get("after", ["0"])[0])
         video = query.get("video", [None])[0]
         self.video_id = _int(video) if video else None
+        self.ended = False
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not await _is_member(user.pk, self.project_id):
-            await self.close(code=CLOSE_FORBIDDEN)
+        self.user_id = user.pk
+        # Sessions carry the login; a scope without one (tests) is checked for membership only.
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None) if session else None
+        refusal = await _access_refusal(self.user_id, self.session_key, self.project_id)
+        if refusal is not None:
+            await self.close(code=refusal)
             return
-        self.group = project_group(self.project_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.groups_joined = [project_group(self.project_id), user_sessions_group(self.user_id)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.rechecker = asyncio.create_task(self._recheck_periodically())
         await self._send_new()
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.ended = True
+        rechecker = getattr(self, "rechecker", None)
+        if rechecker is not None and rechecker is not asyncio.current_task():
+            rechecker.cancel()
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """{"after": id} rewinds or skips the cursor (e.g. after a client-side reload)."""
@@ -54,9 +77,36 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         if message.get("last_id", 0) > self.cursor:
             await self._send_new()
 
+    async def session_ended(self, message: dict[str, Any]) -> None:
+        if self.session_key is not None and message.get("session_key") == self.session_key:
+            await self._end(CLOSE_UNAUTHENTICATED)
+
+    async def _recheck_periodically(self) -> None:
+        while not self.ended:
+            await asyncio.sleep(settings.WEBSOCKET_RECHECK_S)
+            refusal = await _access_refusal(self.user_id, self.session_key, self.project_id)
+            if refusal is not None:
+                await self._end(refusal)
+
+    async def _end(self, code: int) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        rechecker = getattr(self, "rechecker", None)
+        if rechecker is not None and rechecker is not asyncio.current_task():
+            rechecker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rechecker
+        await self.close(code=code)
+
     async def _send_new(self) -> None:
-        while True:
-            events = await _events_after(self.project_id, self.cursor, self.video_id)
+        while not self.ended:
+            refusal, events = await _read_events(
+                self.user_id, self.session_key, self.project_id, self.cursor, self.video_id
+            )
+            if refusal is not None:
+                await self._end(refusal)
+                return
             if not events:
                 return
             self.cursor = events[-1]["id"]
@@ -72,14 +122,31 @@ def _int(value: str) -> int:
         return 0
 
 
-@database_sync_to_async
-def _is_member(user_id: int, project_id: int) -> bool:
-    return Membership.objects.filter(user_id=user_id, project_id=project_id).exists()
+def _refusal(user_id: int, session_key: str | None, project_id: int) -> int | None:
+    if session_key is not None and session_user_id(session_key) != user_id:
+        return CLOSE_UNAUTHENTICATED
+    if not Membership.objects.filter(user_id=user_id, project_id=project_id).exists():
+        return CLOSE_FORBIDDEN
+    return None
+
+
+_access_refusal = database_sync_to_async(_refusal)
 
 
 @database_sync_to_async
-def _events_after(project_id: int, after: int, video_id: int | None) -> list[dict[str, Any]]:
-    events = Event.objects.filter(project_id=project_id, id__gt=after)
-    if video_id is not None:
-        events = events.filter(video_id=video_id)
-    return EventOutputSerializer(events.order_by("id")[:BATCH], many=True).data
+def _read_events(
+    user_id: int, session_key: str | None, project_id: int, after: int, video_id: int | None
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """(close code, []) if the user may no longer follow the project; else (None, the next
+    events they may see, redacted)."""
+    refusal = _refusal(user_id, session_key, project_id)
+    if refusal is not None:
+        return refusal, []
+    events, visibility = event_list_for_user(
+        project=Project.objects.get(pk=project_id),
+        user=User.objects.get(pk=user_id),
+        after=after,
+        video_id=video_id,
+    )
+    page = [visibility.redact(event) for event in events[:BATCH]]
+    return None, EventOutputSerializer(page, many=True).data

@@ -1,7 +1,33 @@
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import Q, QuerySet
+
+from backend.accounts.models import User
 from backend.events.models import Event
-from backend.projects.models import Project
+from backend.masklets.models import Masklet, PropagationJob
+from backend.masklets.selectors import masklet_own_q, masklet_sees_only_own
+from backend.projects.models import Membership, Project
+
+# Event kinds whose payload names one masklet as "masklet".
+MASKLET_KINDS = frozenset(
+    {
+        "masklet.created",
+        "masklet.updated",
+        "masklet.deleted",
+        "masklet.frames_written",
+        "masklet.status",
+        "masklet.review",
+        "masklet.comment",
+        "prompt.added",
+        "prompt.deleted",
+    }
+)
+# Event kinds whose payload lists masklets under this key.
+MASKLET_LIST_KINDS = {"masklets.imported": "masklets", "video.ground_truth": "masklets"}
+# Kinds of propagation jobs (payload "job"; "frames" and "versions" keyed by masklet id).
+PROPAGATION_PREFIX = "propagation."
+CONSENSUS_KIND = "masklet.consensus"  # payload "chosen" (a masklet) and "discarded" (a list)
 
 
 def event_list(
@@ -14,3 +40,79 @@ def event_list(
     if kind:
         events = events.filter(kind=kind)
     return events.order_by("id")
+
+
+@dataclass(frozen=True)
+class EventVisibility:
+    """What of a project's event log a member may see. In consensus mode an annotator works
+    blind: events about other annotators' masklets (and propagation jobs) are left out, and
+    lists of masklets in the others are cut down to theirs. Everyone else sees everything."""
+
+    user_id: int
+    # None: sees every masklet. Otherwise the masklets (and jobs) that are the user's own.
+    own_masklets: frozenset[int] | None = None
+    own_jobs: frozenset[int] = frozenset()
+
+    def filter(self, events: QuerySet[Event]) -> QuerySet[Event]:
+        if self.own_masklets is None:
+            return events
+        others_masklet = Q(kind__in=MASKLET_KINDS) & ~Q(payload__masklet__in=self.own_masklets)
+        # A deleted masklet is no longer in the database: its event says whose it was.
+        own_deleted = Q(kind="masklet.deleted", payload__annotator=self.user_id)
+        others_job = Q(kind__startswith=PROPAGATION_PREFIX) & ~Q(payload__job__in=self.own_jobs)
+        return events.exclude((others_masklet & ~own_deleted) | others_job)
+
+    def redact(self, event: Event) -> Event:
+        """The event with other annotators' masklets taken out of its payload (not saved)."""
+        if self.own_masklets is None:
+            return event
+        own = self.own_masklets
+        payload: dict[str, Any] = dict(event.payload)
+        if event.kind in MASKLET_LIST_KINDS:
+            key = MASKLET_LIST_KINDS[event.kind]
+            payload[key] = [pk for pk in payload.get(key, []) if pk in own]
+        elif event.kind == CONSENSUS_KIND:
+            payload["chosen"] = payload.get("chosen") if payload.get("chosen") in own else None
+            payload["discarded"] = [pk for pk in payload.get("discarded", []) if pk in own]
+        elif event.kind.startswith(PROPAGATION_PREFIX):
+            for key in ("frames", "versions"):
+                if key in payload:
+                    payload[key] = {k: v for k, v in payload[key].items() if int(k) in own}
+        event.payload = payload
+        return event
+
+
+def event_visibility_get(*, project: Project, user: User) -> EventVisibility:
+    """Caller checked that the user is a member of the project."""
+    role = Membership.objects.filter(project=project, user_id=user.pk).values_list(
+        "role", flat=True
+    )
+    if not masklet_sees_only_own(role=role.first() or "", project=project):
+        return EventVisibility(user_id=user.pk)
+    own = frozenset(
+        Masklet.objects.filter(video__project=project)
+        .filter(masklet_own_q(user=user))
+        .values_list("pk", flat=True)
+    )
+    jobs = frozenset(
+        PropagationJob.objects.filter(video__project=project)
+        .filter(Q(masklets__in=own) | Q(created_by_id=user.pk))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    return EventVisibility(user_id=user.pk, own_masklets=own, own_jobs=jobs)
+
+
+def event_list_for_user(
+    *,
+    project: Project,
+    user: User,
+    after: int = 0,
+    video_id: int | None = None,
+    kind: str | None = None,
+) -> tuple[QuerySet[Event], EventVisibility]:
+    """The events the user may see (event_list's order), and the visibility to redact their
+    payloads with (EventVisibility.redact) before they go out."""
+    visibility = event_visibility_get(project=project, user=user)
+    events = event_list(project=project, after=after, video_id=video_id, kind=kind)
+    return visibility.filter(events), visibility

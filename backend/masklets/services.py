@@ -13,6 +13,7 @@ from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet, MaskletFrame, Prompt
 from backend.projects.enums import Role
 from backend.projects.models import Label, Task
+from backend.reviews.selectors import masklet_annotator_id
 from backend.reviews.services import masklet_mark_reworked
 from backend.videos.models import Video
 
@@ -118,7 +119,8 @@ def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
         video_id=masklet.video_id,
         kind="masklet.deleted",
         actor_id=actor.pk,
-        payload={"masklet": masklet.pk},
+        # Whose it was: the masklet is gone, and blind consensus shows it to them only.
+        payload={"masklet": masklet.pk, "annotator": masklet_annotator_id(masklet)},
     )
     masklet.delete()
 
