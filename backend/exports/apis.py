@@ -92,11 +92,12 @@ class ExportJobDetailApi(APIView):
 
 
 class ExportJobDownloadApi(APIView):
-    """The finished zip (any member): streamed from local storage, or a signed URL."""
+    """The finished zip (any member but a blind annotator, see export_job_get_for_download):
+    streamed from local storage, or a signed URL."""
 
     @extend_schema(responses={(200, "application/zip"): bytes})
     def get(self, request: Request, job_id: int) -> HttpResponse:
-        job = selectors.export_job_get_for_user(user=request.user, job_id=job_id)
+        job = selectors.export_job_get_for_download(user=request.user, job_id=job_id)
         if not job.is_downloadable:
             raise ApplicationError(
                 "The export is not finished.", extra={"status": job.status}, status=409

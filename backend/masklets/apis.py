@@ -53,8 +53,11 @@ class RleSerializer(serializers.Serializer):
 class MaskletFrameSerializer(serializers.Serializer):
     frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     rle = RleSerializer()
-    origin = serializers.ChoiceField(choices=FrameOrigin.choices, required=False)
-    score = serializers.FloatField(allow_null=True, required=False)
+    # Decided by the server, never by the client (it decides what propagation keeps): masks
+    # written through the API are "edited", SAM 2's are "click" / "propagated", imports
+    # "imported". Sent values are ignored.
+    origin = serializers.ChoiceField(choices=FrameOrigin.choices, read_only=True)
+    score = serializers.FloatField(allow_null=True, read_only=True, help_text="SAM 2's score")
     area = serializers.IntegerField(read_only=True)
     bbox = serializers.ListField(child=serializers.FloatField(), read_only=True)
 
@@ -271,9 +274,13 @@ class MaskletFramesApi(APIView):
     def put(self, request: Request, masklet_id: int) -> Response:
         data = self.WriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        frames = [f["frame_index"] for f in data.validated_data["frames"]]
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
-                user=request.user, masklet_id=masklet_id, lock=True
+                user=request.user,
+                masklet_id=masklet_id,
+                lock=True,
+                frames=frames + data.validated_data["delete_frames"],
             )
             services.masklet_frames_write(
                 masklet=masklet,
@@ -318,7 +325,10 @@ class PromptAddApi(APIView):
         data.is_valid(raise_exception=True)
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
-                user=request.user, masklet_id=masklet_id, lock=True
+                user=request.user,
+                masklet_id=masklet_id,
+                lock=True,
+                frames=[data.validated_data["frame_index"]],
             )
             prompt = services.prompt_add(
                 masklet=masklet, author=request.user, **data.validated_data
@@ -336,9 +346,13 @@ class PromptUndoApi(APIView):
         data = MaskletFramesApi.WriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         prompt = get_object_or_404(Prompt, pk=prompt_id)
+        frames = [f["frame_index"] for f in data.validated_data["frames"]]
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
-                user=request.user, masklet_id=prompt.masklet_id, lock=True
+                user=request.user,
+                masklet_id=prompt.masklet_id,
+                lock=True,
+                frames=frames + data.validated_data["delete_frames"],
             )
             prompt.masklet = masklet
             services.prompt_undo(

@@ -1,6 +1,6 @@
 """Propagation jobs and SAM 2's availability."""
 
-from django.shortcuts import get_object_or_404
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -9,15 +9,14 @@ from rest_framework.views import APIView
 
 from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import paginated_response
-from backend.masklets import jobs
+from backend.masklets import jobs, selectors
 from backend.masklets.enums import Direction
-from backend.masklets.models import Masklet, PropagationJob
+from backend.masklets.models import PropagationJob
 from backend.masklets.propagation import (
     propagation_job_cancel,
     propagation_job_create,
     propagation_jobs_recover,
 )
-from backend.masklets.selectors import masklet_check_editor
 from backend.projects.enums import Role
 from backend.projects.permissions import membership_require
 from backend.videos.selectors import video_get_for_user
@@ -42,7 +41,13 @@ class JobOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_masklets(self, job) -> list[int]:  # type: ignore[no-untyped-def]
-        return sorted(m.pk for m in job.masklets.all())
+        shown = getattr(job, "shown_masklet_ids", None)  # set for readers who work blind
+        return shown if shown is not None else sorted(m.pk for m in job.masklets.all())
+
+
+def _shown_to(job: PropagationJob, user, role: str) -> PropagationJob:  # type: ignore[no-untyped-def]
+    job.shown_masklet_ids = selectors.propagation_job_masklet_ids(job=job, user=user, role=role)  # type: ignore[attr-defined]
+    return job
 
 
 class PropagationJobCreateApi(APIView):
@@ -54,9 +59,18 @@ class PropagationJobCreateApi(APIView):
         )
         start_frame = serializers.IntegerField(min_value=0, max_value=INT_MAX)
         direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.FORWARD)
-        frame_start = serializers.IntegerField(min_value=0, max_value=INT_MAX, default=0)
+        frame_start = serializers.IntegerField(
+            min_value=0,
+            max_value=INT_MAX,
+            required=False,
+            help_text="first frame the job may write; default: 0, or an annotator's task start",
+        )
         frame_end = serializers.IntegerField(
-            min_value=1, max_value=INT_MAX, allow_null=True, default=None
+            min_value=1,
+            max_value=INT_MAX,
+            allow_null=True,
+            required=False,
+            help_text="exclusive end; default: the video's end, or an annotator's task end",
         )
         overwrite = serializers.BooleanField(
             default=False, help_text="also replace frames a person clicked or edited"
@@ -64,27 +78,33 @@ class PropagationJobCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: JobOutputSerializer})
     def post(self, request: Request, video_id: int) -> Response:
+        """Annotators propagate their own masklets, inside their task's frame range."""
         video = video_get_for_user(
             user=request.user, video_id=video_id, roles=(Role.MANAGER, Role.ANNOTATOR)
         )
-        membership = membership_require(user=request.user, project_id=video.project_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         ids = fields.pop("masklet_ids")
-        masklets = list(Masklet.objects.filter(pk__in=ids, video=video).select_related("task"))
-        if len(masklets) != len(set(ids)):
-            return Response(
-                {
-                    "message": "Some masklets do not exist on this video.",
-                    "extra": {"masklet_ids": ids},
-                },
-                status=400,
+        with transaction.atomic():
+            masklets, role = selectors.propagation_masklets_get_for_edit(
+                video=video, user=request.user, masklet_ids=ids
             )
-        for masklet in masklets:
-            masklet_check_editor(masklet=masklet, user=request.user, role=membership.role)
-        jobs.require_sam2()
-        job = propagation_job_create(video=video, author=request.user, masklets=masklets, **fields)
+            ranges = [selectors.masklet_frame_range(masklet=m, role=role) for m in masklets]
+            fields.setdefault("frame_start", max(start for start, _ in ranges))
+            if fields.get("frame_end") is None and role != Role.MANAGER:
+                fields["frame_end"] = min(end for _, end in ranges)
+            end = video.frame_count if fields.get("frame_end") is None else fields["frame_end"]
+            for masklet in masklets:
+                selectors.masklet_check_frames(
+                    masklet=masklet,
+                    role=role,
+                    frames=(fields["frame_start"], fields["start_frame"], max(end - 1, 0)),
+                )
+            jobs.require_sam2()
+            job = propagation_job_create(
+                video=video, author=request.user, masklets=masklets, **fields
+            )
         return Response(JobOutputSerializer(job).data, status=201)
 
 
@@ -92,32 +112,37 @@ class PropagationJobListApi(APIView):
     @extend_schema(responses=JobOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)
-        queryset = PropagationJob.objects.filter(video=video).prefetch_related("masklets")
+        queryset = selectors.propagation_job_list_for_user(video=video, user=request.user)
+        role = membership_require(user=request.user, project_id=video.project_id).role
+
+        def shown(job: PropagationJob) -> PropagationJob:
+            job.video = video
+            return _shown_to(job, request.user, role)
+
         return paginated_response(
-            request=request, view=self, queryset=queryset, serializer_class=JobOutputSerializer
+            request=request,
+            view=self,
+            queryset=queryset,
+            serializer_class=JobOutputSerializer,
+            each=shown,
         )
-
-
-def _job_for_user(request: Request, job_id: int, roles=tuple(Role.values)) -> PropagationJob:  # type: ignore[no-untyped-def]
-    job = get_object_or_404(PropagationJob.objects.select_related("video"), pk=job_id)
-    membership_require(user=request.user, project_id=job.video.project_id, roles=roles)
-    return job
 
 
 class PropagationJobDetailApi(APIView):
     @extend_schema(responses=JobOutputSerializer)
     def get(self, request: Request, job_id: int) -> Response:
-        job = _job_for_user(request, job_id)
+        job = selectors.propagation_job_get_for_user(user=request.user, job_id=job_id)
         # Status reads double as a check for jobs whose worker died.
         if propagation_jobs_recover():
             job.refresh_from_db()
-        return Response(JobOutputSerializer(job).data)
+        return Response(JobOutputSerializer(_shown_to(job, request.user, job.viewer_role)).data)
 
 
 class PropagationJobCancelApi(APIView):
     @extend_schema(request=None, responses=JobOutputSerializer)
     def post(self, request: Request, job_id: int) -> Response:
-        job = _job_for_user(request, job_id, roles=(Role.MANAGER, Role.ANNOTATOR))
+        """A manager, or the annotator whose masklets the job writes, stops it."""
+        job = selectors.propagation_job_get_for_cancel(user=request.user, job_id=job_id)
         job = propagation_job_cancel(job=job, actor=request.user)
         return Response(JobOutputSerializer(job).data)
 

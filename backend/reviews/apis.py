@@ -196,7 +196,7 @@ class ReviewAssignmentRenewApi(APIView):
         """Extends the lease (the review screen calls it while open). 409 once it ended."""
         with transaction.atomic():
             assignment = selectors.review_assignment_get_for_user(
-                user=request.user, assignment_id=assignment_id, lock=True
+                user=request.user, assignment_id=assignment_id, lock=True, reviewing=True
             )
             services.review_assignment_renew(assignment=assignment)
         return Response(_assignment_data(assignment))
@@ -253,7 +253,7 @@ class ReviewVerdictApi(APIView):
         data.is_valid(raise_exception=True)
         with transaction.atomic():
             assignment = selectors.review_assignment_get_for_user(
-                user=request.user, assignment_id=assignment_id, lock=True
+                user=request.user, assignment_id=assignment_id, lock=True, reviewing=True
             )
             review, masklet = services.review_verdict_give(
                 assignment=assignment,
