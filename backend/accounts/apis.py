@@ -2,7 +2,6 @@ from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 from backend.accounts.backends import client_address
 from backend.accounts.sessions import session_ended_notify
 from backend.accounts.throttling import login_throttle_check
+from backend.api import serializers
 from backend.common.exceptions import ApplicationError
 
 

@@ -3,13 +3,14 @@ from pathlib import PurePosixPath
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
 from backend.api.utils import UserBriefSerializer, paginated_response
 from backend.common.exceptions import ApplicationError
 from backend.exports import selectors, services
@@ -41,6 +42,8 @@ class ExportJobOutputSerializer(serializers.Serializer):
 
 class ExportJobListApi(APIView):
     """The project's exports, newest first (any member)."""
+
+    pagination_class = PageNumberPagination
 
     @extend_schema(responses=ExportJobOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:

@@ -1,13 +1,14 @@
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
-from backend.api.utils import paginated_response
+from backend.api.pagination import PageNumberPagination
+from backend.api.utils import paginated_response, query_params_validated
 from backend.masklets import selectors, services
 from backend.masklets.enums import FrameOrigin, MaskletStatus
 from backend.masklets.models import Prompt
@@ -122,6 +123,8 @@ class PromptMaskSerializer(serializers.Serializer):
 
 
 class MaskletListApi(APIView):
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
         label = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
@@ -130,11 +133,10 @@ class MaskletListApi(APIView):
     @extend_schema(parameters=[FilterSerializer], responses=MaskletOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_params_validated(self.FilterSerializer, request)
         lookups = {
             ("label_id" if k == "label" else "task_id" if k == "task" else k): v
-            for k, v in filters.validated_data.items()
+            for k, v in filters.items()
         }
         return paginated_response(
             request=request,
@@ -221,22 +223,22 @@ class MaskletDetailApi(APIView):
             )
         return Response(MaskletOutputSerializer(masklet).data)
 
-    @extend_schema(request=DeleteSerializer, responses={204: None})
+    @extend_schema(parameters=[DeleteSerializer], responses={204: None})
     def delete(self, request: Request, masklet_id: int) -> Response:
-        data = self.DeleteSerializer(data=request.data or request.query_params)
-        data.is_valid(raise_exception=True)
+        """`?version=` is the version the client read (409 when stale)."""
+        version = query_params_validated(self.DeleteSerializer, request)["version"]
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
                 user=request.user, masklet_id=masklet_id, lock=True
             )
-            services.masklet_delete(
-                masklet=masklet, actor=request.user, version=data.validated_data["version"]
-            )
+            services.masklet_delete(masklet=masklet, actor=request.user, version=version)
         return Response(status=204)
 
 
 class MaskletFramesApi(APIView):
     """GET: masks by frame range. PUT: bulk upsert/delete as one versioned change."""
+
+    pagination_class = PageNumberPagination
 
     class RangeSerializer(serializers.Serializer):
         start = serializers.IntegerField(min_value=0, max_value=INT_MAX, required=False)
@@ -263,9 +265,8 @@ class MaskletFramesApi(APIView):
     @extend_schema(parameters=[RangeSerializer], responses=MaskletFrameSerializer(many=True))
     def get(self, request: Request, masklet_id: int) -> Response:
         masklet = selectors.masklet_get_for_user(user=request.user, masklet_id=masklet_id)
-        bounds = self.RangeSerializer(data=request.query_params)
-        bounds.is_valid(raise_exception=True)
-        frames = selectors.masklet_frame_list(masklet=masklet, **bounds.validated_data)
+        bounds = query_params_validated(self.RangeSerializer, request)
+        frames = selectors.masklet_frame_list(masklet=masklet, **bounds)
         return paginated_response(
             request=request, view=self, queryset=frames, serializer_class=MaskletFrameSerializer
         )
@@ -293,6 +294,8 @@ class MaskletFramesApi(APIView):
 
 
 class PromptListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=PromptOutputSerializer(many=True))
     def get(self, request: Request, masklet_id: int) -> Response:
         masklet = selectors.masklet_get_for_user(user=request.user, masklet_id=masklet_id)

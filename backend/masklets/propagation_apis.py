@@ -2,12 +2,13 @@
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
 from backend.api.utils import paginated_response
 from backend.masklets import jobs, selectors
 from backend.masklets.enums import Direction
@@ -109,6 +110,8 @@ class PropagationJobCreateApi(APIView):
 
 
 class PropagationJobListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=JobOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)

@@ -1,12 +1,13 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.models import User
+from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
 from backend.api.utils import UserBriefSerializer, paginated_response
 from backend.projects import selectors, services
 from backend.projects.enums import Role, TaskStage
@@ -39,6 +40,8 @@ class ProjectSettingsSerializer(serializers.Serializer):
 
 
 class ProjectListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=ProjectOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         return paginated_response(
@@ -85,6 +88,8 @@ class MembershipOutputSerializer(serializers.Serializer):
 
 
 class MembershipListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=MembershipOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
@@ -153,6 +158,8 @@ class LabelInputSerializer(serializers.Serializer):
 
 
 class LabelListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=LabelOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
@@ -241,6 +248,8 @@ def _resolve_task_input(project_id: int, data: dict) -> dict:
 
 
 class TaskListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=TaskOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)

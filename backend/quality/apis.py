@@ -3,14 +3,15 @@ import io
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
-from backend.api.utils import UserBriefSerializer
+from backend.api.utils import UserBriefSerializer, query_params_validated
 from backend.masklets.apis import MaskletOutputSerializer
 from backend.projects.apis import TaskOutputSerializer
 from backend.projects.enums import Role
@@ -101,7 +102,7 @@ class ConsensusResolveApi(APIView):
         chosen = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         discard = serializers.ListField(
             child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
-            allow_empty=False,
+            min_length=1,
             max_length=100,
         )
 
@@ -249,12 +250,11 @@ class DashboardOutputSerializer(serializers.Serializer):
 
 def _dashboard(request: Request, project_id: int) -> dict:
     project = project_get_for_user(user=request.user, project_id=project_id, roles=QA_READERS)
-    filters = DashboardFilterSerializer(data=request.query_params)
-    filters.is_valid(raise_exception=True)
+    filters = query_params_validated(DashboardFilterSerializer, request)
     return selectors.dashboard_get(
         project=project,
-        annotator_id=filters.validated_data.get("annotator"),
-        days=filters.validated_data["days"],
+        annotator_id=filters.get("annotator"),
+        days=filters["days"],
     )
 
 
@@ -268,7 +268,7 @@ class DashboardApi(APIView):
 class DashboardCsvApi(APIView):
     @extend_schema(
         parameters=[DashboardFilterSerializer],
-        responses={200: OpenApiResponse(description="text/csv: the dashboard's annotators table")},
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, "the annotators table")},
     )
     def get(self, request: Request, project_id: int) -> HttpResponse:
         """The dashboard's annotators table as a CSV download (empty cell = no value)."""

@@ -3,13 +3,14 @@ comments, manager overrides and the project-wide masklet list."""
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
-from backend.api.utils import UserBriefSerializer, paginated_response
+from backend.api.pagination import PageNumberPagination
+from backend.api.utils import UserBriefSerializer, paginated_response, query_params_validated
 from backend.masklets.apis import MaskletOutputSerializer
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet
@@ -290,6 +291,8 @@ class MaskletOverrideApi(APIView):
 
 
 class ProjectMaskletListApi(APIView):
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
         annotator = serializers.IntegerField(
@@ -306,13 +309,12 @@ class ProjectMaskletListApi(APIView):
         """Masklets across the project: annotators see the ones they annotate, reviewers and
         managers all of them."""
         membership = membership_require(user=request.user, project_id=project_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_params_validated(self.FilterSerializer, request)
         masklets = selectors.project_masklet_list(
             project=membership.project,
             user=request.user,
             role=membership.role,
-            **filters.validated_data,
+            **filters,
         )
         return paginated_response(
             request=request,

@@ -4,14 +4,15 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.utils import paginated_response
+from backend.api import serializers
+from backend.api.pagination import PageNumberPagination
+from backend.api.utils import paginated_response, query_params_validated
 from backend.common.exceptions import ApplicationError
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
@@ -45,15 +46,16 @@ class VideoOutputSerializer(serializers.Serializer):
 
 
 class VideoListApi(APIView):
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=VideoStatus.choices, required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses=VideoOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        videos = video_list(project=project).filter(**filters.validated_data)
+        filters = query_params_validated(self.FilterSerializer, request)
+        videos = video_list(project=project).filter(**filters)
         return paginated_response(
             request=request, view=self, queryset=videos, serializer_class=VideoOutputSerializer
         )
@@ -128,7 +130,6 @@ class VideoFrameApi(APIView):
     """One extracted frame as JPEG, for members of the video's project."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("frame_index", int, OpenApiParameter.PATH)],
         responses={(200, "image/jpeg"): bytes},
     )
     def get(self, request: Request, video_id: int, frame_index: int) -> HttpResponse:

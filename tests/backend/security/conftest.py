@@ -14,6 +14,7 @@ from backend.common.tempfiles import LOCK_NAME, process_temp_dir
 from backend.config import env
 from tests.backend.conftest import Team
 from tests.worker.conftest import _database_url as database_url
+from tests.worker.conftest import broker_url  # noqa: F401 -- the fixture, for web_server
 
 
 def token_header(user) -> tuple[bytes, bytes]:  # type: ignore[no-untyped-def]
@@ -68,7 +69,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def web_server(transactional_db, tmp_path) -> Iterator[Callable[..., LiveServer]]:
+def web_server(transactional_db, broker_url, tmp_path) -> Iterator[Callable[..., LiveServer]]:  # noqa: F811
     started: list[LiveServer] = []
 
     def start(upload_dir: Path | None = None, **extra_env: str) -> LiveServer:
@@ -82,6 +83,9 @@ def web_server(transactional_db, tmp_path) -> Iterator[Callable[..., LiveServer]
             "DJANGO_SETTINGS_MODULE": "backend.config.django.test",
             "DATABASE_URL": database_url(),
             "TEST_UPLOAD_TEMP_DIR": str(upload_dir),
+            # The broker, as in production: SAM 2's availability and live events use it.
+            "CELERY_BROKER_URL": broker_url,
+            "REDIS_URL": broker_url,
             "PYTHONPATH": str(env.REPO_DIR),
             **extra_env,
         }

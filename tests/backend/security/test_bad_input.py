@@ -153,14 +153,24 @@ def test_oversized_json_is_a_413_in_the_error_shape(team: Team, settings):
     )
 
 
-def test_oversized_form_body_is_a_413_in_the_error_shape(db, settings):
+def test_oversized_form_field_of_an_upload_is_a_413_in_the_error_shape(team: Team, settings):
+    # the non-file fields of a multipart body are held to DATA_UPLOAD_MAX_MEMORY_SIZE
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = APIClient().post(
-        "/api/v1/auth/login/",
-        "username=" + "x" * 2000,
-        content_type="application/x-www-form-urlencoded",
+    response = client_for(team.manager).post(
+        f"/api/v1/projects/{team.project.pk}/videos/upload/",
+        {"name": "x" * 2000},
+        format="multipart",
     )
     _is_error_shape(response, 413)
+
+
+def test_form_encoded_bodies_are_refused_as_unsupported(db):
+    response = APIClient().post(
+        "/api/v1/auth/token/",
+        "username=a&password=b",
+        content_type="application/x-www-form-urlencoded",
+    )
+    _is_error_shape(response, 415)
 
 
 def test_too_many_form_fields_is_a_400_in_the_error_shape(team: Team, settings):
