@@ -25,6 +25,12 @@ def _upload_path(team: Team) -> str:
     return f"/api/v1/projects/{team.project.pk}/videos/upload/"
 
 
+async def _upload(team: Team, headers: list[tuple[bytes, bytes]], chunks: list[bytes], **kwargs):  # type: ignore[no-untyped-def]
+    return await asgi_request(
+        application, "POST", _upload_path(team), headers=headers, chunks=chunks, **kwargs
+    )
+
+
 def _junk_upload(size: int) -> tuple[bytes, list[bytes]]:
     content_type, body = multipart({}, "file", "clip.mp4", b"\0" * size)
     return content_type, chunked(body)
@@ -34,12 +40,10 @@ async def test_anonymous_chunked_upload_is_refused_before_any_body_is_read(team:
     # given: a chunked upload (no Content-Length) with no credentials
     content_type, chunks = _junk_upload(4 * MiB)
     # when
-    result = await asgi_request(
-        application,
-        "POST",
-        _upload_path(team),
-        headers=[(b"content-type", content_type), (b"transfer-encoding", b"chunked")],
-        chunks=chunks,
+    result = await _upload(
+        team,
+        [(b"content-type", content_type), (b"transfer-encoding", b"chunked")],
+        chunks,
     )
     # then: refused in the error shape, without reading the body, and the connection closes
     assert result.status == 403
@@ -64,12 +68,10 @@ async def test_upload_by_a_non_manager_is_refused_before_any_body_is_read(
 ):
     auth = await sync_to_async(token_header)(getattr(team, who))
     content_type, chunks = _junk_upload(MiB)
-    result = await asgi_request(
-        application,
-        "POST",
-        _upload_path(team),
-        headers=[auth, (b"content-type", content_type)],
-        chunks=chunks,
+    result = await _upload(
+        team,
+        [auth, (b"content-type", content_type)],
+        chunks,
     )
     assert result.status == status
     assert result.json()["message"].startswith(message)
@@ -81,12 +83,10 @@ async def test_session_upload_without_csrf_token_is_refused_before_any_body_is_r
     session_cookie = await sync_to_async(_session_cookie)(team)
     content_type, chunks = _junk_upload(MiB)
     # when
-    result = await asgi_request(
-        application,
-        "POST",
-        _upload_path(team),
-        headers=[(b"cookie", session_cookie), (b"content-type", content_type)],
-        chunks=chunks,
+    result = await _upload(
+        team,
+        [(b"cookie", session_cookie), (b"content-type", content_type)],
+        chunks,
     )
     # then
     assert result.status == 403
@@ -106,16 +106,14 @@ async def test_manager_chunked_upload_of_a_video_is_ingested(team: Team, manager
     video = (FIXTURES / "videos" / "21_biker.mp4").read_bytes()
     content_type, body = multipart({"name": "biker"}, "file", "21_biker.mp4", video)
     # when
-    result = await asgi_request(
-        application,
-        "POST",
-        _upload_path(team),
-        headers=[
+    result = await _upload(
+        team,
+        [
             manager_token,
             (b"content-type", content_type),
             (b"transfer-encoding", b"chunked"),
         ],
-        chunks=chunked(body),
+        chunked(body),
     )
     # then
     assert result.status == 201, result.body[:300]
@@ -133,16 +131,14 @@ async def test_oversized_chunked_upload_gets_413_and_leaves_no_temp_file(
     settings.MAX_UPLOAD_BYTES = MiB
     content_type, chunks = _junk_upload(3 * MiB)
     # when
-    result = await asgi_request(
-        application,
-        "POST",
-        _upload_path(team),
-        headers=[
+    result = await _upload(
+        team,
+        [
             manager_token,
             (b"content-type", content_type),
             (b"transfer-encoding", b"chunked"),
         ],
-        chunks=chunks,
+        chunks,
     )
     # then: 413 in the error shape, reading stopped at the limit, nothing left on disk
     assert result.status == 413
@@ -160,16 +156,14 @@ async def test_upload_declaring_an_oversized_length_gets_413_before_reading(
 ):
     settings.MAX_UPLOAD_BYTES = MiB
     content_type, chunks = _junk_upload(2 * MiB)
-    result = await asgi_request(
-        application,
-        "POST",
-        _upload_path(team),
-        headers=[
+    result = await _upload(
+        team,
+        [
             manager_token,
             (b"content-type", content_type),
             (b"content-length", str(sum(map(len, chunks))).encode()),
         ],
-        chunks=chunks,
+        chunks,
     )
     assert result.status == 413
     assert result.body_messages_read == 0
@@ -180,12 +174,10 @@ async def test_client_going_away_mid_upload_leaves_no_temp_file(team: Team, mana
     content_type, chunks = _junk_upload(2 * MiB)
     on_disk_at_disconnect: list[str] = []
     # when
-    result = await asgi_request(
-        application,
-        "POST",
-        _upload_path(team),
-        headers=[manager_token, (b"content-type", content_type)],
-        chunks=chunks[:3],
+    result = await _upload(
+        team,
+        [manager_token, (b"content-type", content_type)],
+        chunks[:3],
         disconnect_after=3,
         before_disconnect=lambda: on_disk_at_disconnect.extend(leftover_temp_files()),
     )
