@@ -7,22 +7,51 @@ A worker that consumes the `gpu` queue (or is started with SAM2_INTERACTIVE=1) l
 once, serves the clicks the web process pushes onto a Redis list of its own (a thread beside
 Celery's, worker/clicks.py) and announces itself in Redis. Use the solo pool (one process)
 for it: the model and the sessions live in that process.
+
+Every worker also runs the job recovery loop (backend/jobs/recovery.py): in the process that
+runs tasks (a solo or threads pool's own process; each child of a prefork pool, since a
+database connection pool must not cross a fork).
 """
 
 import os
+import threading
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.config.django.local")
 django.setup()
 
-from celery.signals import celeryd_after_setup, worker_shutdown  # noqa: E402
+from celery.signals import (  # noqa: E402
+    celeryd_after_setup,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 import worker.tasks  # noqa: E402,F401 -- registers the SAM 2 tasks
 from backend.config.celery import app  # noqa: E402 -- needs django.setup() first
+
+# This process is a worker: what it queues (the recovery loop's wake-ups) goes to the broker,
+# even under the test settings, which run tasks inline in the processes that send them.
+app.conf.task_always_eager = False
+from backend.jobs.recovery import start_recovery_loop  # noqa: E402
 from backend.masklets import jobs  # noqa: E402
 
 _announcing: dict = {}
+_recovery_stop = threading.Event()
+
+
+@worker_ready.connect
+def _recover_in_this_process(sender, **kwargs):  # type: ignore[no-untyped-def]
+    pool = getattr(getattr(sender, "controller", None), "pool_cls", "")
+    if "prefork" in str(getattr(pool, "__module__", pool)):
+        return  # its children run the loop (_recover_in_child)
+    start_recovery_loop(_recovery_stop)
+
+
+@worker_process_init.connect
+def _recover_in_child(**kwargs):  # type: ignore[no-untyped-def]
+    start_recovery_loop(_recovery_stop)
 
 
 @celeryd_after_setup.connect
@@ -42,6 +71,7 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
 
 @worker_shutdown.connect
 def _withdraw(**kwargs):  # type: ignore[no-untyped-def]
+    _recovery_stop.set()
     if "stop" in _announcing:
         from worker import registry
 

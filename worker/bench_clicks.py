@@ -159,14 +159,15 @@ from backend.accounts.models import User
 from backend.masklets.models import Masklet
 from backend.projects.models import Task
 from backend.projects.services import project_create
-from backend.videos.services import video_create_from_file, video_extract_frames
+from backend.videos.ingest import video_ingest_now
+from backend.videos.services import video_create_from_file
 from pathlib import Path
 user = User.objects.create_user("bench", password="bench-password-123")
 project = project_create(creator=user, name="bench")
 with transaction.atomic():
     video = video_create_from_file(
         project=project, creator=user, path=Path({str(CLIP)!r}), name="clip.mp4")
-video_extract_frames(video_id=video.pk)
+video_ingest_now(video_id=video.pk)
 task = Task.objects.create(project=project, video=video, assignee=user)
 masklet = Masklet.objects.create(video=video, task=task, created_by=user)
 print(json.dumps([Token.objects.create(user=user).key, masklet.pk, video.width, video.height]))

@@ -1,5 +1,5 @@
 """A SAM 2 worker announces itself in Redis every few seconds (what the web process routes
-clicks by) and, while it is at it, returns propagation jobs of dead workers to the queue."""
+clicks by). Job heartbeats and recovery are backend/jobs' (runner.py, recovery.py)."""
 
 import json
 import logging
@@ -7,14 +7,10 @@ import os
 import socket
 import threading
 
-from django.db import close_old_connections
-
 from backend.common.redis import get_redis
 from backend.masklets import jobs
-from backend.masklets.propagation import propagation_job_heartbeat, propagation_jobs_recover
 from worker import sessions
 from worker.engine import engine_status
-from worker.tasks import segmentation
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +54,6 @@ def _announce_loop(queue: str, stop: threading.Event) -> None:
             get_redis().set(
                 f"{jobs.WORKER_KEY_PREFIX}{queue}", json.dumps(info), ex=jobs.WORKER_TTL_S
             )
-            close_old_connections()
-            running = dict(segmentation.RUNNING_JOB)
-            if running:
-                propagation_job_heartbeat(job_id=running["job_id"], attempt=running["attempt"])
-            propagation_jobs_recover()
-        except Exception:  # noqa: BLE001 -- a broker or database hiccup must not kill the thread
+        except Exception:  # noqa: BLE001 -- a broker hiccup must not kill the thread
             logger.warning("could not announce worker %s", queue, exc_info=True)
-        finally:
-            close_old_connections()
         stop.wait(ANNOUNCE_EVERY_S)

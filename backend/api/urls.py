@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("backend.videos.urls")),
     path("", include("backend.masklets.urls")),
     path("", include("backend.events.urls")),
+    path("", include("backend.jobs.urls")),
     path("", include("backend.exports.urls")),
     path("", include("backend.reviews.urls")),
     path("", include("backend.quality.urls")),

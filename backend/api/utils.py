@@ -17,10 +17,11 @@ def paginated_response(
     queryset: QuerySet,
     serializer_class: type[serializers.Serializer],
     each: Callable[[Any], Any] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Response:
     """One page of the queryset; `each` (if given) prepares every object of the page before it
-    is serialized. The view declares `pagination_class` (so that its schema shows the page
-    envelope)."""
+    is serialized, with `context` (if given). The view declares `pagination_class` (so that
+    its schema shows the page envelope)."""
     pagination_class = getattr(view, "pagination_class", None)
     if pagination_class is None:
         raise TypeError(f"{type(view).__name__} answers pages: set pagination_class on it")
@@ -28,7 +29,8 @@ def paginated_response(
     page = paginator.paginate_queryset(queryset, request, view=view)
     if each is not None:
         page = [each(item) for item in page]
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    data = serializer_class(page, many=True, context=context or {}).data
+    return paginator.get_paginated_response(data)
 
 
 class UserBriefSerializer(serializers.Serializer):

@@ -44,6 +44,13 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# PostgreSQL connection pool of each process (psycopg_pool; README "Database connections").
+# A process holds at most DB_POOL_MAX_SIZE connections: a web process serves that many
+# database-using requests at once (others wait up to DB_POOL_TIMEOUT_S, then get an error);
+# a worker needs one per thread that touches the database (task, heartbeat, recovery, clicks).
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10)
+DB_POOL_TIMEOUT_S = env_int("DB_POOL_TIMEOUT_S", 10)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis://127.0.0.1:{EMBEDDED_BROKER_PORT}/0")
 REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -80,13 +87,25 @@ SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 # compiled, after a minute or more of compiling (needs a C compiler on CPU).
 SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
 
-# A running propagation job whose worker sent no heartbeat for this long is taken over
-# (workers beat every 3 s and at every batch of frames).
-PROPAGATION_STALE_AFTER_S = env_int("PROPAGATION_STALE_AFTER_S", 90)
+# Background jobs (README "Background jobs"). A running job whose process sent no heartbeat
+# for JOB_STALE_AFTER_S is taken over (running processes beat every JOB_HEARTBEAT_EVERY_S).
+JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", 90)
+JOB_HEARTBEAT_EVERY_S = env_int("JOB_HEARTBEAT_EVERY_S", 10)
+# Every worker runs a recovery round this often (lost runs, missing wake-ups, events).
+JOB_RECOVER_EVERY_S = env_int("JOB_RECOVER_EVERY_S", 10)
+# A queued job whose wake-up is older than this gets another (a message lost with a worker
+# killed while holding it); duplicates are harmless, a claimed job ignores them.
+JOB_REQUEUE_AFTER_S = env_int("JOB_REQUEUE_AFTER_S", 300)
+# A job no worker took for this long fails, naming its queue (nothing stays queued for ever).
+JOB_QUEUED_TIMEOUT_S = env_int("JOB_QUEUED_TIMEOUT_S", 24 * 3600)
+# A retry after a transient error waits this long times the attempts made.
+JOB_RETRY_BACKOFF_S = env_int("JOB_RETRY_BACKOFF_S", 10)
 
-# How long a reviewer holds a masklet from the review queue; the review screen renews the
-# lease while it is open, and an expired one goes back to the queue at the next claim.
-REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 900)
+# How long a reviewer holds a masklet from the review queue; the open review screen renews
+# the lease (after a third of it), and an expired one goes back to the queue at the next
+# claim. Short, so that a screen closed without a release (a crash, a release that failed)
+# frees its masklet within two minutes.
+REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 120)
 
 # Login throttling: after this many failed logins for one username (or from one address)
 # within LOGIN_FAILURE_WINDOW_S, further logins for it are refused (429) for LOGIN_LOCKOUT_S.
@@ -95,8 +114,9 @@ LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
 LOGIN_FAILURE_WINDOW_S = env_int("LOGIN_FAILURE_WINDOW_S", 15 * 60)
 LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 5 * 60)
 
-# How often an open websocket re-checks its user's session and project membership (it also
-# does at every event, and at once when its user logs out).
-WEBSOCKET_RECHECK_S = env_int("WEBSOCKET_RECHECK_S", 30)
+# How often an open websocket reads the log without a wake-up (one lost while the broker
+# restarted) and re-checks its user's session and membership (it also does at every wake-up,
+# and closes at once when its user logs out); one indexed query per open websocket.
+WEBSOCKET_RECHECK_S = env_int("WEBSOCKET_RECHECK_S", 15)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -7,7 +7,7 @@ from backend.events.models import Event
 class EventAdmin(admin.ModelAdmin):
     """Read-only: the log is append-only."""
 
-    list_display = ["id", "project", "video", "kind", "actor", "created_at"]
+    list_display = ["id", "seq", "project", "video", "kind", "actor", "created_at"]
     list_filter = ["kind"]
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

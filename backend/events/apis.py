@@ -13,6 +13,7 @@ from backend.projects.selectors import project_get_for_user
 
 class EventOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="position in the log: resume with ?after=<seq>")
     kind = serializers.CharField()
     video = serializers.IntegerField(source="video_id", allow_null=True)
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
@@ -24,14 +25,16 @@ class EventListApi(APIView):
     pagination_class = PageNumberPagination
 
     class FilterSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, max_value=ID_MAX, required=False, default=0)
+        after = serializers.IntegerField(
+            min_value=0, max_value=ID_MAX, required=False, default=0, help_text="the last seq seen"
+        )
         video = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
         kind = serializers.CharField(required=False, max_length=64)
 
     @extend_schema(parameters=[FilterSerializer], responses=EventOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        """The project's events after `after`, oldest first. In consensus mode an annotator
-        sees no event about another annotator's masklets."""
+        """The project's events after position `after`, in log order. In consensus mode an
+        annotator sees no event about another annotator's masklets."""
         project = project_get_for_user(user=request.user, project_id=project_id)
         params = query_params_validated(self.FilterSerializer, request)
         events, visibility = event_list_for_user(

@@ -1,14 +1,17 @@
-"""Websocket that streams a project's event log: /ws/projects/<id>/events/?after=<id>&video=<id>.
+"""Websocket that streams a project's event log: /ws/projects/<id>/events/?after=<seq>&video=<id>.
 
-The database is the truth: on connect the consumer sends every event after `after`, and
-each wake-up (a channel-layer message sent when an event's transaction commits) makes it
-read and send what is new. A client that reconnects with the last id it saw misses nothing.
+The database is the truth: on connect the consumer sends every event after position
+`after`, and each wake-up (a channel-layer message sent once an event's transaction
+committed and was sequenced) makes it read and send what is new; a slow poll covers lost
+wake-ups (a broker restart). Positions are given in commit order (events/services.py), so
+a client that reconnects with the last `seq` it saw misses nothing and gets nothing twice.
 
-Access is not decided once: before every read, and every WEBSOCKET_RECHECK_S, the consumer
-checks again that the session stands and the user is still a member, and closes the socket
-otherwise (4401: logged out or session ended, 4403: no longer a member). A logout closes the
-sockets of its session at once (a "session.ended" message to the user's group). What a member
-sees follows their current role (blind consensus: backend/events/selectors.py).
+Access is not decided once: before every read (wake-up or poll, so at least every
+WEBSOCKET_RECHECK_S) the consumer checks again that the session stands and the user is still
+a member, and closes the socket otherwise (4401: logged out or session ended, 4403: no longer
+a member). A logout closes the sockets of its session at once (a "session.ended" message to
+the user's group). What a member sees follows their current role (blind consensus:
+backend/events/selectors.py).
 """
 
 import asyncio
@@ -39,6 +42,8 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         self.cursor = _int(query.get("after", ["0"])[0])
         video = query.get("video", [None])[0]
         self.video_id = _int(video) if video else None
+        # One reader at a time: a wake-up and the poll must not both send the same events.
+        self.reading = asyncio.Lock()
         self.ended = False
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -56,63 +61,65 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        self.rechecker = asyncio.create_task(self._recheck_periodically())
         await self._send_new()
+        self.poller = asyncio.create_task(self._poll())
 
     async def disconnect(self, code: int) -> None:
         self.ended = True
-        rechecker = getattr(self, "rechecker", None)
-        if rechecker is not None and rechecker is not asyncio.current_task():
-            rechecker.cancel()
+        poller = getattr(self, "poller", None)
+        if poller is not None and poller is not asyncio.current_task():
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """{"after": id} rewinds or skips the cursor (e.g. after a client-side reload)."""
+        """{"after": seq} rewinds or skips the cursor (e.g. after a client-side reload)."""
         if isinstance(content, dict) and isinstance(content.get("after"), int):
-            self.cursor = max(0, content["after"])
+            async with self.reading:
+                self.cursor = max(0, content["after"])
             await self._send_new()
 
     async def events_new(self, message: dict[str, Any]) -> None:
-        if message.get("last_id", 0) > self.cursor:
+        if message.get("last_seq", 0) > self.cursor:
             await self._send_new()
 
     async def session_ended(self, message: dict[str, Any]) -> None:
         if self.session_key is not None and message.get("session_key") == self.session_key:
             await self._end(CLOSE_UNAUTHENTICATED)
 
-    async def _recheck_periodically(self) -> None:
+    async def _poll(self) -> None:
+        """What is new without a wake-up (one lost while the broker restarted), and a fresh
+        look at the user's access; one indexed query per open websocket."""
         while not self.ended:
             await asyncio.sleep(settings.WEBSOCKET_RECHECK_S)
-            refusal = await _access_refusal(self.user_id, self.session_key, self.project_id)
-            if refusal is not None:
-                await self._end(refusal)
+            await self._send_new()
 
     async def _end(self, code: int) -> None:
         if self.ended:
             return
         self.ended = True
-        rechecker = getattr(self, "rechecker", None)
-        if rechecker is not None and rechecker is not asyncio.current_task():
-            rechecker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await rechecker
+        poller = getattr(self, "poller", None)
+        if poller is not None and poller is not asyncio.current_task():
+            poller.cancel()
         await self.close(code=code)
 
     async def _send_new(self) -> None:
-        while not self.ended:
-            refusal, events = await _read_events(
-                self.user_id, self.session_key, self.project_id, self.cursor, self.video_id
-            )
-            if refusal is not None:
-                await self._end(refusal)
-                return
-            if not events:
-                return
-            self.cursor = events[-1]["id"]
-            await self.send_json({"type": "events", "events": events})
-            if len(events) < BATCH:
-                return
+        refusal = None
+        async with self.reading:
+            while not self.ended:
+                refusal, events = await _read_events(
+                    self.user_id, self.session_key, self.project_id, self.cursor, self.video_id
+                )
+                if refusal is not None or not events:
+                    break
+                self.cursor = events[-1]["seq"]
+                await self.send_json({"type": "events", "events": events})
+                if len(events) < BATCH:
+                    break
+        if refusal is not None:
+            await self._end(refusal)
 
 
 def _int(value: str) -> int:

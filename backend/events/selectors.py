@@ -4,6 +4,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from backend.accounts.models import User
+from backend.events.kinds import EventKind
 from backend.events.models import Event
 from backend.masklets.models import Masklet, PropagationJob
 from backend.masklets.selectors import masklet_own_q, masklet_sees_only_own
@@ -12,34 +13,44 @@ from backend.projects.models import Membership, Project
 # Event kinds whose payload names one masklet as "masklet".
 MASKLET_KINDS = frozenset(
     {
-        "masklet.created",
-        "masklet.updated",
-        "masklet.deleted",
-        "masklet.frames_written",
-        "masklet.status",
-        "masklet.review",
-        "masklet.comment",
-        "prompt.added",
-        "prompt.deleted",
+        EventKind.MASKLET_CREATED,
+        EventKind.MASKLET_UPDATED,
+        EventKind.MASKLET_DELETED,
+        EventKind.MASKLET_FRAMES_WRITTEN,
+        EventKind.MASKLET_STATUS,
+        EventKind.MASKLET_REVIEW,
+        EventKind.MASKLET_COMMENT,
+        EventKind.PROMPT_ADDED,
+        EventKind.PROMPT_DELETED,
     }
 )
-# Event kinds whose payload lists masklets under this key.
-MASKLET_LIST_KINDS = {"masklets.imported": "masklets", "video.ground_truth": "masklets"}
+# Event kinds whose payload lists masklets under these keys (cut to the reader's own).
+MASKLET_LIST_KINDS = {
+    EventKind.MASKLETS_IMPORTED: ("masklets",),
+    EventKind.VIDEO_GROUND_TRUTH: ("masklets",),
+    EventKind.MASKLET_CONSENSUS: ("chosen", "discarded"),
+}
 # Kinds of propagation jobs (payload "job"; "frames" and "versions" keyed by masklet id).
-PROPAGATION_PREFIX = "propagation."
-CONSENSUS_KIND = "masklet.consensus"  # payload "chosen" (a masklet) and "discarded" (a list)
+PROPAGATION_KINDS = frozenset(kind for kind in EventKind if kind.startswith("propagation."))
+# Kinds that name no masklet (projects, members, labels, tasks, videos, exports): the same
+# for every member.
+MASKLET_FREE_KINDS = (
+    frozenset(EventKind) - MASKLET_KINDS - set(MASKLET_LIST_KINDS) - PROPAGATION_KINDS
+)
 
 
 def event_list(
     *, project: Project, after: int = 0, video_id: int | None = None, kind: str | None = None
 ) -> QuerySet[Event]:
-    """Events with id > after, oldest first: a client resumes from the last id it saw."""
-    events = Event.objects.filter(project=project, id__gt=after)
+    """Events at positions after `after`, in log order: a client resumes from the last
+    position (`seq`) it saw. Events whose transaction has not been sequenced yet are not
+    in the log yet."""
+    events = Event.objects.filter(project=project, seq__gt=after)
     if video_id is not None:
         events = events.filter(video_id=video_id)
     if kind:
         events = events.filter(kind=kind)
-    return events.order_by("id")
+    return events.order_by("seq")
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class EventVisibility:
         others_masklet = Q(kind__in=MASKLET_KINDS) & ~Q(payload__masklet__in=self.own_masklets)
         # A deleted masklet is no longer in the database: its event says whose it was.
         own_deleted = Q(kind="masklet.deleted", payload__annotator=self.user_id)
-        others_job = Q(kind__startswith=PROPAGATION_PREFIX) & ~Q(payload__job__in=self.own_jobs)
+        others_job = Q(kind__in=PROPAGATION_KINDS) & ~Q(payload__job__in=self.own_jobs)
         return events.exclude((others_masklet & ~own_deleted) | others_job)
 
     def redact(self, event: Event) -> Event:
@@ -68,13 +79,13 @@ class EventVisibility:
             return event
         own = self.own_masklets
         payload: dict[str, Any] = dict(event.payload)
-        if event.kind in MASKLET_LIST_KINDS:
-            key = MASKLET_LIST_KINDS[event.kind]
-            payload[key] = [pk for pk in payload.get(key, []) if pk in own]
-        elif event.kind == CONSENSUS_KIND:
-            payload["chosen"] = payload.get("chosen") if payload.get("chosen") in own else None
-            payload["discarded"] = [pk for pk in payload.get("discarded", []) if pk in own]
-        elif event.kind.startswith(PROPAGATION_PREFIX):
+        for key in MASKLET_LIST_KINDS.get(event.kind, ()):
+            value = payload.get(key)
+            if isinstance(value, list):
+                payload[key] = [pk for pk in value if pk in own]
+            else:
+                payload[key] = value if value in own else None
+        if event.kind in PROPAGATION_KINDS:
             for key in ("frames", "versions"):
                 if key in payload:
                     payload[key] = {k: v for k, v in payload[key].items() if int(k) in own}
@@ -95,8 +106,8 @@ def event_visibility_get(*, project: Project, user: User) -> EventVisibility:
         .values_list("pk", flat=True)
     )
     jobs = frozenset(
-        PropagationJob.objects.filter(video__project=project)
-        .filter(Q(masklets__in=own) | Q(created_by_id=user.pk))
+        PropagationJob.objects.filter(project=project)
+        .filter(Q(propagation_masklets__masklet_id__in=own) | Q(created_by_id=user.pk))
         .values_list("pk", flat=True)
         .distinct()
     )

@@ -1,6 +1,6 @@
 """Wakes live-event listeners after a commit, off the request path.
 
-A wake-up is a channel-layer group message ("there are events up to id N"). Sending one
+A wake-up is a channel-layer group message ("there are events up to position N"). Sending one
 through Redis from synchronous code costs a new event loop and connection each time, tens
 of milliseconds a click; here one background thread keeps a loop and the layer's connection
 and sends them in order. Wake-ups are hints: one lost is caught up by the next, and a
@@ -22,16 +22,16 @@ _thread: threading.Thread | None = None
 _lock = threading.Lock()
 
 
-def wake(group: str, last_id: int) -> None:
+def wake(group: str, last_seq: int) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     if isinstance(layer, InMemoryChannelLayer):
         # In-memory layers (tests) live in the listeners' event loop: send from here.
-        async_to_sync(layer.group_send)(group, {"type": "events.new", "last_id": last_id})
+        async_to_sync(layer.group_send)(group, {"type": "events.new", "last_seq": last_seq})
         return
     _ensure_thread()
-    _queue.put((group, last_id))
+    _queue.put((group, last_seq))
 
 
 def _ensure_thread() -> None:
@@ -48,10 +48,10 @@ def _run() -> None:
     loop = asyncio.new_event_loop()
     layer = get_channel_layer()
     while True:
-        group, last_id = _queue.get()
+        group, last_seq = _queue.get()
         try:
             loop.run_until_complete(
-                layer.group_send(group, {"type": "events.new", "last_id": last_id})
+                layer.group_send(group, {"type": "events.new", "last_seq": last_seq})
             )
         except Exception:  # noqa: BLE001 -- a broker hiccup must not stop later wake-ups
             logger.warning("could not wake listeners of %s", group, exc_info=True)

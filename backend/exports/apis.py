@@ -34,6 +34,10 @@ class ExportJobOutputSerializer(serializers.Serializer):
     progress = serializers.FloatField()
     error = serializers.CharField()
     size_bytes = serializers.IntegerField()
+    result = serializers.JSONField(
+        help_text='{"warnings": [...], "warning_count": n} once done: what the format could '
+        "not keep (also in the zip's warnings.txt)."
+    )
     created_by = UserBriefSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
@@ -120,8 +124,9 @@ class ExportJobDownloadApi(APIView):
 
 
 class MaskletImportApi(StreamedUploadMixin, APIView):
-    """Import masklets from an SA-V JSON, a DAVIS / YouTube-VOS PNG zip or a YouTube-VIS
-    JSON onto a ready video (managers). All or nothing."""
+    """Import masklets from an SA-V JSON, an SA-V val/test PNG zip, a DAVIS 2017 or
+    YouTube-VOS palette PNG zip or a YouTube-VIS JSON onto a ready video (managers).
+    All or nothing."""
 
     parser_classes = [MultiPartParser]
 
@@ -136,7 +141,8 @@ class MaskletImportApi(StreamedUploadMixin, APIView):
         source_video = serializers.CharField(
             max_length=255,
             required=False,
-            help_text="Which video of a multi-video file (YTVIS id or name, DAVIS folder).",
+            help_text="Which video of a multi-video file: a YouTube-VIS id or name, or the "
+            "path of a video folder in a zip (a base name no other folder has is enough).",
         )
 
     @extend_schema(

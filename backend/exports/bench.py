@@ -94,11 +94,14 @@ def _make_video(project, *, frames: int, masklets: int):  # type: ignore[no-unty
 
 
 def _export(project, user, video, format: str) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    from backend.exports.models import ExportJob
+    from backend.exports.models import EXPORT_PROGRESS_TOTAL, ExportJob
     from backend.exports.services import export_job_run
 
     job = ExportJob.objects.create(
-        project=project, format=format, video_ids=[video.pk], created_by=user
+        project=project,
+        params={"format": format, "video_ids": [video.pk]},
+        progress_total=EXPORT_PROGRESS_TOTAL,
+        created_by=user,
     )
     started = time.perf_counter()
     job = export_job_run(job_id=job.pk)

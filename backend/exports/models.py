@@ -3,60 +3,64 @@ from django.db import models
 from django.db.models import Q
 
 from backend.common.models import BaseModel
-from backend.exports.enums import ExportFormat, ExportStatus, ImportFormat
+from backend.exports.enums import ImportFormat
+from backend.jobs.enums import JobKind, JobStatus
+from backend.jobs.models import Job, JobKindManager
+
+# Export progress is counted in 1/EXPORT_PROGRESS_TOTAL of the whole.
+EXPORT_PROGRESS_TOTAL = 10_000
 
 
-class ExportJob(BaseModel):
-    """A dataset export of a project, built in the background into a zip in storage."""
+class ExportJob(Job):
+    """A job of kind export: a project's dataset built into a zip in storage. Its filters
+    are its params (ExportParams), frozen at creation; its zip is its result (ExportResult)."""
 
-    project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="export_jobs"
-    )
-    format = models.CharField(max_length=16, choices=ExportFormat.choices)
-    # Filters, frozen when the job is created. Empty lists mean "all".
-    include_unaccepted = models.BooleanField(default=False)
-    label_ids = models.JSONField(default=list, blank=True)
-    video_ids = models.JSONField(default=list, blank=True)
-    # Export frames 0, step, 2*step, ... (SA-V annotates every 4th frame of 24 fps video).
-    frame_step = models.PositiveIntegerField(default=1)
-    status = models.CharField(
-        max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
-    )
-    progress = models.FloatField(default=0.0)  # 0..1
-    error = models.TextField(blank=True)
-    # Storage path of the finished zip, e.g. "exports/<project>/<job>-sav.zip".
-    file = models.CharField(max_length=500, blank=True)
-    size_bytes = models.BigIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    objects = JobKindManager(JobKind.EXPORT)
 
     class Meta:
-        ordering = ["-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(format__in=ExportFormat.values), name="exportjob_format_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=ExportStatus.values), name="exportjob_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(frame_step__gte=1), name="exportjob_frame_step_gte_1"
-            ),
-            models.CheckConstraint(
-                condition=Q(progress__gte=0, progress__lte=1), name="exportjob_progress_in_0_1"
-            ),
-        ]
-        indexes = [models.Index(fields=["project", "status"], name="exportjob_project_status_idx")]
+        proxy = True
 
-    def __str__(self) -> str:
-        return f"Export {self.pk} ({self.format}, {self.status})"
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.kind = JobKind.EXPORT
+        super().save(*args, **kwargs)
+
+    @property
+    def format(self) -> str:
+        return str(self.params["format"])
+
+    @property
+    def include_unaccepted(self) -> bool:
+        return bool(self.params.get("include_unaccepted", False))
+
+    @property
+    def label_ids(self) -> list[int]:
+        return list(self.params.get("label_ids", []))
+
+    @property
+    def video_ids(self) -> list[int]:
+        return list(self.params.get("video_ids", []))
+
+    @property
+    def frame_step(self) -> int:
+        return int(self.params.get("frame_step", 1))
+
+    @property
+    def progress(self) -> float:
+        """0..1"""
+        return round(self.progress_done / (self.progress_total or EXPORT_PROGRESS_TOTAL), 4)
+
+    @property
+    def file(self) -> str:
+        """Storage path of the finished zip, e.g. "exports/<project>/export-<job>-sav.zip"."""
+        return str(self.result.get("file", ""))
+
+    @property
+    def size_bytes(self) -> int:
+        return int(self.result.get("size_bytes", 0))
 
     @property
     def is_downloadable(self) -> bool:
-        return self.status == ExportStatus.DONE and bool(self.file)
+        return self.status == JobStatus.DONE and bool(self.file)
 
 
 class ImportedMasklet(BaseModel):

@@ -10,9 +10,8 @@ from rest_framework.exceptions import PermissionDenied
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
-from backend.exports.enums import ImportFormat
 from backend.exports.formats.base import ExportMasklet, ExportVideo, FrameMask
-from backend.exports.models import ExportJob, ImportedMasklet
+from backend.exports.models import ExportJob
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet, MaskletFrame
 from backend.masklets.selectors import masklet_sees_only_own
@@ -93,11 +92,6 @@ class JobExportSource:
 
     def videos(self) -> Iterator[ExportVideo]:
         for video in self._videos:
-            imported = (
-                ImportedMasklet.objects.filter(masklet__video=video, format=ImportFormat.SAV)
-                .values_list("attributes", flat=True)
-                .first()
-            ) or {}
             yield ExportVideo(
                 id=video.pk,
                 key=self._keys[video.pk],
@@ -105,8 +99,8 @@ class JobExportSource:
                 height=video.height,
                 fps=video.fps,
                 frame_count=video.frame_count,
-                environment=imported.get("video_environment", ""),
-                split=imported.get("video_split") or "train",
+                environment=video.environment,
+                split=video.split,
             )
 
     def _filtered(self, masklets: QuerySet[Masklet]) -> QuerySet[Masklet]:
@@ -140,16 +134,15 @@ class JobExportSource:
         masklet_ids: Sequence[int],
         *,
         order: Literal["frame", "masklet"],
+        step: int,
     ) -> Iterator[FrameMask]:
         rows = MaskletFrame.objects.filter(
             masklet__video_id=video.id,
             masklet_id__in=list(masklet_ids),
             frame_index__lt=video.frame_count,
         )
-        if self.frame_step > 1:
-            rows = rows.alias(step_rest=Mod("frame_index", Value(self.frame_step))).filter(
-                step_rest=0
-            )
+        if step > 1:
+            rows = rows.alias(step_rest=Mod("frame_index", Value(step))).filter(step_rest=0)
         ordering = (
             ("frame_index", "masklet_id") if order == "frame" else ("masklet_id", "frame_index")
         )

@@ -22,14 +22,6 @@ class FrameOrigin(models.TextChoices):
     IMPORTED = "imported", "Imported"
 
 
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 class Direction(models.TextChoices):
     FORWARD = "forward", "Forward"
     BACKWARD = "backward", "Backward"

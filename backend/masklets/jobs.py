@@ -3,15 +3,21 @@
 A click goes straight to the worker that holds the video's SAM 2 session, over Redis: the
 web process pushes the request onto that worker's own list and blocks on a reply list of
 its own (no Celery message, no result backend: a click costs a few Redis round trips).
-Propagation jobs are Celery tasks on the shared `gpu` queue. Workers announce themselves
-in Redis every few seconds (worker/registry.py writes what `live_workers` reads; the click
-requests are served by worker/clicks.py).
+Propagation jobs are background jobs (backend/jobs; kind module masklets/propagation.py)
+woken on the shared `gpu` queue. Workers announce themselves in Redis every few seconds
+(worker/registry.py writes what `live_workers` reads; the click requests are served by
+worker/clicks.py).
+
+While Redis is unreachable a click gets a 503 saying so (never an HTML 500); right after
+Redis restarted (empty), workers re-announce within ANNOUNCE seconds: a click waits for
+them, or hears that they are reconnecting, never that SAM 2 is not installed.
 """
 
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -44,6 +50,15 @@ HOW_TO_INSTALL = (
 
 class Sam2Unavailable(ApplicationError):
     status = 503
+
+
+class BrokerUnavailable(Sam2Unavailable):
+    """Redis (clicks, worker announcements) cannot be reached."""
+
+
+# Workers re-announce every 3 s; a Redis server younger than this may still be waiting for
+# them after a restart.
+REANNOUNCE_WINDOW_S = 15
 
 
 class ClickPrompt(TypedDict):
@@ -102,14 +117,33 @@ def _worker_info(raw: bytes) -> WorkerInfo:
     )
 
 
+@contextmanager
+def _broker_errors() -> Iterator[None]:
+    """Redis errors as a JSON 503 that says what is wrong."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise BrokerUnavailable(
+            "The broker (Redis) is unreachable, so SAM 2 cannot be asked; try again once it "
+            "is back.",
+            extra={"sam2": False, "broker": False},
+        ) from exc
+
+
 def live_workers() -> list[WorkerInfo]:
-    client = get_redis()
-    workers = []
-    for key in client.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=100):
-        raw = client.get(key)
-        if raw is not None:
-            workers.append(_worker_info(raw))
-    return workers
+    with _broker_errors():
+        client = get_redis()
+        workers = []
+        for key in client.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=100):
+            raw = client.get(key)
+            if raw is not None:
+                workers.append(_worker_info(raw))
+        return workers
+
+
+def _broker_uptime_s() -> int:
+    with _broker_errors():
+        return int(get_redis().info("server").get("uptime_in_seconds", REANNOUNCE_WINDOW_S))
 
 
 def sam2_status() -> dict[str, Any]:
@@ -118,15 +152,32 @@ def sam2_status() -> dict[str, Any]:
     ready = [w for w in workers if w.sam2]
     if ready:
         return {"available": True, "workers": len(ready), "message": ""}
+    if not workers and _broker_uptime_s() < REANNOUNCE_WINDOW_S:
+        return {
+            "available": False,
+            "workers": 0,
+            "message": "SAM 2 workers are reconnecting (the broker just restarted); try again "
+            "in a few seconds.",
+        }
     reasons = sorted({w.reason for w in workers if w.reason})
     message = "; ".join(reasons) if reasons else "No SAM 2 worker is running."
     return {"available": False, "workers": 0, "message": f"{message} {HOW_TO_INSTALL}"}
 
 
+def _await_reannouncement() -> None:
+    """Right after a broker restart, waits (a few seconds at most) for SAM 2 workers to
+    announce themselves again."""
+    remaining = REANNOUNCE_WINDOW_S - _broker_uptime_s()
+    deadline = time.monotonic() + max(0, remaining)
+    while time.monotonic() < deadline and not any(w.sam2 for w in live_workers()):
+        time.sleep(0.5)
+
+
 def require_sam2() -> None:
     """Raises 503 with the reason unless a SAM 2 worker is live (eager tests: always live)."""
-    if _inline_task(PROPAGATE) is not None:
+    if app.conf.task_always_eager and PROPAGATE in app.tasks:
         return
+    _await_reannouncement()
     status = sam2_status()
     if not status["available"]:
         raise Sam2Unavailable(f"SAM 2 is not available: {status['message']}", extra={"sam2": False})
@@ -141,6 +192,9 @@ def _choose_worker(client: redis.Redis, video_id: int, exclude: set[str]) -> str
         if raw is not None and _worker_info(raw).sam2:
             return bound.decode()
     workers = [w for w in live_workers() if w.sam2 and w.queue not in exclude]
+    if not workers and not exclude:
+        _await_reannouncement()
+        workers = [w for w in live_workers() if w.sam2]
     if not workers:
         raise Sam2Unavailable(
             f"SAM 2 is not available: {sam2_status()['message']}", extra={"sam2": False}
@@ -182,7 +236,8 @@ def predict_prompt(*, prompt: Prompt) -> ClickAnswer:
     if app.conf.task_always_eager and inline_click_handler is not None:
         answer = inline_click_handler(request)
     else:
-        answer = _ask_workers(request)
+        with _broker_errors():
+            answer = _ask_workers(request)
     if "error" in answer:
         raise ApplicationError(answer["error"], extra=answer.get("extra"), status=answer["status"])
     return answer
@@ -220,20 +275,3 @@ def _await_answer(client: redis.Redis, answer_to: str, worker: str) -> ClickAnsw
         if not client.exists(f"{WORKER_KEY_PREFIX}{worker}"):
             return None
     return None
-
-
-def enqueue_propagation(*, job_id: int) -> None:
-    _send(PROPAGATE, args=[job_id], queue=GPU_QUEUE)
-
-
-def _inline_task(name: str):  # type: ignore[no-untyped-def]
-    """In eager mode (unit tests) a task registered in this process runs inline."""
-    return app.tasks.get(name) if app.conf.task_always_eager else None
-
-
-def _send(name: str, *, args: list[Any], queue: str):  # type: ignore[no-untyped-def]
-    """By name, so that the web process never imports the worker (nor torch)."""
-    inline = _inline_task(name)
-    if inline is not None:
-        return inline.apply(args=args)
-    return app.send_task(name, args=args, queue=queue)

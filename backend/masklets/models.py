@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q, QuerySet
 
 from backend.common.models import BaseModel
-from backend.masklets.enums import Direction, FrameOrigin, JobStatus, MaskletSource, MaskletStatus
+from backend.jobs.enums import JobKind
+from backend.jobs.models import Job, JobKindManager
+from backend.masklets.enums import Direction, FrameOrigin, MaskletSource, MaskletStatus
 
 
 class Masklet(BaseModel):
@@ -128,56 +130,68 @@ class Prompt(BaseModel):
         return f"Prompt {self.order} of masklet {self.masklet_id}"
 
 
-class PropagationJob(BaseModel):
-    """Spreading masklets from their prompts across a video's frames, in the background."""
+class PropagationMasklet(models.Model):
+    """A masklet a propagation job spreads. Deleting the masklet deletes this link: the job
+    goes on with the others (and stops, saying why, when none is left)."""
 
-    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="jobs")
-    masklets = models.ManyToManyField(Masklet, related_name="jobs")
-    start_frame = models.PositiveIntegerField()
-    direction = models.CharField(
-        max_length=16, choices=Direction.choices, default=Direction.FORWARD
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.CASCADE, related_name="propagation_masklets"
     )
-    # Frames [frame_start, frame_end) the job may write; null end = the video's last frame.
-    frame_start = models.PositiveIntegerField(default=0)
-    frame_end = models.PositiveIntegerField(null=True, blank=True)
-    # Frames a person edited (origin click/edited) are kept unless this is set.
-    overwrite = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    frames_total = models.PositiveIntegerField(default=0)
-    frames_done = models.PositiveIntegerField(default=0)
-    cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    worker = models.CharField(max_length=200, blank=True)
-    # Refreshed by the running worker; a running job whose heartbeat stops is recovered.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    masklet = models.ForeignKey(Masklet, on_delete=models.CASCADE, related_name="propagations")
 
     class Meta:
-        ordering = ["-id"]
+        ordering = ["job_id", "masklet_id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=JobStatus.values), name="job_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(direction__in=Direction.values), name="job_direction_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(frame_end__isnull=True) | Q(frame_end__gt=F("frame_start")),
-                name="job_frame_range_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(frames_done__lte=F("frames_total")) | Q(frames_total=0),
-                name="job_progress_within_total",
-            ),
+            models.UniqueConstraint(
+                fields=["job", "masklet"], name="propagationmasklet_unique_job_masklet"
+            )
         ]
-        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
 
     def __str__(self) -> str:
-        return f"Propagation {self.pk} ({self.status})"
+        return f"Masklet {self.masklet_id} in propagation {self.job_id}"
+
+
+class PropagationJob(Job):
+    """A job of kind propagation, with its parameters as attributes (PropagationParams)."""
+
+    objects = JobKindManager(JobKind.PROPAGATION)
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.kind = JobKind.PROPAGATION
+        super().save(*args, **kwargs)
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+    def masklets(self) -> QuerySet[Masklet]:
+        return Masklet.objects.filter(propagations__job_id=self.pk)
+
+    @property
+    def start_frame(self) -> int:
+        return int(self.params["start_frame"])
+
+    @property
+    def direction(self) -> str:
+        return str(self.params.get("direction", Direction.FORWARD))
+
+    @property
+    def frame_start(self) -> int:
+        return int(self.params.get("frame_start", 0))
+
+    @property
+    def frame_end(self) -> int | None:
+        end = self.params.get("frame_end")
+        return None if end is None else int(end)
+
+    @property
+    def overwrite(self) -> bool:
+        return bool(self.params.get("overwrite", False))
+
+    @property
+    def frames_done(self) -> int:
+        return self.progress_done
+
+    @property
+    def frames_total(self) -> int:
+        return self.progress_total

@@ -1,36 +1,53 @@
-"""Services of propagation jobs: create, start, store frames, finish, cancel, recover."""
+"""Propagation as a job kind: create one, store its frames; the life cycle is backend/jobs.
 
-import logging
+The run itself (streaming frames through SAM 2) is worker/tasks/segmentation.py; it calls
+`propagation_frames_store` for each batch of frames.
+"""
+
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any, TypedDict
 
-from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
-from backend.events.services import event_record
+from backend.events.kinds import EventKind
+from backend.jobs import registry
+from backend.jobs.enums import JobKind, Transition
+from backend.jobs.models import Job
+from backend.jobs.services import (
+    job_cancel,
+    job_create,
+    job_lock_for_run,
+    job_progress,
+    job_request_stop,
+)
 from backend.masklets import jobs
-from backend.masklets.enums import Direction, FrameOrigin, JobStatus
-from backend.masklets.models import Masklet, MaskletFrame, Prompt, PropagationJob
+from backend.masklets.enums import Direction, FrameOrigin
+from backend.masklets.models import (
+    Masklet,
+    MaskletFrame,
+    Prompt,
+    PropagationJob,
+    PropagationMasklet,
+)
 from backend.reviews.services import masklet_mark_reworked
 from backend.videos.models import Video
-
-logger = logging.getLogger(__name__)
 
 # Origins a person made: propagation keeps them unless the job says overwrite.
 PERSON_MADE = (FrameOrigin.CLICK, FrameOrigin.EDITED, FrameOrigin.IMPORTED)
 
 
-def _stale_after() -> timedelta:
-    """A running job whose heartbeat is older than this lost its worker."""
-    return timedelta(seconds=settings.PROPAGATION_STALE_AFTER_S)
-
-
-# Runs of a job before it is given up as failed.
-MAX_ATTEMPTS = 3
+class PropagationParams(TypedDict):
+    start_frame: int
+    direction: str
+    # Frames [frame_start, frame_end) the job may write; None: to the video's last frame.
+    frame_start: int
+    frame_end: int | None
+    # Frames a person made (click, edited, imported) are kept unless this is set.
+    overwrite: bool
 
 
 @dataclass(frozen=True)
@@ -43,9 +60,7 @@ class PropagatedMask:
     score: float
 
 
-def _frames_in_job(
-    *, video: Video, start_frame: int, direction: str, frame_start: int, frame_end: int
-) -> int:
+def _frames_in_job(*, start_frame: int, direction: str, frame_start: int, frame_end: int) -> int:
     forward = frame_end - start_frame if direction != Direction.BACKWARD else 0
     backward = start_frame - frame_start + 1 if direction != Direction.FORWARD else 0
     # The start frame is counted once when both directions run.
@@ -64,7 +79,7 @@ def propagation_job_create(
     frame_end: int | None = None,
     overwrite: bool = False,
 ) -> PropagationJob:
-    """Queues `masklets.propagate` on commit."""
+    """A queued propagation job; its wake-up goes out on commit."""
     end = video.frame_count if frame_end is None else frame_end
     if not 0 <= frame_start <= start_frame < end <= video.frame_count:
         raise ApplicationError(
@@ -87,91 +102,67 @@ def propagation_job_create(
             extra={"masklets_without_prompts": missing},
             status=400,
         )
-    job = PropagationJob.objects.create(
-        video=video,
+    params = PropagationParams(
         start_frame=start_frame,
         direction=direction,
         frame_start=frame_start,
         frame_end=frame_end,
         overwrite=overwrite,
+    )
+    job = job_create(
+        kind=JobKind.PROPAGATION,
+        project=video.project,
+        video=video,
         created_by=author,
-        frames_total=_frames_in_job(
-            video=video,
-            start_frame=start_frame,
-            direction=direction,
-            frame_start=frame_start,
-            frame_end=end,
+        params=dict(params),
+        progress_total=_frames_in_job(
+            start_frame=start_frame, direction=direction, frame_start=frame_start, frame_end=end
         ),
     )
-    job.masklets.set(masklets)
+    PropagationMasklet.objects.bulk_create(
+        [PropagationMasklet(job=job, masklet=masklet) for masklet in masklets]
+    )
     for masklet in masklets:
         masklet_mark_reworked(masklet=masklet, actor=author)
-    event_record(
-        project_id=video.project_id,
-        video_id=video.pk,
-        kind="propagation.queued",
-        actor_id=author.pk,
-        payload=_job_payload(job),
-    )
-    transaction.on_commit(lambda: jobs.enqueue_propagation(job_id=job.pk))
-    return job
+    return PropagationJob.objects.get(pk=job.pk)
 
 
-def _job_payload(job: PropagationJob) -> dict:
-    return {
-        "job": job.pk,
-        "status": job.status,
-        "frames_done": job.frames_done,
-        "frames_total": job.frames_total,
-    }
+def propagation_job_cancel(*, job: PropagationJob, actor: User) -> PropagationJob:
+    """Stops the job at its next frame; a queued job never starts."""
+    job_cancel(job=job)
+    return PropagationJob.objects.get(pk=job.pk)
 
 
 @transaction.atomic
-def propagation_job_start(*, job_id: int, worker: str) -> PropagationJob | None:
-    """Claims a job for a worker; None when it must not run (finished, cancelled, or
-    running elsewhere with a live heartbeat). Safe to call twice for one message."""
-    job = PropagationJob.objects.select_for_update().select_related("video").get(pk=job_id)
-    if job.is_finished:
-        return None
-    if (
-        job.status == JobStatus.RUNNING
-        and job.heartbeat_at
-        and timezone.now() - job.heartbeat_at < _stale_after()
-    ):
-        return None
-    if job.cancel_requested:
-        _finish(job, JobStatus.CANCELLED)
-        return None
-    job.status, job.worker, job.heartbeat_at = JobStatus.RUNNING, worker, timezone.now()
-    job.attempts += 1
-    job.save(update_fields=["status", "worker", "heartbeat_at", "attempts", "updated_at"])
-    event_record(
-        project_id=job.video.project_id,
-        video_id=job.video_id,
-        kind="propagation.running",
-        payload={**_job_payload(job), "worker": worker, "attempt": job.attempts},
-    )
-    return job
-
-
-@transaction.atomic
-def propagation_frames_store(
-    *, job: PropagationJob, masks: list[PropagatedMask], frames_done: int
-) -> bool:
+def propagation_frames_store(*, job: Job, masks: list[PropagatedMask], frames_done: int) -> bool:
     """Upserts a batch of propagated masks (keeping person-made frames unless the job says
-    overwrite), records progress with one event, and returns whether the job should go on
-    (False once cancel was requested)."""
-    locked = PropagationJob.objects.select_for_update().get(pk=job.pk)
-    if locked.status != JobStatus.RUNNING or locked.attempts != job.attempts:
-        return False  # cancelled while queued, or another run took the job over
+    overwrite), records progress with one event, and returns whether the run should go on
+    (False once cancelled, taken over, or every masklet of the job was deleted).
+
+    Masks of masklets deleted meanwhile are dropped: the job goes on with the others."""
+    locked = job_lock_for_run(job)
+    if locked is None:
+        return False
+    linked = PropagationMasklet.objects.filter(job_id=job.pk).values_list("masklet_id", flat=True)
+    # Row locks: a masklet deleted concurrently is either gone here or deleted after this
+    # commits (taking these frames with it), never half-way (a foreign-key error).
+    live_rows = Masklet.objects.filter(pk__in=linked)
+    if connection.features.has_select_for_update:
+        live_rows = live_rows.select_for_update(
+            no_key=connection.features.has_select_for_no_key_update
+        )
+    live = set(live_rows.values_list("pk", flat=True))
+    if not live:
+        job_request_stop(job=job, reason="Every masklet of this propagation was deleted.")
+        return False
     written: dict[int, list[int]] = {}
+    masks = [m for m in masks if m.masklet_id in live]
     if masks:
-        masklet_ids = {m.masklet_id for m in masks}
-        kept = set()
-        if not job.overwrite:
+        kept: set[tuple[int, int]] = set()
+        if not locked.params.get("overwrite", False):
             kept = set(
                 MaskletFrame.objects.filter(
-                    masklet_id__in=masklet_ids,
+                    masklet_id__in={m.masklet_id for m in masks},
                     frame_index__in={m.frame_index for m in masks},
                     origin__in=PERSON_MADE,
                 ).values_list("masklet_id", "frame_index")
@@ -201,15 +192,10 @@ def propagation_frames_store(
             Masklet.objects.filter(pk__in=written).update(
                 version=F("version") + 1, updated_at=timezone.now()
             )
-    locked.frames_done = min(frames_done, locked.frames_total)
-    locked.heartbeat_at = timezone.now()
-    locked.save(update_fields=["frames_done", "heartbeat_at", "updated_at"])
-    event_record(
-        project_id=job.video.project_id,
-        video_id=job.video_id,
-        kind="propagation.frames",
+    return job_progress(
+        job=job,
+        done=frames_done,
         payload={
-            **_job_payload(locked),
             "frames": {str(k): sorted(v) for k, v in written.items()},
             # New versions, so that clients keep editing without re-reading each masklet.
             "versions": {
@@ -220,86 +206,27 @@ def propagation_frames_store(
             },
         },
     )
-    return not locked.cancel_requested
 
 
-def propagation_job_heartbeat(*, job_id: int, attempt: int) -> None:
-    """The worker running this attempt of the job is alive (called by its announce thread)."""
-    PropagationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt).update(
-        heartbeat_at=timezone.now()
+def _payload(job: Job) -> dict[str, Any]:
+    return {"frames_done": job.progress_done, "frames_total": job.progress_total}
+
+
+registry.register(
+    registry.JobKindSpec(
+        kind=JobKind.PROPAGATION,
+        task=jobs.PROPAGATE,
+        # The shared SAM 2 queue; the hook is asked again at every re-enqueue.
+        route=lambda job: jobs.GPU_QUEUE,
+        events={
+            Transition.QUEUED: EventKind.PROPAGATION_QUEUED,
+            Transition.RUNNING: EventKind.PROPAGATION_RUNNING,
+            Transition.PROGRESS: EventKind.PROPAGATION_FRAMES,
+            Transition.REQUEUED: EventKind.PROPAGATION_REQUEUED,
+            Transition.DONE: EventKind.PROPAGATION_DONE,
+            Transition.FAILED: EventKind.PROPAGATION_FAILED,
+            Transition.CANCELLED: EventKind.PROPAGATION_CANCELLED,
+        },
+        payload=_payload,
     )
-
-
-@transaction.atomic
-def propagation_job_finish(*, job: PropagationJob, cancelled: bool = False) -> None:
-    locked = PropagationJob.objects.select_for_update().select_related("video").get(pk=job.pk)
-    if locked.attempts != job.attempts or locked.is_finished:
-        return  # another run took the job over; it finishes it
-    _finish(locked, JobStatus.CANCELLED if cancelled or locked.cancel_requested else JobStatus.DONE)
-
-
-@transaction.atomic
-def propagation_job_fail(*, job_id: int, reason: str) -> None:
-    job = PropagationJob.objects.select_for_update().select_related("video").get(pk=job_id)
-    if not job.is_finished:
-        job.error = reason
-        _finish(job, JobStatus.FAILED)
-
-
-def _finish(job: PropagationJob, status: str) -> None:
-    job.status = status
-    job.save(update_fields=["status", "error", "updated_at"])
-    event_record(
-        project_id=job.video.project_id,
-        video_id=job.video_id,
-        kind=f"propagation.{status}",
-        payload={**_job_payload(job), "error": job.error},
-    )
-
-
-@transaction.atomic
-def propagation_job_cancel(*, job: PropagationJob, actor: User) -> PropagationJob:
-    """Stops the job at its next frame; a queued job never starts."""
-    locked = PropagationJob.objects.select_for_update().select_related("video").get(pk=job.pk)
-    if locked.is_finished:
-        return locked
-    locked.cancel_requested = True
-    locked.save(update_fields=["cancel_requested", "updated_at"])
-    if locked.status == JobStatus.QUEUED:
-        _finish(locked, JobStatus.CANCELLED)
-    return locked
-
-
-def propagation_jobs_recover() -> list[int]:
-    """Running jobs whose worker stopped sending heartbeats go back to the queue (their saved
-    frames stay); after MAX_ATTEMPTS runs they fail with the reason. Returns the job ids."""
-    stale = PropagationJob.objects.filter(
-        status=JobStatus.RUNNING, heartbeat_at__lt=timezone.now() - _stale_after()
-    )
-    recovered = []
-    for job_id in stale.values_list("pk", flat=True):
-        with transaction.atomic():
-            job = PropagationJob.objects.select_for_update().select_related("video").get(pk=job_id)
-            if (
-                job.status != JobStatus.RUNNING
-                or job.heartbeat_at >= timezone.now() - _stale_after()
-            ):
-                continue
-            if job.attempts >= MAX_ATTEMPTS:
-                job.error = (
-                    f"The worker {job.worker} stopped responding; gave up after "
-                    f"{job.attempts} attempts. Frames already saved are kept."
-                )
-                _finish(job, JobStatus.FAILED)
-            else:
-                job.status = JobStatus.QUEUED
-                job.save(update_fields=["status", "updated_at"])
-                event_record(
-                    project_id=job.video.project_id,
-                    video_id=job.video_id,
-                    kind="propagation.requeued",
-                    payload={**_job_payload(job), "lost_worker": job.worker},
-                )
-                transaction.on_commit(lambda jid=job.pk: jobs.enqueue_propagation(job_id=jid))
-            recovered.append(job_id)
-    return recovered
+)

@@ -12,14 +12,11 @@ from backend.api.pagination import PageNumberPagination
 from backend.api.utils import paginated_response
 from backend.masklets import jobs, selectors
 from backend.masklets.enums import Direction
-from backend.masklets.models import PropagationJob
 from backend.masklets.propagation import (
     propagation_job_cancel,
     propagation_job_create,
-    propagation_jobs_recover,
 )
 from backend.projects.enums import Role
-from backend.projects.permissions import membership_require
 from backend.videos.selectors import video_get_for_user
 
 
@@ -37,18 +34,15 @@ class JobOutputSerializer(serializers.Serializer):
     frames_done = serializers.IntegerField()
     cancel_requested = serializers.BooleanField()
     error = serializers.CharField()
-    worker = serializers.CharField()
+    worker = serializers.CharField(source="worker_label")
     attempts = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
     def get_masklets(self, job) -> list[int]:  # type: ignore[no-untyped-def]
-        shown = getattr(job, "shown_masklet_ids", None)  # set for readers who work blind
-        return shown if shown is not None else sorted(m.pk for m in job.masklets.all())
-
-
-def _shown_to(job: PropagationJob, user, role: str) -> PropagationJob:  # type: ignore[no-untyped-def]
-    job.shown_masklet_ids = selectors.propagation_job_masklet_ids(job=job, user=user, role=role)  # type: ignore[attr-defined]
-    return job
+        view = self.context.get("view_of_jobs")  # set for readers who may work blind
+        if view is not None:
+            return view.shown(job)
+        return sorted(link.masklet_id for link in job.propagation_masklets.all())
 
 
 class PropagationJobCreateApi(APIView):
@@ -91,10 +85,13 @@ class PropagationJobCreateApi(APIView):
             masklets, role = selectors.propagation_masklets_get_for_edit(
                 video=video, user=request.user, masklet_ids=ids
             )
+            # Without a range, an annotator's job covers their task's frames.
             ranges = [selectors.masklet_frame_range(masklet=m, role=role) for m in masklets]
-            fields.setdefault("frame_start", max(start for start, _ in ranges))
-            if fields.get("frame_end") is None and role != Role.MANAGER:
-                fields["frame_end"] = min(end for _, end in ranges)
+            task_start = max(start for start, _ in ranges)
+            task_end = min(end for _, end in ranges)
+            fields.setdefault("frame_start", task_start)
+            if fields.get("frame_end") is None and task_end < video.frame_count:
+                fields["frame_end"] = task_end
             end = video.frame_count if fields.get("frame_end") is None else fields["frame_end"]
             for masklet in masklets:
                 selectors.masklet_check_frames(
@@ -115,30 +112,25 @@ class PropagationJobListApi(APIView):
     @extend_schema(responses=JobOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)
-        queryset = selectors.propagation_job_list_for_user(video=video, user=request.user)
-        role = membership_require(user=request.user, project_id=video.project_id).role
-
-        def shown(job: PropagationJob) -> PropagationJob:
-            job.video = video
-            return _shown_to(job, request.user, role)
-
+        queryset, view_of_jobs = selectors.propagation_job_list_for_user(
+            video=video, user=request.user
+        )
         return paginated_response(
             request=request,
             view=self,
             queryset=queryset,
             serializer_class=JobOutputSerializer,
-            each=shown,
+            context={"view_of_jobs": view_of_jobs},
         )
 
 
 class PropagationJobDetailApi(APIView):
     @extend_schema(responses=JobOutputSerializer)
     def get(self, request: Request, job_id: int) -> Response:
-        job = selectors.propagation_job_get_for_user(user=request.user, job_id=job_id)
-        # Status reads double as a check for jobs whose worker died.
-        if propagation_jobs_recover():
-            job.refresh_from_db()
-        return Response(JobOutputSerializer(_shown_to(job, request.user, job.viewer_role)).data)
+        job, view_of_jobs, _role = selectors.propagation_job_get_for_user(
+            user=request.user, job_id=job_id
+        )
+        return Response(JobOutputSerializer(job, context={"view_of_jobs": view_of_jobs}).data)
 
 
 class PropagationJobCancelApi(APIView):

@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -157,65 +158,77 @@ def propagation_masklets_get_for_edit(
     return visible, membership.role
 
 
-def propagation_job_list_for_user(*, video: Video, user: User) -> QuerySet[PropagationJob]:
+def masklet_own_ids_if_blind(*, video: Video, user: User, role: str) -> frozenset[int] | None:
+    """None when the user sees every masklet of the video; in consensus mode, for an
+    annotator, the ids of their own."""
+    if not masklet_sees_only_own(role=role, project=video.project):
+        return None
+    own = Masklet.objects.filter(video=video).filter(masklet_own_q(user=user))
+    return frozenset(own.values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class PropagationJobView:
+    """Propagation jobs as one user may see them: `shown` gives a job's masklet ids, cut to
+    the user's own in consensus mode."""
+
+    own: frozenset[int] | None
+
+    def shown(self, job: PropagationJob) -> list[int]:
+        ids = (link.masklet_id for link in job.propagation_masklets.all())
+        return sorted(pk for pk in ids if self.own is None or pk in self.own)
+
+
+def propagation_job_list_for_user(
+    *, video: Video, user: User
+) -> tuple[QuerySet[PropagationJob], PropagationJobView]:
     """The video's jobs; an annotator in consensus mode sees only those of their masklets."""
-    jobs = PropagationJob.objects.filter(video=video).prefetch_related("masklets__task")
     membership = membership_require(user=user, project_id=video.project_id)
-    if masklet_sees_only_own(role=membership.role, project=video.project):
-        own = Masklet.objects.filter(video=video).filter(masklet_own_q(user=user))
-        jobs = jobs.filter(Q(masklets__in=own) | Q(created_by_id=user.pk)).distinct()
-    return jobs
+    own = masklet_own_ids_if_blind(video=video, user=user, role=membership.role)
+    jobs = PropagationJob.objects.filter(video=video).prefetch_related("propagation_masklets")
+    if own is not None:
+        jobs = jobs.filter(
+            Q(propagation_masklets__masklet_id__in=own) | Q(created_by_id=user.pk)
+        ).distinct()
+    return jobs, PropagationJobView(own=own)
 
 
 def propagation_job_get_for_user(
     *, user: User, job_id: int, roles: Iterable[str] = tuple(Role.values)
-) -> PropagationJob:
-    """The job if the user may see it (another annotator's job in consensus mode: 404)."""
+) -> tuple[PropagationJob, PropagationJobView, str]:
+    """The job, how the user sees it, and their role (another annotator's job in consensus
+    mode: 404)."""
     job = (
         PropagationJob.objects.select_related("video__project")
-        .prefetch_related("masklets__task")
+        .prefetch_related("propagation_masklets")
         .filter(pk=job_id)
         .first()
     )
-    if job is None:
+    if job is None or job.video is None:
         raise Http404("No such propagation.")
     membership = membership_require(user=user, project_id=job.video.project_id, roles=roles)
-    masklets = [_with_video(m, job) for m in job.masklets.all()]
-    if job.created_by_id != user.pk and all(
-        masklet_hidden_from(masklet=m, user=user, role=membership.role) for m in masklets
-    ):
+    view = PropagationJobView(
+        own=masklet_own_ids_if_blind(video=job.video, user=user, role=membership.role)
+    )
+    if job.created_by_id != user.pk and view.own is not None and not view.shown(job):
         raise Http404("No such propagation.")
-    job.viewer_role = membership.role  # type: ignore[attr-defined]
-    return job
+    return job, view, membership.role
 
 
 def propagation_job_get_for_cancel(*, user: User, job_id: int) -> PropagationJob:
     """The job if the user may stop it: a manager, or an annotator who edits every masklet
     the job writes (their own; not another annotator's)."""
-    job = propagation_job_get_for_user(
+    job, view, role = propagation_job_get_for_user(
         user=user, job_id=job_id, roles=(Role.MANAGER, Role.ANNOTATOR)
     )
-    for masklet in job.masklets.all():
-        if masklet_hidden_from(masklet=masklet, user=user, role=job.viewer_role):
+    masklets = Masklet.objects.filter(propagations__job_id=job.pk).select_related("task")
+    for masklet in masklets:
+        if view.own is not None and masklet.pk not in view.own:
             raise PermissionDenied("This propagation also writes masklets that are not yours.")
         try:
-            masklet_check_editor(masklet=masklet, user=user, role=job.viewer_role)
+            masklet_check_editor(masklet=masklet, user=user, role=role)
         except PermissionDenied as exc:
             raise PermissionDenied(
                 "Only a manager, or the annotator of its masklets, can cancel a propagation."
             ) from exc
     return job
-
-
-def propagation_job_masklet_ids(*, job: PropagationJob, user: User, role: str) -> list[int]:
-    """The job's masklets as the user may see them (own only in consensus mode)."""
-    return sorted(
-        m.pk
-        for m in job.masklets.all()
-        if not masklet_hidden_from(masklet=_with_video(m, job), user=user, role=role)
-    )
-
-
-def _with_video(masklet: Masklet, job: PropagationJob) -> Masklet:
-    masklet.video = job.video
-    return masklet

@@ -7,6 +7,7 @@ from django.utils import timezone
 from backend.accounts.models import User
 from backend.common import rle as rle_codec
 from backend.common.exceptions import ApplicationError, ConflictError
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.masklets import jobs
 from backend.masklets.enums import FrameOrigin
@@ -57,7 +58,7 @@ def masklet_create(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.created",
+        kind=EventKind.MASKLET_CREATED,
         actor_id=author.pk,
         payload={"masklet": masklet.pk, "name": name},
     )
@@ -103,7 +104,7 @@ def masklet_update(*, masklet: Masklet, actor: User, version: int, data: dict[st
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="masklet.updated",
+        kind=EventKind.MASKLET_UPDATED,
         actor_id=actor.pk,
         payload={"masklet": masklet.pk, "version": masklet.version},
     )
@@ -117,7 +118,7 @@ def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="masklet.deleted",
+        kind=EventKind.MASKLET_DELETED,
         actor_id=actor.pk,
         # Whose it was: the masklet is gone, and blind consensus shows it to them only.
         payload={"masklet": masklet.pk, "annotator": masklet_annotator_id(masklet)},
@@ -194,7 +195,7 @@ def masklet_frames_write(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.frames_written",
+        kind=EventKind.MASKLET_FRAMES_WRITTEN,
         actor_id=actor.pk if actor else None,
         payload={
             "masklet": masklet.pk,
@@ -249,7 +250,7 @@ def prompt_add(
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="prompt.added",
+        kind=EventKind.PROMPT_ADDED,
         actor_id=author.pk,
         payload={"masklet": masklet.pk, "prompt": prompt.pk, "frame_index": frame_index},
     )
@@ -327,7 +328,7 @@ def prompt_undo(
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="prompt.deleted",
+        kind=EventKind.PROMPT_DELETED,
         actor_id=actor.pk,
         payload={
             "masklet": masklet.pk,

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError, ConflictError
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.projects.enums import Role
 from backend.projects.models import Label, Membership, Project, Task
@@ -25,7 +26,10 @@ def project_create(*, creator: User, name: str, description: str = "", **setting
     project = Project.objects.create(name=name, description=description, **settings)
     Membership.objects.create(project=project, user=creator, role=Role.MANAGER)
     event_record(
-        project_id=project.pk, kind="project.created", actor_id=creator.pk, payload={"name": name}
+        project_id=project.pk,
+        kind=EventKind.PROJECT_CREATED,
+        actor_id=creator.pk,
+        payload={"name": name},
     )
     return project
 
@@ -39,7 +43,7 @@ def project_update(*, project: Project, actor: User, data: dict[str, Any]) -> Pr
         project.save(update_fields=[*changed, "updated_at"])
         event_record(
             project_id=project.pk,
-            kind="project.updated",
+            kind=EventKind.PROJECT_UPDATED,
             actor_id=actor.pk,
             payload={f: data[f] for f in changed},
         )
@@ -56,7 +60,7 @@ def membership_add(*, project: Project, actor: User, username: str, role: str) -
     membership = Membership.objects.create(project=project, user=user, role=role)
     event_record(
         project_id=project.pk,
-        kind="membership.added",
+        kind=EventKind.MEMBERSHIP_ADDED,
         actor_id=actor.pk,
         payload={"user": user.pk, "role": role},
     )
@@ -71,7 +75,7 @@ def membership_update(*, membership: Membership, actor: User, role: str) -> Memb
     membership.save(update_fields=["role", "updated_at"])
     event_record(
         project_id=membership.project_id,
-        kind="membership.updated",
+        kind=EventKind.MEMBERSHIP_UPDATED,
         actor_id=actor.pk,
         payload={"user": membership.user_id, "role": role},
     )
@@ -84,7 +88,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         _ensure_another_manager(membership)
     event_record(
         project_id=membership.project_id,
-        kind="membership.removed",
+        kind=EventKind.MEMBERSHIP_REMOVED,
         actor_id=actor.pk,
         payload={"user": membership.user_id},
     )
@@ -108,7 +112,7 @@ def label_create(*, project: Project, actor: User, name: str, color: str) -> Lab
     label = Label.objects.create(project=project, name=name, color=color)
     event_record(
         project_id=project.pk,
-        kind="label.created",
+        kind=EventKind.LABEL_CREATED,
         actor_id=actor.pk,
         payload={"label": label.pk, "name": name},
     )
@@ -127,7 +131,7 @@ def label_update(*, label: Label, actor: User, data: dict[str, Any]) -> Label:
         raise ConflictError(f"The project already has a label named {label.name!r}.") from exc
     event_record(
         project_id=label.project_id,
-        kind="label.updated",
+        kind=EventKind.LABEL_UPDATED,
         actor_id=actor.pk,
         payload={"label": label.pk, **{k: data[k] for k in ("name", "color") if k in data}},
     )
@@ -138,7 +142,7 @@ def label_update(*, label: Label, actor: User, data: dict[str, Any]) -> Label:
 def label_delete(*, label: Label, actor: User) -> None:
     event_record(
         project_id=label.project_id,
-        kind="label.deleted",
+        kind=EventKind.LABEL_DELETED,
         actor_id=actor.pk,
         payload={"label": label.pk},
     )
@@ -200,7 +204,7 @@ def task_create(
     event_record(
         project_id=project.pk,
         video_id=video.pk,
-        kind="task.created",
+        kind=EventKind.TASK_CREATED,
         actor_id=actor.pk,
         payload={"task": task.pk, "assignee": assignee.pk if assignee else None},
     )
@@ -226,7 +230,7 @@ def task_update(*, task: Task, actor: User, data: dict[str, Any]) -> Task:
     event_record(
         project_id=task.project_id,
         video_id=task.video_id,
-        kind="task.updated",
+        kind=EventKind.TASK_UPDATED,
         actor_id=actor.pk,
         payload={"task": task.pk, "assignee": task.assignee_id, "stage": task.stage},
     )
@@ -238,7 +242,7 @@ def task_delete(*, task: Task, actor: User) -> None:
     event_record(
         project_id=task.project_id,
         video_id=task.video_id,
-        kind="task.deleted",
+        kind=EventKind.TASK_DELETED,
         actor_id=actor.pk,
         payload={"task": task.pk},
     )

@@ -3,6 +3,7 @@ from django.db.models import Count, Q
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.masklets.models import Masklet
 from backend.projects.enums import Role, TaskStage
@@ -65,7 +66,7 @@ def consensus_assign(
     event_record(
         project_id=project.pk,
         video_id=video.pk,
-        kind="consensus.assigned",
+        kind=EventKind.CONSENSUS_ASSIGNED,
         actor_id=actor.pk,
         payload={"video": video.pk, "annotators": chosen, "tasks": created, "k": k},
     )
@@ -148,7 +149,7 @@ def consensus_resolve(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.consensus",
+        kind=EventKind.MASKLET_CONSENSUS,
         actor_id=actor.pk,
         payload={"chosen": chosen, "discarded": sorted(discard)},
     )
@@ -174,7 +175,7 @@ def ground_truth_mark(*, video: Video, actor: User, masklets: list[int]) -> list
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="video.ground_truth",
+        kind=EventKind.VIDEO_GROUND_TRUTH,
         actor_id=actor.pk,
         payload={"video": video.pk, "masklets": sorted(wanted)},
     )

@@ -206,12 +206,12 @@ class ReviewAssignmentRenewApi(APIView):
 class ReviewAssignmentReleaseApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, assignment_id: int) -> Response:
-        """Gives the masklet back to the queue (its reviewer, or a manager)."""
-        with transaction.atomic():
-            assignment = selectors.review_assignment_get_for_user(
-                user=request.user, assignment_id=assignment_id, allow_manager=True, lock=True
-            )
-            services.review_assignment_release(assignment=assignment)
+        """Gives the masklet back to the queue (its reviewer, or a manager). Idempotent: a
+        client whose release failed sends it again."""
+        assignment = selectors.review_assignment_get_for_user(
+            user=request.user, assignment_id=assignment_id, allow_manager=True
+        )
+        services.review_assignment_release(assignment=assignment)
         return Response(status=204)
 
 

@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError, ConflictError
+from backend.events.kinds import EventKind
 from backend.events.services import event_record
-from backend.masklets.enums import JobStatus, MaskletStatus
-from backend.masklets.models import Masklet, MaskletFrame, PropagationJob
+from backend.jobs.enums import ACTIVE
+from backend.masklets.enums import MaskletStatus
+from backend.masklets.models import Masklet, MaskletFrame, PropagationMasklet
 from backend.projects.models import Membership, Project
 from backend.reviews import selectors
 from backend.reviews.enums import AssignmentStatus, StatusAction, Verdict
@@ -84,7 +86,7 @@ def _transition(
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
-        kind="masklet.status",
+        kind=EventKind.MASKLET_STATUS,
         actor_id=actor.pk if actor else None,
         payload={
             "masklet": masklet.pk,
@@ -148,9 +150,9 @@ def masklet_submit(*, masklet: Masklet, actor: User, version: int) -> Masklet:
 def _pending_jobs(masklet: Masklet) -> list[int]:
     """Propagation jobs that may still write the masklet's masks."""
     return list(
-        PropagationJob.objects.filter(
-            masklets=masklet, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)
-        ).values_list("pk", flat=True)
+        PropagationMasklet.objects.filter(masklet=masklet, job__status__in=ACTIVE).values_list(
+            "job_id", flat=True
+        )
     )
 
 
@@ -298,14 +300,12 @@ def review_assignment_renew(*, assignment: ReviewAssignment) -> ReviewAssignment
     return assignment
 
 
-@transaction.atomic
 def review_assignment_release(*, assignment: ReviewAssignment) -> None:
-    """Gives the masklet back to the queue. Releasing an ended assignment changes nothing.
-    Caller holds the assignment lock."""
-    if assignment.status != AssignmentStatus.ACTIVE:
-        return
-    assignment.status = AssignmentStatus.RELEASED
-    assignment.save(update_fields=["status", "updated_at"])
+    """Gives the masklet back to the queue: one conditional UPDATE, so a release is done or
+    not done, never half (and needs no lock). Releasing an ended assignment changes nothing."""
+    ReviewAssignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.ACTIVE).update(
+        status=AssignmentStatus.RELEASED, updated_at=timezone.now()
+    )
 
 
 def _require_active(assignment: ReviewAssignment) -> None:
@@ -403,7 +403,7 @@ def review_verdict_give(
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
-        kind="masklet.review",
+        kind=EventKind.MASKLET_REVIEW,
         actor_id=reviewer.pk,
         payload={
             "masklet": masklet.pk,
@@ -445,7 +445,7 @@ def review_comment_resolve(
         event_record(
             project_id=comment.masklet.video.project_id,
             video_id=comment.masklet.video_id,
-            kind="masklet.comment",
+            kind=EventKind.MASKLET_COMMENT,
             actor_id=actor.pk,
             payload={"masklet": comment.masklet_id, "comment": comment.pk, "resolved": resolved},
         )

@@ -17,7 +17,7 @@ from backend.common.exceptions import ApplicationError
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
 from backend.videos import services
-from backend.videos.enums import VideoStatus
+from backend.videos.enums import VideoEnvironment, VideoSplit, VideoStatus
 from backend.videos.selectors import video_get_for_user, video_list
 from backend.videos.uploads import StreamedUploadMixin
 
@@ -38,6 +38,8 @@ class VideoOutputSerializer(serializers.Serializer):
     frame_count = serializers.IntegerField()
     size_bytes = serializers.IntegerField()
     checksum = serializers.CharField()
+    environment = serializers.CharField(help_text='SA-V video_environment; "" when unknown.')
+    split = serializers.CharField(help_text='Dataset split; "" exports as train.')
     frame_url_template = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
@@ -124,6 +126,26 @@ class VideoDetailApi(APIView):
         video = video_get_for_user(user=request.user, video_id=video_id, roles=MANAGER_ONLY)
         services.video_delete(video=video, actor=request.user)
         return Response(status=204)
+
+
+class VideoUpdateApi(APIView):
+    """Set a video's dataset attributes (managers): its SA-V environment and its split."""
+
+    class InputSerializer(serializers.Serializer):
+        environment = serializers.ChoiceField(
+            choices=[("", "Unknown"), *VideoEnvironment.choices], required=False
+        )
+        split = serializers.ChoiceField(
+            choices=[("", "Unassigned"), *VideoSplit.choices], required=False
+        )
+
+    @extend_schema(request=InputSerializer, responses=VideoOutputSerializer)
+    def patch(self, request: Request, video_id: int) -> Response:
+        video = video_get_for_user(user=request.user, video_id=video_id, roles=MANAGER_ONLY)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        video = services.video_update(video=video, actor=request.user, data=data.validated_data)
+        return Response(VideoOutputSerializer(video).data)
 
 
 class VideoFrameApi(APIView):

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from backend.common.models import BaseModel
-from backend.videos.enums import VideoStatus
+from backend.videos.enums import VideoEnvironment, VideoSplit, VideoStatus
 
 
 class Video(BaseModel):
@@ -24,6 +24,11 @@ class Video(BaseModel):
     )
     status_reason = models.TextField(blank=True)
     progress = models.FloatField(default=0.0)  # 0..1 of frame extraction
+    # Dataset attributes set by a manager (or by an SA-V import); blank means unknown.
+    environment = models.CharField(
+        max_length=16, choices=VideoEnvironment.choices, blank=True, default=""
+    )
+    split = models.CharField(max_length=16, choices=VideoSplit.choices, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -41,6 +46,13 @@ class Video(BaseModel):
             models.CheckConstraint(condition=Q(size_bytes__gte=0), name="video_size_bytes_gte_0"),
             models.CheckConstraint(
                 condition=Q(progress__gte=0, progress__lte=1), name="video_progress_in_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(environment__in=["", *VideoEnvironment.values]),
+                name="video_environment_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(split__in=["", *VideoSplit.values]), name="video_split_valid"
             ),
         ]
         indexes = [models.Index(fields=["project", "status"], name="video_project_status_idx")]

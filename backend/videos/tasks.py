@@ -1,8 +1,9 @@
 from celery import shared_task
 
-from backend.videos.services import video_extract_frames
+from backend.jobs.runner import job_execute, worker_identity
+from backend.videos.ingest import INGEST_TASK, ingest_run
 
 
-@shared_task(name="videos.extract_frames", acks_late=True)
-def video_extract_frames_task(video_id: int) -> None:
-    video_extract_frames(video_id=video_id)
+@shared_task(name=INGEST_TASK, bind=True, acks_late=True)
+def video_ingest_task(self, job_id: int) -> None:  # type: ignore[no-untyped-def]
+    job_execute(job_id=job_id, worker=worker_identity(self.request), run=ingest_run)

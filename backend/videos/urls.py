@@ -8,6 +8,7 @@ urlpatterns = [
     path("projects/<int:project_id>/videos/upload/", apis.VideoUploadApi.as_view(), name="upload"),
     path("projects/<int:project_id>/videos/import/", apis.VideoImportApi.as_view(), name="import"),
     path("videos/<int:video_id>/", apis.VideoDetailApi.as_view(), name="detail"),
+    path("videos/<int:video_id>/update/", apis.VideoUpdateApi.as_view(), name="update"),
     path(
         "videos/<int:video_id>/frames/<int:frame_index>.jpg",
         apis.VideoFrameApi.as_view(),

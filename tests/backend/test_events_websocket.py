@@ -1,12 +1,19 @@
-"""The live event stream: backlog from a given id, then new events as they commit."""
+"""The live event stream: backlog from a given position, then new events as they commit."""
+
+import asyncio
+import threading
 
 import numpy as np
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.db import connection, transaction
 
 from backend.common import rle
+from backend.events.kinds import EventKind
+from backend.events.models import Event
 from backend.events.routing import websocket_urlpatterns
 from backend.events.services import event_record
 from backend.masklets.services import masklet_frames_write
@@ -35,19 +42,33 @@ def _write_frame(team: Team, version: int) -> None:
     )
 
 
+def _record_now(team: Team, task: int) -> Event:
+    """A small event; the payload's task number tells events apart."""
+    return event_record(
+        project_id=team.project.pk, kind=EventKind.TASK_DELETED, payload={"task": task}
+    )
+
+
 @database_sync_to_async
-def _record(team: Team, kind: str) -> int:
-    return event_record(project_id=team.project.pk, kind=kind).pk
+def _record(team: Team, task: int) -> int:
+    """Records in its own transaction; returns the event's position in the log."""
+    event = _record_now(team, task)
+    event.refresh_from_db()
+    return event.seq
+
+
+def _tasks(message: dict) -> list[int]:
+    return [e["payload"]["task"] for e in message["events"]]
 
 
 async def test_client_gets_the_backlog_then_live_events(team: Team):
     # given: an event before the client connects
-    first = await _record(team, "test.before")
+    first = await _record(team, 1)
     communicator = _connect(team, team.reviewer, f"?after={first - 1}")
     connected, _ = await communicator.connect()
     assert connected
     backlog = await communicator.receive_json_from(timeout=5)
-    assert [e["kind"] for e in backlog["events"]] == ["test.before"]
+    assert _tasks(backlog) == [1]
     # when: an annotator writes masks
     await _write_frame(team, version=1)
     # then: the watcher receives the event without asking
@@ -57,21 +78,75 @@ async def test_client_gets_the_backlog_then_live_events(team: Team):
     await communicator.disconnect()
 
 
-async def test_reconnect_with_last_id_misses_nothing(team: Team):
-    start = await _record(team, "test.zero")
+async def test_reconnect_with_last_position_misses_nothing(team: Team):
+    start = await _record(team, 0)
     communicator = _connect(team, team.manager, f"?after={start}")
     assert (await communicator.connect())[0]
-    last_seen = await _record(team, "test.one")
+    last_seen = await _record(team, 1)
     message = await communicator.receive_json_from(timeout=5)
-    assert message["events"][-1]["id"] == last_seen
+    assert message["events"][-1]["seq"] == last_seen
     await communicator.disconnect()
     # events while disconnected
-    await _record(team, "test.two")
-    await _record(team, "test.three")
+    await _record(team, 2)
+    await _record(team, 3)
     again = _connect(team, team.manager, f"?after={last_seen}")
     assert (await again.connect())[0]
     resumed = await again.receive_json_from(timeout=5)
-    assert [e["kind"] for e in resumed["events"]] == ["test.two", "test.three"]
+    assert _tasks(resumed) == [2, 3]
+    await again.disconnect()
+
+
+async def test_a_slower_writer_that_commits_second_is_delivered_once_live_and_on_reconnect(
+    team: Team,
+):
+    """The event of the transaction that inserted first (lower id) but commits second used
+    to be skipped: a client's cursor had passed its id already."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers: the first to insert always commits first")
+    # given: a live client, and a slow transaction that inserted its event first
+    start = await _record(team, 0)
+    live = _connect(team, team.annotator, f"?after={start}")
+    assert (await live.connect())[0]
+    slow_inserted, release_slow = threading.Event(), threading.Event()
+    ids: dict[str, int] = {}
+
+    def slow_writer() -> None:
+        try:
+            with transaction.atomic():
+                ids["slow"] = _record_now(team, 1).pk
+                slow_inserted.set()
+                assert release_slow.wait(60)
+        finally:
+            connection.close()
+
+    def fast_writer() -> None:
+        try:
+            with transaction.atomic():
+                ids["fast"] = _record_now(team, 2).pk
+        finally:
+            connection.close()
+
+    slow = asyncio.ensure_future(sync_to_async(slow_writer, thread_sensitive=False)())
+    assert await asyncio.to_thread(slow_inserted.wait, 60)
+    # when: a faster transaction inserts later (higher id) and commits first
+    await sync_to_async(fast_writer, thread_sensitive=False)()
+    first = await live.receive_json_from(timeout=30)
+    release_slow.set()
+    await slow
+    second = await live.receive_json_from(timeout=30)
+    # then: the live client got both, each once, in commit order
+    assert ids["slow"] < ids["fast"]
+    assert _tasks(first) == [2]
+    assert _tasks(second) == [1]
+    assert first["events"][0]["seq"] < second["events"][0]["seq"]
+    assert await live.receive_nothing(timeout=0.5)
+    await live.disconnect()
+    # and a client that stopped after the fast event resumes with the slow one, once
+    again = _connect(team, team.annotator, f"?after={first['events'][0]['seq']}")
+    assert (await again.connect())[0]
+    resumed = await again.receive_json_from(timeout=5)
+    assert _tasks(resumed) == [1]
+    assert await again.receive_nothing(timeout=0.5)
     await again.disconnect()
 
 

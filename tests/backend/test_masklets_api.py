@@ -176,13 +176,16 @@ def test_masklet_list_query_count_does_not_grow(team: Team, django_assert_max_nu
     assert response.json()["count"] == 11
 
 
-def test_events_resume_after_the_last_seen_id(team: Team):
+def test_events_resume_after_the_last_seen_position(team: Team, django_capture_on_commit_callbacks):
     client = client_for(team.reviewer)
     url = f"/api/v1/projects/{team.project.pk}/events/"
-    _write(client_for(team.annotator), team, 1, [{"frame_index": 0, "rle": _mask(team, 0, 3)}])
+    # events get their position once their transaction committed
+    with django_capture_on_commit_callbacks(execute=True):
+        _write(client_for(team.annotator), team, 1, [{"frame_index": 0, "rle": _mask(team, 0, 3)}])
     first = client.get(url).json()["results"]
-    last_id = first[-1]["id"]
-    _write(client_for(team.annotator), team, 2, [{"frame_index": 1, "rle": _mask(team, 0, 3)}])
-    resumed = client.get(f"{url}?after={last_id}").json()["results"]
+    last_seen = first[-1]["seq"]
+    with django_capture_on_commit_callbacks(execute=True):
+        _write(client_for(team.annotator), team, 2, [{"frame_index": 1, "rle": _mask(team, 0, 3)}])
+    resumed = client.get(f"{url}?after={last_seen}").json()["results"]
     assert [e["kind"] for e in resumed] == ["masklet.frames_written"]
-    assert resumed[0]["id"] > last_id
+    assert resumed[0]["seq"] > last_seen

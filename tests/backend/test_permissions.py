@@ -122,6 +122,13 @@ CASES = [
     ),
     Case("video detail", "get", lambda t: f"/api/v1/videos/{t.video.pk}/", READ),
     Case("video delete", "delete", lambda t: f"/api/v1/videos/{t.video.pk}/", MANAGE(204)),
+    Case(
+        "video update",
+        "patch",
+        lambda t: f"/api/v1/videos/{t.video.pk}/update/",
+        MANAGE(200),
+        body=lambda t: {"environment": "Outdoor", "split": "val"},
+    ),
     Case("video frame", "get", lambda t: f"/api/v1/videos/{t.video.pk}/frames/0.jpg", READ),
     Case("task list", "get", lambda t: f"/api/v1/projects/{t.project.pk}/tasks/", READ),
     Case(

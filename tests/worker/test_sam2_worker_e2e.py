@@ -148,8 +148,9 @@ def test_propagation_streams_to_a_websocket_and_can_be_cancelled(
 def test_killed_worker_mid_propagation_keeps_frames_and_the_job_recovers(
     team: Team, worker_pool, settings
 ):
-    settings.PROPAGATION_STALE_AFTER_S = 8
-    first = worker_pool.start("gpu", "sam2-doomed", PROPAGATION_STALE_AFTER_S="8")
+    settings.JOB_STALE_AFTER_S = 8
+    fast = {"JOB_STALE_AFTER_S": "8", "JOB_HEARTBEAT_EVERY_S": "2", "JOB_RECOVER_EVERY_S": "2"}
+    first = worker_pool.start("gpu", "sam2-doomed", **fast)
     assert _wait(lambda: _sam2_workers() == 1, 30)
     _long_video(team, frames=120)
     client = client_for(team.annotator)
@@ -169,7 +170,7 @@ def test_killed_worker_mid_propagation_keeps_frames_and_the_job_recovers(
         )
     )
     assert saved
-    worker_pool.start("gpu", "sam2-heir", PROPAGATION_STALE_AFTER_S="8")
+    worker_pool.start("gpu", "sam2-heir", **fast)
     # then: another worker requeues and finishes it; nothing saved was lost
     assert _wait(lambda: PropagationJob.objects.get(pk=job["id"]).status in ("done", "failed"), 120)
     final = PropagationJob.objects.get(pk=job["id"])

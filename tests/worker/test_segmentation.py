@@ -6,10 +6,10 @@ from django.utils import timezone
 
 from backend.common import rle
 from backend.events.models import Event
+from backend.jobs.enums import JobStatus
+from backend.jobs.recovery import jobs_recover
 from backend.masklets import jobs
-from backend.masklets.enums import JobStatus
 from backend.masklets.models import MaskletFrame, Prompt, PropagationJob
-from backend.masklets.propagation import propagation_jobs_recover
 from tests.backend.conftest import Team, client_for
 from worker import clicks, engine, sessions
 from worker.tasks import segmentation
@@ -197,17 +197,25 @@ def test_a_job_whose_worker_died_is_requeued_then_failed(team: Team):
     job_id = _propagate(client, team).json()["id"]
     long_ago = timezone.now() - timezone.timedelta(minutes=10)
     PropagationJob.objects.filter(pk=job_id).update(
-        status="running", heartbeat_at=long_ago, attempts=1, worker="lost-host"
+        status="running",
+        heartbeat_at=long_ago,
+        attempts=1,
+        worker="sam2@lost-host",
+        worker_host="lost-host",
+        worker_pid=4242,
+        queue="gpu",
     )
-    assert propagation_jobs_recover() == [job_id]
+    assert jobs_recover().lost == [job_id]
     assert PropagationJob.objects.get(pk=job_id).status == "queued"
+    requeued = Event.objects.filter(kind="propagation.requeued").get()
+    assert requeued.payload["lost_worker"] == "sam2@lost-host (host lost-host, pid 4242, queue gpu)"
     PropagationJob.objects.filter(pk=job_id).update(
         status="running", heartbeat_at=long_ago, attempts=3
     )
-    propagation_jobs_recover()
+    jobs_recover()
     job = PropagationJob.objects.get(pk=job_id)
     assert job.status == "failed"
-    assert "lost-host" in job.error
+    assert "sam2@lost-host (host lost-host, pid 4242, queue gpu)" in job.error
 
 
 def test_undo_of_a_click_forgets_it_and_restores_the_frame(team: Team):

@@ -1,23 +1,21 @@
-"""SAM 2 propagation jobs (gpu queue). Clicks do not go through Celery: see worker/clicks.py."""
+"""SAM 2 propagation jobs (gpu queue). Clicks do not go through Celery: see worker/clicks.py.
+
+The job's life cycle (claim, heartbeat, retries, finish) is backend/jobs; this module only
+streams the job's frames through the engine and hands each batch to the backend.
+"""
 
 import logging
-import socket
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
 import numpy as np
 from celery import shared_task
 
+from backend.jobs.runner import job_execute, worker_identity
 from backend.masklets import jobs
 from backend.masklets.enums import Direction
-from backend.masklets.models import Prompt
-from backend.masklets.propagation import (
-    PropagatedMask,
-    propagation_frames_store,
-    propagation_job_fail,
-    propagation_job_finish,
-    propagation_job_start,
-)
+from backend.masklets.models import Prompt, PropagationJob
+from backend.masklets.propagation import PropagatedMask, propagation_frames_store
 from sam2engine import FrameMasks
 from worker import adapters, engine
 
@@ -25,29 +23,23 @@ logger = logging.getLogger(__name__)
 
 # Frames per database write during propagation: one transaction and one event each.
 FRAMES_PER_WRITE = 8
-# The job this process is propagating ({"job_id", "attempt"}); its announce thread beats for it.
-RUNNING_JOB: dict[str, int] = {}
 
 
-@shared_task(name=jobs.PROPAGATE, acks_late=True)
-def masklet_propagate_task(job_id: int) -> None:
-    job = propagation_job_start(job_id=job_id, worker=socket.gethostname())
-    if job is None:
-        return
-    RUNNING_JOB.update(job_id=job.pk, attempt=job.attempts)
-    try:
-        cancelled = _propagate(job)
-    except Exception as exc:
-        logger.exception("propagation job %s failed", job_id)
-        propagation_job_fail(job_id=job_id, reason=f"{type(exc).__name__}: {exc}")
-        return
-    finally:
-        RUNNING_JOB.clear()
-    propagation_job_finish(job=job, cancelled=cancelled)
+@shared_task(name=jobs.PROPAGATE, bind=True, acks_late=True)
+def masklet_propagate_task(self, job_id: int) -> None:  # type: ignore[no-untyped-def]
+    job_execute(job_id=job_id, worker=worker_identity(self.request), run=_run)
+
+
+def _run(job) -> None:  # type: ignore[no-untyped-def]
+    # A stop (cancel, take-over, every masklet deleted) is the job row's to tell: finishing
+    # it then ends it as cancelled, or changes nothing for a run that was taken over.
+    propagation = PropagationJob.objects.select_related("video").get(pk=job.pk)
+    propagation.attempts = job.attempts  # this run's attempt, whatever the row says now
+    _propagate(propagation)
 
 
 def _propagate(job) -> bool:  # type: ignore[no-untyped-def]
-    """Streams the job's frames through a fresh session; True when it was cancelled."""
+    """Streams the job's frames through a fresh session; True when it was stopped."""
     video = job.video
     masklet_ids = set(job.masklets.values_list("pk", flat=True))
     prompts = list(Prompt.objects.filter(masklet_id__in=masklet_ids).order_by("pk"))

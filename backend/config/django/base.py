@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "backend.videos",
     "backend.masklets",
     "backend.events",
+    "backend.jobs",
     "backend.exports",
     "backend.reviews",
     "backend.quality",
@@ -69,11 +70,20 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# No persistent connections: under ASGI each request runs in a thread of its own, and a
+# connection kept per thread outlives the thread (Django does not support CONN_MAX_AGE > 0
+# under ASGI). On PostgreSQL a bounded pool per process hands connections out instead.
+DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Keeps the options given in DATABASE_URL (e.g. ?sslmode=require).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.DB_POOL_MIN_SIZE,
+        "max_size": env.DB_POOL_MAX_SIZE,
+        "timeout": env.DB_POOL_TIMEOUT_S,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker processes share one SQLite file: WAL lets readers run during a write,
     # IMMEDIATE transactions take the write lock up front instead of failing half-way.
-    DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -129,7 +139,12 @@ SAM2_CONFIG = env.SAM2_CONFIG
 SAM2_CHECKPOINT = env.SAM2_CHECKPOINT
 SAM2_DEVICE = env.SAM2_DEVICE
 SAM2_COMPILE = env.SAM2_COMPILE
-PROPAGATION_STALE_AFTER_S = env.PROPAGATION_STALE_AFTER_S
+JOB_STALE_AFTER_S = env.JOB_STALE_AFTER_S
+JOB_HEARTBEAT_EVERY_S = env.JOB_HEARTBEAT_EVERY_S
+JOB_RECOVER_EVERY_S = env.JOB_RECOVER_EVERY_S
+JOB_REQUEUE_AFTER_S = env.JOB_REQUEUE_AFTER_S
+JOB_QUEUED_TIMEOUT_S = env.JOB_QUEUED_TIMEOUT_S
+JOB_RETRY_BACKOFF_S = env.JOB_RETRY_BACKOFF_S
 REVIEW_LEASE_SECONDS = env.REVIEW_LEASE_SECONDS
 LOGIN_MAX_FAILURES_PER_ACCOUNT = env.LOGIN_MAX_FAILURES_PER_ACCOUNT
 LOGIN_MAX_FAILURES_PER_ADDRESS = env.LOGIN_MAX_FAILURES_PER_ADDRESS

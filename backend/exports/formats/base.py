@@ -1,19 +1,12 @@
-"""What every format shares: the data an export reads, the objects an import yields, PNG
-and zip helpers. Nothing here touches the database."""
+"""What every format shares: the data an export reads, the objects an import yields, the
+frames an export walks and the warnings it reports. Nothing here touches the database."""
 
 import functools
-import io
 import itertools
-import json
-import posixpath
-import zipfile
-import zlib
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal, Protocol
-
-import numpy as np
-from PIL import Image
+from typing import Any, Literal, Protocol
 
 from backend.common import rle as rle_codec
 from backend.common.exceptions import ApplicationError
@@ -24,14 +17,20 @@ SMALL_MAX_AREA = 32 * 32
 MEDIUM_MAX_AREA = 96 * 96
 # Origins that mean a person made or changed the mask on that frame.
 HUMAN_ORIGINS = frozenset({"click", "edited"})
+# Category of masklets without a label (YouTube-VIS categories, YouTube-VOS meta.json).
+UNLABELED = "unlabeled"
 
 ProgressFn = Callable[[float], None]
 
 
 class FormatError(ApplicationError):
-    """An import file is not what its format says; answered with 400 and nothing imported."""
+    """An import file is not what its format says (or an export cannot be written in it);
+    answered with 400 and nothing imported."""
 
     status = 400
+
+
+# ---- what exports read ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -43,11 +42,7 @@ class ExportVideo:
     fps: float
     frame_count: int
     environment: str = ""  # SA-V video_environment ("Indoor"/"Outdoor"), "" when unknown
-    split: str = "train"
-
-    @property
-    def duration(self) -> float:
-        return self.frame_count / self.fps
+    split: str = ""  # "train" | "val" | "test", "" when unassigned (exported as train)
 
 
 @dataclass(frozen=True)
@@ -72,10 +67,9 @@ class FrameMask:
 
 
 class ExportSource(Protocol):
-    """What writers read. Frame iterators stream rows (bounded memory) and yield only the
-    exported frames: 0, frame_step, 2 * frame_step, ... of each video."""
+    """What writers read. Frame iterators stream rows (bounded memory)."""
 
-    frame_step: int
+    frame_step: int  # the job's step: formats on the video's own frames export 0, s, 2s, ...
 
     def video_count(self) -> int: ...
 
@@ -89,15 +83,170 @@ class ExportSource(Protocol):
         masklet_ids: Sequence[int],
         *,
         order: Literal["frame", "masklet"],
-    ) -> Iterator[FrameMask]: ...
+        step: int,
+    ) -> Iterator[FrameMask]:
+        """Rows of the masklets on the frames 0, step, 2 * step, ... of the video."""
+        ...
 
     def frame_jpeg(self, video: ExportVideo, frame_index: int) -> bytes: ...
 
     def label_names(self) -> list[str]: ...
 
 
+def masklet_label(masklet: ExportMasklet) -> str:
+    """How warnings name a masklet: "masklet #12 (car)"."""
+    return f"masklet #{masklet.id}" + (f" ({masklet.label})" if masklet.label else "")
+
+
 def exported_frames(video: ExportVideo, step: int) -> range:
     return range(0, video.frame_count, step)
+
+
+def rows_at(
+    source: ExportSource, video: ExportVideo, masklet_ids: Sequence[int], frames: Sequence[int]
+) -> Iterator[tuple[int, dict[int, FrameMask]]]:
+    """(video frame, {masklet id: row}) for each of `frames` (ascending, repeats allowed),
+    an empty dict where none of the masklets has a row. One streamed query: only frames
+    that are multiples of the frames' greatest common divisor are read."""
+    step = functools.reduce(math.gcd, frames, 0) or 1
+    rows = source.frames(video, masklet_ids, order="frame", step=step)
+    grouped = itertools.groupby(rows, key=lambda row: row.frame_index)
+    pending = next(grouped, None)
+    current_frame, current = -1, dict[int, FrameMask]()
+    for frame in frames:
+        if frame != current_frame:
+            while pending is not None and pending[0] < frame:
+                pending = next(grouped, None)
+            current = {}
+            if pending is not None and pending[0] == frame:
+                current = {row.masklet_id: row for row in pending[1]}
+                pending = next(grouped, None)
+            current_frame = frame
+        yield frame, current
+
+
+class VideoProgress:
+    """Turns (video i of n, fraction within it) into one overall fraction."""
+
+    def __init__(self, report: ProgressFn, total_videos: int) -> None:
+        self._report = report
+        self._total = max(total_videos, 1)
+        self._done = 0
+
+    def within(self, fraction: float) -> None:
+        self._report(min((self._done + fraction) / self._total, 1.0))
+
+    def video_done(self) -> None:
+        self._done += 1
+        self._report(min(self._done / self._total, 1.0))
+
+
+def frame_name(frame: int, frame_count: int) -> str:
+    """A frame's file stem: five digits as DAVIS and YouTube-VOS name them, more only for
+    videos past 99,999 frames, so that names always sort in frame order."""
+    return f"{frame:0{max(5, len(str(frame_count - 1)))}d}"
+
+
+# ---- warnings -------------------------------------------------------------------------
+
+# Frames listed per warning in the job's result; warnings.txt gives every frame as ranges.
+MAX_LISTED_FRAMES = 100
+# Warnings kept in the job's result; warnings.txt has them all.
+MAX_RESULT_WARNINGS = 500
+
+
+@dataclass(frozen=True)
+class ExportWarning:
+    """Something a format cannot keep, reported in the job's result and warnings.txt."""
+
+    video: str
+    kind: str  # hidden | partly_hidden | not_annotated | left_out | resampled | size | ...
+    message: str
+    masklet: int | None = None
+    frames: tuple[int, ...] = ()  # video frames concerned, the first MAX_LISTED_FRAMES
+    frame_count: int = 0  # how many frames in all
+    covered_by: tuple[int, ...] = ()  # older masklets that hide this one
+
+    def as_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"video": self.video, "kind": self.kind, "message": self.message}
+        if self.masklet is not None:
+            entry["masklet"] = self.masklet
+        if self.frame_count:
+            entry["frames"] = list(self.frames)
+            entry["frame_count"] = self.frame_count
+        if self.covered_by:
+            entry["covered_by"] = list(self.covered_by)
+        return entry
+
+
+class ExportLog:
+    """Collects an export's warnings; `finish` writes them to warnings.txt (only when
+    there are any) and returns them for the job's result."""
+
+    def __init__(self) -> None:
+        self.warnings: list[ExportWarning] = []
+
+    def add(self, warning: ExportWarning) -> None:
+        self.warnings.append(warning)
+
+    def finish(self, zf: ZipWriter) -> list[ExportWarning]:
+        if self.warnings:
+            lines = [
+                f"{len(self.warnings)} warning(s); the export job's result lists them too.",
+                "",
+            ]
+            lines += [f"{w.video}: {w.message}" for w in self.warnings]
+            zf.write("warnings.txt", ("\n".join(lines) + "\n").encode(), compress=True)
+        return self.warnings
+
+
+def frames_warning(runs: "FrameRuns", plan: Sequence[int], **fields: Any) -> ExportWarning:
+    """A warning about the frames in `runs` (positions in `plan`, the written frames)."""
+    return ExportWarning(
+        frames=runs.frames(plan, MAX_LISTED_FRAMES), frame_count=runs.count, **fields
+    )
+
+
+def warnings_result(warnings: Sequence[ExportWarning]) -> dict[str, Any]:
+    """The job's result: the warnings (the first MAX_RESULT_WARNINGS) and their count."""
+    return {
+        "warnings": [w.as_dict() for w in warnings[:MAX_RESULT_WARNINGS]],
+        "warning_count": len(warnings),
+    }
+
+
+class FrameRuns:
+    """Positions in a video's exported frame list, kept as runs of consecutive positions:
+    memory grows with the changes, not with the frames."""
+
+    def __init__(self) -> None:
+        self.runs: list[list[int]] = []
+        self.count = 0
+
+    def add(self, position: int) -> None:
+        self.count += 1
+        if self.runs and self.runs[-1][1] == position - 1:
+            self.runs[-1][1] = position
+        else:
+            self.runs.append([position, position])
+
+    def positions(self) -> Iterator[int]:
+        for first, last in self.runs:
+            yield from range(first, last + 1)
+
+    def frames(self, plan: Sequence[int], limit: int | None = None) -> tuple[int, ...]:
+        return tuple(plan[p] for p in itertools.islice(self.positions(), limit))
+
+    def describe(self, plan: Sequence[int], *, max_runs: int = 12) -> str:
+        """ "4-12, 20" for exported frames 4 to 12 (every exported frame between) and 20."""
+        shown = [
+            str(plan[a]) if a == b else f"{plan[a]}-{plan[b]}" for a, b in self.runs[:max_runs]
+        ]
+        rest = len(self.runs) - max_runs
+        return ", ".join(shown) + (f" and {rest} more ranges" if rest > 0 else "")
+
+
+# ---- what imports yield ---------------------------------------------------------------
 
 
 @dataclass
@@ -118,6 +267,16 @@ class ImportedObject:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class ImportedFile:
+    """What a parser read: the objects, and the video attributes the file states (SA-V's
+    video_environment and video_split; "" when it states none)."""
+
+    objects: list[ImportedObject]
+    environment: str = ""
+    split: str = ""
+
+
 @dataclass(frozen=True)
 class TargetVideo:
     """The video an import lands on: every mask must have its size and frame range."""
@@ -125,379 +284,4 @@ class TargetVideo:
     width: int
     height: int
     frame_count: int
-
-
-def rows_by_frame(
-    source: ExportSource, video: ExportVideo, group: list[ExportMasklet]
-) -> Iterator[tuple[int, dict[int, FrameMask]]]:
-    """(annotated frame index, {masklet id: row}) for every exported frame, gaps included."""
-    rows = source.frames(video, [m.id for m in group], order="frame")
-    grouped = itertools.groupby(rows, key=lambda r: r.frame_index)
-    pending = next(grouped, None)
-    for frame_index in exported_frames(video, source.frame_step):
-        found: dict[int, FrameMask] = {}
-        if pending is not None and pending[0] == frame_index:
-            found = {row.masklet_id: row for row in pending[1]}
-            pending = next(grouped, None)
-        yield frame_index, found
-
-
-# ---- progress -------------------------------------------------------------------------
-
-
-class VideoProgress:
-    """Turns (video i of n, fraction within it) into one overall fraction."""
-
-    def __init__(self, report: ProgressFn, total_videos: int) -> None:
-        self._report = report
-        self._total = max(total_videos, 1)
-        self._done = 0
-
-    def within(self, fraction: float) -> None:
-        self._report(min((self._done + fraction) / self._total, 1.0))
-
-    def video_done(self) -> None:
-        self._done += 1
-        self._report(min(self._done / self._total, 1.0))
-
-
-# ---- masks and PNGs -------------------------------------------------------------------
-
-
-def empty_rle(height: int, width: int) -> rle_codec.Rle:
-    return rle_codec.encode(np.zeros((height, width), np.uint8))
-
-
-def palette() -> list[int]:
-    """The DAVIS / PASCAL VOC colour map (index 1 dark red, 2 green, ...), 256 RGB entries."""
-    colours: list[int] = []
-    for index in range(256):
-        r = g = b = 0
-        c = index
-        for bit in range(8):
-            r |= ((c >> 0) & 1) << (7 - bit)
-            g |= ((c >> 1) & 1) << (7 - bit)
-            b |= ((c >> 2) & 1) << (7 - bit)
-            c >>= 3
-        colours.extend((r, g, b))
-    return colours
-
-
-_PALETTE = palette()
-
-
-def indexed_png(indices: np.ndarray) -> bytes:
-    """[H, W] uint8 object indices -> palette ("P" mode) PNG bytes. zlib's run-length
-    strategy: index images are long runs of one value; three to four times faster than the
-    default strategy for some 20% more bytes."""
-    image = Image.fromarray(indices.astype(np.uint8, copy=False), mode="P")
-    image.putpalette(_PALETTE)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_type=zlib.Z_RLE)
-    return buffer.getvalue()
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_ADLER_MOD = 65521
-
-
-def gray_png(image: np.ndarray) -> bytes:
-    """[H, W] uint8 image -> 8-bit grayscale PNG (filter None on every row).
-
-    Built for object masks, which are zero outside a band of rows: only that band goes
-    through zlib. The zero rows above and below are spliced in as deflate blocks made once
-    (full-flushed, so blocks of independent compressors concatenate into one valid stream)
-    and their Adler-32 is computed in closed form. Five to ten times faster than OpenCV's
-    encoder on a 480x848 mask, with files of about the same size.
-    """
-    height, width = image.shape
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    rows = np.flatnonzero(image.any(axis=1))
-    top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (height, height)
-    row_bytes = width + 1
-    band = np.zeros((bottom - top, row_bytes), np.uint8)  # column 0: filter type None
-    band[:, 1:] = image[top:bottom]
-    packer = zlib.compressobj(1, zlib.DEFLATED, -15, 8, zlib.Z_RLE)
-    deflated = b"".join(
-        (
-            _zero_rows_deflated(row_bytes, top),
-            packer.compress(band),
-            packer.flush(zlib.Z_FULL_FLUSH),
-            _zero_rows_deflated(row_bytes, height - bottom),
-            b"\x03\x00",  # an empty final block (fixed Huffman, end of block)
-        )
-    )
-    adler = _adler32_zeros(1, top * row_bytes)
-    adler = zlib.adler32(band, adler)
-    adler = _adler32_zeros(adler, (height - bottom) * row_bytes)
-    idat = b"\x78\x01" + deflated + adler.to_bytes(4, "big")
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes((8, 0, 0, 0, 0))
-    return (
-        _PNG_SIGNATURE
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", idat)
-        + _png_chunk(b"IEND", b"")
-    )
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (
-        len(data).to_bytes(4, "big")
-        + kind
-        + data
-        + zlib.crc32(data, zlib.crc32(kind)).to_bytes(4, "big")
-    )
-
-
-def _adler32_zeros(adler: int, count: int) -> int:
-    """Adler-32 after `count` zero bytes: the sum a stays, b grows by count * a."""
-    a, b = adler & 0xFFFF, adler >> 16
-    return (((b + count * a) % _ADLER_MOD) << 16) | a
-
-
-def _zero_rows_deflated(row_bytes: int, rows: int) -> bytes:
-    """Raw deflate blocks of rows x row_bytes zeros, from cached power-of-two pieces."""
-    pieces = []
-    power = 0
-    while rows:
-        if rows & 1:
-            pieces.append(_zero_block(row_bytes, 1 << power))
-        rows >>= 1
-        power += 1
-    return b"".join(pieces)
-
-
-@functools.lru_cache(maxsize=64)
-def _zero_block(row_bytes: int, rows: int) -> bytes:
-    packer = zlib.compressobj(1, zlib.DEFLATED, -15, 8, zlib.Z_RLE)
-    return packer.compress(bytes(row_bytes * rows)) + packer.flush(zlib.Z_FULL_FLUSH)
-
-
-# ---- masks straight from RLE runs -----------------------------------------------------
-# Exports paint masks from the RLE's runs instead of decoding every object to a full
-# [H, W] array: the work is per run (a few hundred per object), not per pixel.
-
-
-def rle_runs(rle: rle_codec.Rle) -> np.ndarray:
-    """Run lengths of a compressed COCO RLE (column-major, zeros first), decoded with numpy
-    the way pycocotools' rleFrString reads the counts string."""
-    codes = np.frombuffer(rle["counts"].encode("ascii"), np.uint8).astype(np.int64) - 48
-    if codes.size == 0:
-        return codes
-    if codes.min() < 0 or codes.max() > 63:
-        raise ValueError("RLE counts string has characters outside the COCO alphabet.")
-    last = np.flatnonzero((codes & 0x20) == 0)  # each value's last character
-    if last.size == 0 or last[-1] != codes.size - 1:
-        raise ValueError("RLE counts string is truncated.")
-    first = np.concatenate(([0], last[:-1] + 1))
-    lengths = last - first + 1
-    if lengths.max() > 12:
-        raise ValueError("RLE counts string holds a value too long to be a run.")
-    position = np.arange(codes.size) - np.repeat(first, lengths)
-    values = np.add.reduceat((codes & 0x1F) << (5 * position), first)
-    negative = (codes[last] & 0x10) != 0
-    values[negative] -= np.left_shift(1, 5 * lengths[negative])
-    # From the fourth value on, each is a difference from the one two places before.
-    values[1::2] = np.cumsum(values[1::2])
-    values[2::2] = np.cumsum(values[2::2])
-    return values
-
-
-def rle_foreground_runs(rle: rle_codec.Rle) -> tuple[list[int], list[int]]:
-    """(starts, ends) of the mask's runs of ones, as offsets into the column-major image."""
-    height, width = rle["size"]
-    runs = rle_runs(rle)
-    if runs.size and (runs.min() < 0 or int(runs.sum()) != height * width):
-        raise ValueError("RLE runs do not add up to height x width.")
-    ends = np.cumsum(runs)
-    starts = ends - runs
-    return starts[1::2].tolist(), ends[1::2].tolist()
-
-
-def paint_rle(image: np.ndarray, rle: rle_codec.Rle, value: int) -> None:
-    """Set `value` on the RLE's mask in a C-ordered [H, W] image, run by run: a run inside
-    one column is one strided slice; a longer one is its first and last partial columns
-    plus the whole columns between."""
-    height = image.shape[0]
-    for start, end in zip(*rle_foreground_runs(rle), strict=True):
-        if end <= start:
-            continue
-        first_column, first_row = divmod(start, height)
-        last_column, end_row = divmod(end, height)
-        if first_column == last_column:
-            image[first_row:end_row, first_column] = value
-            continue
-        image[first_row:, first_column] = value
-        if last_column > first_column + 1:
-            image[:, first_column + 1 : last_column] = value
-        if end_row:
-            image[:end_row, last_column] = value
-
-
-def compose_indices(rles: Sequence[rle_codec.Rle | None], height: int, width: int) -> np.ndarray:
-    """Objects 1..N (None where absent) -> one [H, W] uint8 index image; where masks overlap
-    the lowest index wins (painted last)."""
-    indices = np.zeros((height, width), np.uint8)
-    for k in range(len(rles), 0, -1):
-        rle = rles[k - 1]
-        if rle is not None:
-            paint_rle(indices, rle, k)
-    return indices
-
-
-def mask_from_rle(rle: rle_codec.Rle, *, value: int = 1) -> np.ndarray:
-    """[H, W] uint8 image, `value` on the mask and 0 elsewhere."""
-    height, width = rle["size"]
-    image = np.zeros((height, width), np.uint8)
-    paint_rle(image, rle, value)
-    return image
-
-
-def read_png_indices(data: bytes, *, name: str, target: TargetVideo) -> np.ndarray:
-    """A palette or grayscale PNG -> [H, W] uint8 indices, refusing a size other than the
-    video's before any pixel is decoded (a small file can declare a huge image)."""
-    try:
-        image = Image.open(io.BytesIO(data))
-        size = image.size
-    except Exception as exc:  # noqa: BLE001 -- Pillow raises many types for broken files
-        raise FormatError(f"{name} is not a readable PNG.") from exc
-    if image.format != "PNG":
-        raise FormatError(f"{name} is not a PNG.")
-    if size != (target.width, target.height):
-        raise FormatError(
-            f"{name} is {size[0]}x{size[1]}, the video is {target.width}x{target.height}.",
-            extra={"file": name},
-        )
-    if image.mode not in ("P", "L", "1"):
-        raise FormatError(
-            f"{name} is a {image.mode} image; annotations must be indexed-palette or grayscale.",
-            extra={"file": name},
-        )
-    try:
-        return np.asarray(image, dtype=np.uint8)
-    except Exception as exc:  # noqa: BLE001
-        raise FormatError(f"{name} could not be decoded.") from exc
-
-
-# ---- JSON and zip helpers -------------------------------------------------------------
-
-
-def load_json(data: bytes, *, name: str) -> Any:
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{name} is not valid JSON: {exc}.") from exc
-
-
-def check_rle(value: Any, *, target: TargetVideo, where: str) -> rle_codec.Rle:
-    """A compressed RLE (or COCO's uncompressed list form) checked against the video."""
-    if isinstance(value, dict) and isinstance(value.get("counts"), list):
-        value = _compress_uncompressed(value, where=where)
-    try:
-        return rle_codec.validate(value, height=target.height, width=target.width)
-    except rle_codec.RleError as exc:
-        raise FormatError(f"{where}: {exc}", extra={"where": where}) from exc
-
-
-def _compress_uncompressed(value: dict[str, Any], *, where: str) -> dict[str, Any]:
-    from pycocotools import mask as mask_utils
-
-    size, counts = value.get("size"), value["counts"]
-    if (
-        not isinstance(size, list)
-        or len(size) != 2
-        or not all(isinstance(v, int) and v > 0 for v in size)
-        or not all(isinstance(v, int) and v >= 0 for v in counts)
-        or sum(counts) != size[0] * size[1]
-    ):
-        raise FormatError(f"{where}: uncompressed RLE counts do not add up to its size.")
-    compressed = mask_utils.frPyObjects({"size": size, "counts": counts}, size[0], size[1])
-    return {"size": list(size), "counts": compressed["counts"].decode("ascii")}
-
-
-def json_dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-def write_bytes(zf: ZipWriter, name: str, data: bytes, *, compress: bool) -> None:
-    """JPEG and PNG are compressed already; deflating them again only costs time."""
-    zf.write(name, data, compress=compress)
-
-
-def open_text(zf: ZipWriter, name: str) -> IO[str]:
-    """A text stream into a new deflated zip entry; nothing of it stays in memory."""
-    return io.TextIOWrapper(zf.open(name, compress=True), encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class ZipLimits:
-    max_entries: int = 200_000
-    max_entry_bytes: int = 64 * 1024 * 1024  # one PNG or JSON, uncompressed
-    max_total_bytes: int = 4 * 1024 * 1024 * 1024
-
-
-def safe_entries(zf: zipfile.ZipFile, limits: ZipLimits) -> list[zipfile.ZipInfo]:
-    """The zip's file entries, refusing absolute paths, '..' parts and declared sizes past
-    the limits. Reading goes through read_entry, which also stops at the limit, because a
-    header can lie about the size."""
-    infos = zf.infolist()
-    if len(infos) > limits.max_entries:
-        raise FormatError(f"The zip has {len(infos)} entries; at most {limits.max_entries}.")
-    total = 0
-    files = []
-    for info in infos:
-        name = info.filename
-        parts = name.replace("\\", "/").split("/")
-        if (
-            name.startswith(("/", "\\"))
-            or ".." in parts
-            or (len(name) > 1 and name[1] == ":")
-            or "\x00" in name
-        ):
-            raise FormatError(
-                f"The zip entry {name!r} points outside the archive (path traversal).",
-                extra={"entry": name},
-            )
-        if info.is_dir():
-            continue
-        if info.file_size > limits.max_entry_bytes:
-            raise FormatError(
-                f"The zip entry {name!r} inflates to {info.file_size} bytes; "
-                f"at most {limits.max_entry_bytes} per entry.",
-                extra={"entry": name},
-            )
-        total += info.file_size
-        if total > limits.max_total_bytes:
-            raise FormatError(f"The zip inflates past {limits.max_total_bytes} bytes in all.")
-        files.append(info)
-    return files
-
-
-def read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits) -> bytes:
-    try:
-        with zf.open(info) as stream:
-            data = stream.read(limits.max_entry_bytes + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        raise FormatError(f"The zip entry {info.filename!r} cannot be read: {exc}.") from exc
-    if len(data) > limits.max_entry_bytes:
-        raise FormatError(
-            f"The zip entry {info.filename!r} inflates past {limits.max_entry_bytes} bytes.",
-            extra={"entry": info.filename},
-        )
-    return data
-
-
-def entry_parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
-    return tuple(p for p in posixpath.normpath(info.filename).split("/") if p not in ("", "."))
-
-
-def frame_number(stem: str, *, name: str, target: TargetVideo) -> int:
-    if not stem.isdigit():
-        raise FormatError(f"{name}: file names must be frame numbers such as 00042.png.")
-    index = int(stem)
-    if index >= target.frame_count:
-        raise FormatError(
-            f"{name}: frame {index} is outside the video's {target.frame_count} frames.",
-            extra={"file": name},
-        )
-    return index
+    fps: float

@@ -13,27 +13,27 @@ import posixpath
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from backend.exports.formats.archive import json_dump, load_json, open_text, write_bytes
 from backend.exports.formats.base import (
+    UNLABELED,
+    ExportLog,
     ExportSource,
+    ExportWarning,
     FormatError,
     FrameMask,
+    ImportedFile,
     ImportedFrame,
     ImportedObject,
     ProgressFn,
     TargetVideo,
-    check_rle,
     exported_frames,
-    json_dump,
-    load_json,
-    open_text,
-    write_bytes,
 )
+from backend.exports.formats.checks import FieldReader
 from backend.exports.zipwriter import ZipWriter
 
-UNLABELED = "unlabeled"
 
-
-def write(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> None:
+def write(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> list[ExportWarning]:
+    """Every mask is kept as it is (per-object RLE): nothing to warn about."""
     videos = max(source.video_count(), 1)
     category_ids = {name: i for i, name in enumerate(source.label_names(), start=1)}
     unlabeled_used = False
@@ -88,7 +88,9 @@ def write(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> None:
                     ("areas", lambda row: row.area),
                 ):
                     out.write(f',"{key}":[')
-                    rows = source.frames(video, [masklet.id], order="masklet")
+                    rows = source.frames(
+                        video, [masklet.id], order="masklet", step=source.frame_step
+                    )
                     _write_per_frame(out, rows, frames, pick)
                     out.write("]")
                 out.write("}")
@@ -101,6 +103,7 @@ def write(zf: ZipWriter, source: ExportSource, report: ProgressFn) -> None:
                 {"id": len(category_ids) + 1, "name": UNLABELED, "supercategory": "object"}
             )
         out.write('],"categories":' + json_dump(categories) + "}")
+    return ExportLog().finish(zf)
 
 
 def _write_per_frame(
@@ -115,13 +118,12 @@ def _write_per_frame(
         out.write(("," if position else "") + (json_dump(pick(row)) if visible else "null"))
 
 
-def parse(
-    data: bytes, *, name: str, target: TargetVideo, source_video: str | None
-) -> list[ImportedObject]:
+def parse(data: bytes, *, name: str, target: TargetVideo, source_video: str | None) -> ImportedFile:
     """A YouTube-VIS JSON -> the objects of one of its videos.
 
     Frame positions map to the video's frames by the numbers in file_names (as this module
-    writes them); without numbers, a video listing every frame maps one to one.
+    writes them); without numbers, a video listing every frame maps one to one. Every field
+    read is type-checked: ids are whole numbers, names text, scores numbers in [0, 1].
     """
     doc = load_json(data, name=name)
     if not isinstance(doc, dict) or not all(
@@ -130,83 +132,139 @@ def parse(
         raise FormatError(
             f"{name}: a YouTube-VIS file has videos, annotations and categories lists."
         )
-    video = _pick_video(doc["videos"], name=name, source_video=source_video)
-    frames = _frame_indices(video, name=name, target=target)
-    categories = {}
-    for category in doc["categories"]:
-        if not isinstance(category, dict) or "id" not in category or "name" not in category:
-            raise FormatError(f"{name}: each category needs an id and a name.")
-        categories[category["id"]] = str(category["name"])
+    read = FieldReader(name)
+    video_id, video = _pick_video(read, doc["videos"], source_video=source_video)
+    frames = _frame_indices(read, video, target=target)
+    categories = _categories(read, doc["categories"])
     objects = []
-    for annotation in doc["annotations"]:
-        if not isinstance(annotation, dict):
-            raise FormatError(f"{name}: each annotation must be an object.")
-        if annotation.get("video_id") != video.get("id"):
+    for a, value in enumerate(doc["annotations"]):
+        where = f"annotations[{a}]"
+        annotation = read.mapping(value, where)
+        owner = read.whole(
+            annotation.get("video_id"), f"{where}.video_id", minimum=None, floats=False
+        )
+        if owner != video_id:
             continue
-        where = f"{name}: annotation {annotation.get('id')}"
-        segmentations = annotation.get("segmentations")
-        if not isinstance(segmentations, list) or len(segmentations) != len(frames):
-            raise FormatError(
-                f"{where}: segmentations must list one entry per frame of the video "
-                f"({len(frames)})."
-            )
-        category_id = annotation.get("category_id")
-        if category_id not in categories:
-            raise FormatError(f"{where}: category_id {category_id} is not among the categories.")
-        label = categories[category_id]
-        obj = ImportedObject(
-            source_object_id=str(annotation.get("id")),
-            label=None if label == UNLABELED else label,
-            attributes={"video": video.get("name") or video.get("id")},
+        objects.append(_annotation(read, annotation, where, frames, categories, target, video))
+    return ImportedFile(objects=objects)
+
+
+def _annotation(
+    read: FieldReader,
+    annotation: dict[str, Any],
+    where: str,
+    frames: list[int],
+    categories: dict[int, str],
+    target: TargetVideo,
+    video: dict[str, Any],
+) -> ImportedObject:
+    annotation_id = read.whole(annotation.get("id"), f"{where}.id", minimum=None, floats=False)
+    category_id = read.whole(
+        annotation.get("category_id"), f"{where}.category_id", minimum=None, floats=False
+    )
+    if category_id not in categories:
+        read.fail(f"{where}.category_id", f"is {category_id}, which is not among the categories.")
+    segmentations = read.array(annotation.get("segmentations"), f"{where}.segmentations")
+    if len(segmentations) != len(frames):
+        read.fail(
+            f"{where}.segmentations",
+            f"must list one entry per frame of the video ({len(frames)}), not "
+            f"{len(segmentations)}.",
         )
-        score = annotation.get("score")
-        for position, segmentation in enumerate(segmentations):
-            if segmentation is None:
-                continue
-            rle = check_rle(segmentation, target=target, where=f"{where} frame {position}")
-            obj.frames.append(
-                ImportedFrame(frames[position], rle, score if isinstance(score, float) else None)
-            )
-        objects.append(obj)
-    return objects
+    for key, check in (
+        ("bboxes", lambda v, f: read.array(v, f, length=4) and [read.number(x, f) for x in v]),
+        ("areas", lambda v, f: read.number(v, f, minimum=0)),
+    ):
+        if annotation.get(key) is not None:
+            per_frame = read.array(annotation[key], f"{where}.{key}", length=len(frames))
+            for i, item in enumerate(per_frame):
+                if item is not None:
+                    check(item, f"{where}.{key}[{i}]")
+    if annotation.get("iscrowd") is not None:
+        read.whole(annotation["iscrowd"], f"{where}.iscrowd", maximum=1, floats=False)
+    score = annotation.get("score")
+    if score is not None:
+        score = read.number(score, f"{where}.score", minimum=0, maximum=1)
+    label = categories[category_id]
+    obj = ImportedObject(
+        source_object_id=str(annotation_id),
+        label=None if label == UNLABELED else label,
+        attributes={"video": video.get("name") or video.get("id")},
+    )
+    for position, segmentation in enumerate(segmentations):
+        if segmentation is None:
+            continue
+        rle = read.rle(segmentation, f"{where}.segmentations[{position}]", target=target)
+        obj.frames.append(ImportedFrame(frames[position], rle, score))
+    return obj
 
 
-def _pick_video(videos: list[Any], *, name: str, source_video: str | None) -> dict[str, Any]:
+def _categories(read: FieldReader, values: list[Any]) -> dict[int, str]:
+    categories: dict[int, str] = {}
+    for c, value in enumerate(values):
+        category = read.mapping(value, f"categories[{c}]")
+        category_id = read.whole(
+            category.get("id"), f"categories[{c}].id", minimum=None, floats=False
+        )
+        if category_id in categories:
+            read.fail(f"categories[{c}].id", f"repeats the id {category_id}.")
+        categories[category_id] = read.text(category.get("name"), f"categories[{c}].name")
+    return categories
+
+
+def _pick_video(
+    read: FieldReader, videos: list[Any], *, source_video: str | None
+) -> tuple[int, dict[str, Any]]:
+    checked = []
+    for v, value in enumerate(videos):
+        video = read.mapping(value, f"videos[{v}]")
+        video_id = read.whole(video.get("id"), f"videos[{v}].id", minimum=None, floats=False)
+        if video.get("name") is not None:
+            read.text(video["name"], f"videos[{v}].name")
+        checked.append((video_id, video))
     if source_video is not None:
-        chosen = [
-            v
-            for v in videos
-            if isinstance(v, dict) and source_video in (str(v.get("id")), v.get("name"))
-        ]
+        chosen = [(i, v) for i, v in checked if source_video in (str(i), v.get("name"))]
         if not chosen:
-            raise FormatError(f"{name}: no video with id or name {source_video!r}.")
+            raise FormatError(f"{read.name}: no video with id or name {source_video!r}.")
+        if len(chosen) > 1:
+            raise FormatError(
+                f"{read.name}: {len(chosen)} videos have the id or name {source_video!r}."
+            )
         return chosen[0]
-    if len(videos) != 1 or not isinstance(videos[0], dict):
+    if len(checked) != 1:
         raise FormatError(
-            f"{name} holds {len(videos)} videos; name the one to import (source_video)."
+            f"{read.name} holds {len(checked)} videos; name the one to import (source_video)."
         )
-    return videos[0]
+    return checked[0]
 
 
-def _frame_indices(video: dict[str, Any], *, name: str, target: TargetVideo) -> list[int]:
-    if video.get("width") != target.width or video.get("height") != target.height:
+def _frame_indices(read: FieldReader, video: dict[str, Any], *, target: TargetVideo) -> list[int]:
+    width = read.whole(video.get("width"), "video width", minimum=1)
+    height = read.whole(video.get("height"), "video height", minimum=1)
+    if (width, height) != (target.width, target.height):
         raise FormatError(
-            f"{name}: the video is {video.get('width')}x{video.get('height')}, "
-            f"this one {target.width}x{target.height}.",
+            f"{read.name}: the video is {width}x{height}, this one {target.width}x{target.height}.",
         )
-    file_names = video.get("file_names")
-    if not isinstance(file_names, list) or not file_names:
-        raise FormatError(f"{name}: the video needs a non-empty file_names list.")
-    stems = [posixpath.splitext(posixpath.basename(str(f)))[0] for f in file_names]
-    if all(s.isdigit() for s in stems):
+    file_names = read.array(video.get("file_names"), "file_names")
+    if not file_names:
+        read.fail("file_names", "must list the video's frames.")
+    stems = [
+        posixpath.splitext(posixpath.basename(read.text(f, f"file_names[{i}]", max_length=1024)))[0]
+        for i, f in enumerate(file_names)
+    ]
+    if video.get("length") is not None:
+        read.whole(video["length"], "length")
+    if all(s.isascii() and s.isdigit() and len(s) <= 9 for s in stems):
         indices = [int(s) for s in stems]
     elif len(file_names) == target.frame_count:
         indices = list(range(target.frame_count))
     else:
         raise FormatError(
-            f"{name}: file names are not frame numbers and the video lists {len(file_names)} "
-            f"frames, not the {target.frame_count} of this video."
+            f"{read.name}: file names are not frame numbers and the video lists "
+            f"{len(file_names)} frames, not the {target.frame_count} of this video."
         )
     if len(set(indices)) != len(indices) or max(indices) >= target.frame_count:
-        raise FormatError(f"{name}: file_names must be distinct frames below {target.frame_count}.")
+        raise FormatError(
+            f"{read.name}: file_names must be distinct frames below {target.frame_count}."
+        )
     return indices

@@ -20,7 +20,8 @@ class FakeSocket {
   }
 }
 
-const ev = (id: number): Partial<ProjectEvent> => ({ id, kind: 'masklet.updated', payload: {} });
+// Ids are taken at insert, positions (seq) at commit: they may disagree, and seq is what counts.
+const ev = (seq: number): Partial<ProjectEvent> => ({ id: 100 - seq, seq, kind: 'masklet.updated', payload: {} });
 
 describe('EventStream', () => {
   beforeEach(() => {
@@ -39,7 +40,7 @@ describe('EventStream', () => {
       createSocket: (url) => new FakeSocket(url) as unknown as WebSocket,
     });
 
-  it('connects from the given id and reconnects from the last id seen', () => {
+  it('connects from the given position and reconnects from the last position seen', () => {
     const onEvents = vi.fn();
     const stream = open(10, onEvents);
     expect(FakeSocket.all[0]?.url).toMatch(/\/ws\/projects\/3\/events\/\?after=10&video=5$/);

@@ -1,7 +1,7 @@
 /**
  * The project's live event stream over the websocket, for one video. Reconnects on its own with
- * the last event id it saw (the server then sends everything after it, so nothing is missed) and
- * backs off while the server is unreachable.
+ * the last log position (`seq`) it saw (the server then sends everything after it, so nothing is
+ * missed: positions are given in commit order) and backs off while the server is unreachable.
  */
 import type { ProjectEvent } from './masklets';
 
@@ -10,7 +10,7 @@ export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 export interface EventStreamOptions {
   projectId: number;
   videoId: number;
-  /** Id of the newest event already reflected in what the page shows. */
+  /** Log position (`seq`) of the newest event already reflected in what the page shows. */
   after: number;
   onEvents: (events: ProjectEvent[]) => void;
   onStatus?: (status: StreamStatus) => void;
@@ -84,9 +84,9 @@ export class EventStream {
       const events = (data as { events?: unknown }).events;
       if (!Array.isArray(events)) return;
       // The server never repeats an event on one connection, but a reconnect racing a wake-up could.
-      const fresh = (events as ProjectEvent[]).filter((e) => e.id > this.lastId);
+      const fresh = (events as ProjectEvent[]).filter((e) => e.seq > this.lastId);
       if (fresh.length === 0) return;
-      this.lastId = fresh[fresh.length - 1]!.id;
+      this.lastId = fresh[fresh.length - 1]!.seq;
       this.options.onEvents(fresh);
     };
     socket.onclose = (event: CloseEvent) => {

@@ -108,6 +108,8 @@ export interface Sam2Status {
 
 export interface ProjectEvent {
   id: number;
+  /** Position in the project's log, given in commit order: resume from the last one seen. */
+  seq: number;
   kind: string;
   video: number | null;
   actor: number | null;
@@ -260,7 +262,7 @@ export function getSam2Status(signal?: AbortSignal): Promise<Sam2Status> {
   return apiRequest<Sam2Status>('sam2/status/', { signal });
 }
 
-/** Events after `after` (the REST fallback of the websocket), one page. */
+/** Events after position `after` (the REST fallback of the websocket), one page. */
 export function listEvents(
   projectId: number,
   query: { after: number; video?: number },
@@ -273,8 +275,9 @@ export function listEvents(
 }
 
 /**
- * Id of the newest event of this video (0 when none): the workspace reads it before loading the
- * masks, then listens from there, so nothing that happens after the load is missed.
+ * Log position (`seq`) of the newest event of this video (0 when none): the workspace reads it
+ * before loading the masks, then listens from there, so nothing that happens after the load is
+ * missed.
  */
 export async function latestEventId(projectId: number, videoId: number, signal?: AbortSignal): Promise<number> {
   const first = await apiRequest<Page<ProjectEvent>>(`projects/${projectId}/events/`, {
@@ -286,5 +289,5 @@ export async function latestEventId(projectId: number, videoId: number, signal?:
     query: { after: 0, video: videoId, page_size: 1, page: first.count },
     signal,
   });
-  return last.results[0]?.id ?? 0;
+  return last.results[0]?.seq ?? 0;
 }

@@ -33,8 +33,10 @@ def make_video(
     width: int = 32,
     height: int = 24,
     fps: float = 24.0,
+    distinct: bool = False,
 ) -> Video:
-    """A READY video; every frame is the same small grey JPEG (exports copy, never decode)."""
+    """A READY video; every frame is the same small grey JPEG (exports copy, never decode),
+    or with `distinct` each frame its own (grey level = frame index), to tell them apart."""
     key = uuid.uuid4().hex
     video = Video.objects.create(
         project=project,
@@ -53,6 +55,8 @@ def make_video(
     ok, jpeg = cv2.imencode(".jpg", np.full((height, width, 3), 90, np.uint8))
     assert ok
     for index in range(frames):
+        if distinct:
+            ok, jpeg = cv2.imencode(".jpg", np.full((height, width, 3), index % 256, np.uint8))
         default_storage.save(video.frame_path(index), ContentFile(jpeg.tobytes()))
     return video
 

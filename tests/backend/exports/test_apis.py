@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from backend.common import rle as rle_codec
-from backend.exports.enums import ExportStatus
 from backend.exports.models import ExportJob
+from backend.jobs.enums import JobStatus
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet
 from tests.backend.conftest import Team, client_for
@@ -46,10 +46,10 @@ def test_only_managers_start_exports(
     assert response.status_code == expected, response.content[:300]
     if expected == 201:
         body = response.json()
-        assert body["status"] == ExportStatus.QUEUED
+        assert body["status"] == JobStatus.QUEUED
         assert body["frame_step"] == 1
         job = ExportJob.objects.get(pk=body["id"])  # the task ran once the request committed
-        assert (job.status, job.progress, job.created_by) == (ExportStatus.DONE, 1.0, team.manager)
+        assert (job.status, job.progress, job.created_by) == (JobStatus.DONE, 1.0, team.manager)
     else:
         assert response.json()["message"]
         assert not ExportJob.objects.exists()
@@ -82,7 +82,9 @@ def test_members_list_see_and_download_exports(team, finished, role, expected):
 
 
 def test_download_of_an_unfinished_export_is_a_conflict(team):
-    job = ExportJob.objects.create(project=team.project, format="sav", created_by=team.manager)
+    job = ExportJob.objects.create(
+        project=team.project, params={"format": "sav"}, created_by=team.manager
+    )
 
     response = client_for(team.annotator).get(f"/api/v1/exports/{job.pk}/download/")
 
@@ -178,7 +180,9 @@ def test_import_onto_a_video_still_processing_is_a_conflict(team):
 
 def test_export_list_queries_do_not_grow_with_jobs(team, django_assert_max_num_queries):
     for format in ("sav", "davis", "ytvis", "sav_val"):
-        ExportJob.objects.create(project=team.project, format=format, created_by=team.manager)
+        ExportJob.objects.create(
+            project=team.project, params={"format": format}, created_by=team.manager
+        )
     client = client_for(team.reviewer)
 
     # membership, project, count, page (creators joined)

@@ -9,7 +9,8 @@ import pytest
 
 from backend.common import rle as rle_codec
 from backend.exports.enums import ExportFormat, ImportFormat
-from backend.exports.formats.base import FormatError, ZipLimits, read_entry
+from backend.exports.formats.archive import ZipLimits, read_entry
+from backend.exports.formats.base import FormatError
 from backend.exports.services import export_job_create, export_job_run, masklets_import
 from backend.masklets.models import Masklet, MaskletFrame
 from backend.projects.models import Label
@@ -77,18 +78,27 @@ def test_ytvis_export_imports_back_to_the_same_masks_and_labels(team, source, ta
         assert set(masklet.frames.values_list("origin", flat=True)) == {"imported"}
 
 
-def test_davis_export_imports_back_to_the_same_masks(team, source, target):
+@pytest.mark.parametrize(
+    ("export", "import_as", "labels"),
+    [
+        (ExportFormat.YTVOS, ImportFormat.YTVOS, ["person", "car"]),
+        (ExportFormat.DAVIS, ImportFormat.DAVIS, [None, None]),  # DAVIS 2017 has no labels
+    ],
+)
+def test_palette_export_imports_back_to_the_same_masks(
+    team, source, target, export, import_as, labels
+):
     _, expected = source
-    archive = _export(team, source[0], ExportFormat.DAVIS)
+    archive = _export(team, source[0], export)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as out:  # only the annotations and meta, as users send
         for name in archive.namelist():
-            if name.startswith("Annotations/") or name == "meta.json":
+            if "Annotations/" in name or name.endswith("meta.json"):
                 out.writestr(name, archive.read(name))
 
-    masklets = _import(team, target, ImportFormat.DAVIS, buffer.getvalue(), "davis.zip")
+    masklets = _import(team, target, import_as, buffer.getvalue(), "palette.zip")
 
-    assert [m.label.name for m in masklets] == ["person", "car"]
+    assert [m.label.name if m.label else None for m in masklets] == labels
     for masklet, masks in zip(masklets, expected, strict=True):
         got = _masks(masklet)
         assert sorted(got) == sorted(masks)
@@ -158,7 +168,7 @@ def test_ytvis_rle_of_another_size(team, source, target):
 
 
 def _png(indices: np.ndarray) -> bytes:
-    from backend.exports.formats.base import indexed_png
+    from backend.exports.formats.images import indexed_png
 
     return indexed_png(indices)
 
@@ -218,3 +228,37 @@ def test_several_videos_need_source_video(team, target):
 
     (masklet,) = _import(team, target, ImportFormat.DAVIS, data, "d.zip", source_video="b")
     assert list(masklet.frames.values_list("frame_index", flat=True)) == [1]
+
+
+def test_folders_are_matched_by_full_path(team, target):
+    # given two videos named 000 in different splits, each on its own frame
+    frame = _png(np.ones((H, W), np.uint8))
+    data = zip_bytes(
+        {"train/Annotations/000/00000.png": frame, "valid/Annotations/000/00003.png": frame}
+    )
+
+    # then the base name alone is refused, naming both paths
+    error = _assert_refused(
+        team,
+        target,
+        ImportFormat.YTVOS,
+        data,
+        "y.zip",
+        "2 folders are named '000'",
+        source_video="000",
+    )
+    assert error.extra == {"folders": ["train/Annotations/000", "valid/Annotations/000"]}
+    _assert_refused(
+        team,
+        target,
+        ImportFormat.YTVOS,
+        data,
+        "y.zip",
+        "no video folder 'test/000'",
+        source_video="test/000",
+    )
+    # and the full path takes exactly that folder
+    (masklet,) = _import(
+        team, target, ImportFormat.YTVOS, data, "y.zip", source_video="valid/Annotations/000"
+    )
+    assert list(masklet.frames.values_list("frame_index", flat=True)) == [3]

@@ -11,7 +11,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from backend.common import rle as rle_codec
-from backend.exports.formats.base import compose_indices, gray_png, mask_from_rle, rle_runs
+from backend.exports.formats.images import compose_indices, gray_png, mask_from_rle, rle_runs
 
 H, W = 37, 23  # odd sizes: runs cross column ends at every offset
 

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from backend.exports.enums import ExportFormat, ExportStatus, ImportFormat
+from backend.exports.enums import ExportFormat, ImportFormat
 from backend.exports.formats.sav import MASKLET_FIELDS, VIDEO_FIELDS
 from backend.exports.models import ImportedMasklet
 from backend.exports.services import export_job_create, masklets_import
+from backend.jobs.enums import JobStatus
 from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet, MaskletFrame
 from tests.backend.exports.helpers import SAV_DIR, make_video, open_export, sav_sample
@@ -72,7 +73,7 @@ def test_sav_export_gives_back_the_sample(
     job.refresh_from_db()
 
     # then every defined field is equal and every mask decodes to the sample's
-    assert job.status == ExportStatus.DONE, job.error
+    assert job.status == JobStatus.DONE, job.error
     archive = open_export(job)
     names = set(archive.namelist())
     assert f"sav_train/sav_000001_{kind}.json" in names

@@ -2,9 +2,10 @@
 
 import json
 
-from backend.exports.enums import ExportFormat, ExportStatus
+from backend.exports.enums import ExportFormat
 from backend.exports.selectors import JobExportSource
 from backend.exports.services import export_job_create, export_job_run
+from backend.jobs.enums import JobStatus
 from backend.masklets.enums import MaskletStatus
 from tests.backend.exports.helpers import add_masklet, box_mask, make_video, open_export
 
@@ -23,7 +24,7 @@ def test_export_skips_consensus_discarded_masklets(team):
     assert [m.id for m in source.masklets(export_video)] == [kept.pk]
 
     job = export_job_run(job_id=job.pk)
-    assert job.status == ExportStatus.DONE, job.error
+    assert job.status == JobStatus.DONE, job.error
     doc = json.loads(open_export(job).read("instances.json"))
     assert len(doc["annotations"]) == 1
 

@@ -4,9 +4,10 @@ with its history, its events, manager overrides, and who may change masks when."
 import pytest
 
 from backend.events.models import Event
+from backend.jobs.enums import JobStatus
 from backend.masklets import services as masklet_services
-from backend.masklets.enums import JobStatus, MaskletStatus
-from backend.masklets.models import Masklet, Prompt, PropagationJob
+from backend.masklets.enums import MaskletStatus
+from backend.masklets.models import Masklet, Prompt, PropagationJob, PropagationMasklet
 from backend.masklets.propagation import propagation_job_create
 from backend.reviews.enums import AssignmentStatus
 from backend.reviews.models import MaskletStatusChange
@@ -104,9 +105,13 @@ def test_submit_waits_for_a_running_propagation(team: Team):
     # given
     masklet = annotated_masklet(team)
     job = PropagationJob.objects.create(
-        video=team.video, start_frame=0, status=JobStatus.RUNNING, frames_total=4
+        project=team.project,
+        video=team.video,
+        params={"start_frame": 0},
+        status=JobStatus.RUNNING,
+        progress_total=4,
     )
-    job.masklets.set([masklet])
+    PropagationMasklet.objects.create(job=job, masklet=masklet)
     # when
     response = submit(team, masklet)
     # then

@@ -17,14 +17,15 @@ from backend.common import rle
 from backend.events.models import Event
 from backend.events.routing import websocket_urlpatterns
 from backend.events.selectors import EventVisibility
-from backend.masklets import jobs
+from backend.events.services import events_sequence
+from backend.jobs import dispatch
+from backend.jobs.services import WorkerIdentity, job_claim
 from backend.masklets import services as masklet_services
 from backend.masklets.models import Masklet, Prompt, PropagationJob
 from backend.masklets.propagation import (
     PropagatedMask,
     propagation_frames_store,
     propagation_job_create,
-    propagation_job_start,
 )
 from backend.quality.services import consensus_resolve, ground_truth_mark
 from backend.reviews.models import ReviewComment
@@ -32,6 +33,7 @@ from tests.backend.conftest import Team, client_for
 from tests.backend.factories import TaskFactory
 
 SECRET = "their-secret-name"
+WORKER = WorkerIdentity(name="gpu@box", host="box", pid=7, queue="gpu")
 
 
 @dataclass
@@ -83,7 +85,7 @@ def _history(team: Team) -> Blind:
         job = propagation_job_create(
             video=team.video, author=author, masklets=[masklet], start_frame=1, direction="forward"
         )
-        job = propagation_job_start(job_id=job.pk, worker="w1")
+        job = job_claim(job_id=job.pk, worker=WORKER)
         encoded = _mask(team, 40)
         propagation_frames_store(
             job=job,
@@ -118,6 +120,7 @@ def _masklets_named(payload: dict[str, Any]) -> set[int]:
 
 
 def _all_events(user, blind: Blind) -> tuple[list[dict], str]:  # type: ignore[no-untyped-def]
+    events_sequence()  # what a commit does (these tests run inside one transaction)
     client = client_for(user)
     url = f"/api/v1/projects/{blind.team.project.pk}/events/?page_size=3"
     events, text = [], ""
@@ -209,7 +212,7 @@ async def test_events_over_the_websocket_hide_the_other_annotators_masklets(
 ):
     # given: the history (its jobs stay queued: no worker runs them), and the annotator's
     # socket reading it from the start
-    monkeypatch.setattr(jobs, "enqueue_propagation", lambda job_id: None)
+    monkeypatch.setattr(dispatch, "_send", lambda task, *, job_id, queue: None)
     blind = await database_sync_to_async(_history)(team)
     socket = WebsocketCommunicator(
         URLRouter(websocket_urlpatterns), f"/ws/projects/{team.project.pk}/events/?after=0"
@@ -258,6 +261,7 @@ def test_lists_and_reads_never_show_the_other_annotators_masklets(blind: Blind):
         f"/api/v1/masklets/{theirs.pk}/reviews/",
         f"/api/v1/masklets/{theirs.pk}/comments/",
         f"/api/v1/propagations/{blind.theirs_job.pk}/",
+        f"/api/v1/jobs/{blind.theirs_job.pk}/",
     ):
         assert client.get(path).status_code == 404, path
 

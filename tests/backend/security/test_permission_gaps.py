@@ -4,9 +4,11 @@ masklet while a propagation still writes it."""
 
 import pytest
 
-from backend.masklets.enums import FrameOrigin, JobStatus
+from backend.jobs.enums import JobStatus
+from backend.jobs.services import WorkerIdentity, job_claim
+from backend.masklets.enums import FrameOrigin
 from backend.masklets.models import Masklet, MaskletFrame, Prompt, PropagationJob
-from backend.masklets.propagation import propagation_job_create, propagation_job_start
+from backend.masklets.propagation import propagation_job_create
 from backend.projects.enums import Role
 from backend.projects.models import Membership, Task
 from backend.reviews.enums import AssignmentStatus
@@ -227,7 +229,9 @@ def test_manager_cannot_accept_a_masklet_while_a_propagation_writes_it(team: Tea
     # given: a propagation of the masklet, queued or running
     job = _job(team, team.masklet, team.annotator)
     if running:
-        propagation_job_start(job_id=job.pk, worker="w1")
+        job_claim(
+            job_id=job.pk, worker=WorkerIdentity(name="gpu@box", host="box", pid=7, queue="gpu")
+        )
     add_frame(team, team.masklet)
     client = client_for(team.manager)
     path = f"/api/v1/masklets/{team.masklet.pk}/override/"

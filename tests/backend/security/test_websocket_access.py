@@ -10,6 +10,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from backend.config.asgi import application
+from backend.events.kinds import EventKind
 from backend.events.routing import websocket_urlpatterns
 from backend.events.services import event_record
 from backend.projects.models import Membership
@@ -62,7 +63,9 @@ async def test_member_removed_while_their_websocket_is_open_is_disconnected(team
     await database_sync_to_async(membership_remove)(membership=membership, actor=team.manager)
     # then: the socket closes as forbidden, and no later event reaches it
     assert await _closed_with(socket) == 4403
-    await database_sync_to_async(event_record)(project_id=team.project.pk, kind="test.after")
+    await database_sync_to_async(event_record)(
+        project_id=team.project.pk, kind=EventKind.TASK_DELETED, payload={"task": 1}
+    )
     assert await socket.receive_nothing(timeout=0.5)
 
 
@@ -87,9 +90,11 @@ async def test_logout_elsewhere_leaves_other_sessions_open(team: Team):
     await sync_to_async(first.post)("/api/v1/auth/logout/")
     # then: only its socket closes; the other still gets events
     assert await _closed_with(first_socket) == 4401
-    await database_sync_to_async(event_record)(project_id=team.project.pk, kind="test.live")
+    await database_sync_to_async(event_record)(
+        project_id=team.project.pk, kind=EventKind.TASK_DELETED, payload={"task": 2}
+    )
     message = await second_socket.receive_json_from(timeout=10)
-    assert [e["kind"] for e in message["events"]] == ["test.live"]
+    assert [e["kind"] for e in message["events"]] == ["task.deleted"]
     await second_socket.disconnect()
 
 

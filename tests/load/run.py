@@ -1,0 +1,616 @@
+"""Load benchmark of the production form on this machine (loopback only).
+
+    .venv/bin/python -m tests.load.run [--seconds 60] [--annotators 50] [--reviewers 5]
+                                       [--managers 2] [--keep]
+
+Starts everything itself: a PostgreSQL database it creates (on DATABASE_SERVER, default the
+local server, user postgres) and drops afterwards, a redis-server on a free port, uvicorn
+with 2 worker processes on the production settings as docker/entrypoints/web.sh runs it, a
+default-queue worker and a SAM 2 worker with the micro model of the fixtures. Then
+annotators (workspace loads, clicks, mask edits, propagations, a websocket each), reviewers
+(queue, verdicts, releases) and managers (dashboards, exports) act for the given time, with
+think times of 0.5-1.5 s, and it prints per-endpoint p50/p95, error counts (409s apart) and
+whether every live client got every event of its video exactly once, in order.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import websockets
+
+REPO = Path(__file__).resolve().parents[2]
+MICRO = REPO / "tests" / "fixtures" / "sam2ref" / "micro"
+PASSWORD = "load-test-password-1"  # noqa: S105 -- throwaway users of a throwaway database
+# Endpoints whose time is SAM 2's (the target of 150 ms p95 is for the others).
+SAM2_ENDPOINTS = {"POST prompt add", "POST propagation create"}
+FRAMES, WIDTH, HEIGHT = 8, 64, 48
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---- the platform ---------------------------------------------------------------------------
+
+
+@dataclass
+class Platform:
+    db: str
+    port: int
+    env: dict[str, str]
+    workdir: Path
+    processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def spawn(self, name: str, args: list[str], **extra: str) -> None:
+        log = (self.workdir / f"{name}.log").open("w")
+        process = subprocess.Popen(
+            args, cwd=REPO, env={**self.env, **extra}, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.processes.append((name, process))
+
+    def stop(self) -> None:
+        for _name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for _name, process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def start_platform(args: argparse.Namespace) -> Platform:
+    workdir = Path(tempfile.mkdtemp(prefix="sam2-load-"))
+    db = f"loadtest_{os.getpid()}"
+    server = args.database_server
+    subprocess.run(["psql", server, "-qc", f"CREATE DATABASE {db}"], check=True)
+    redis_port = _free_port()
+    broker = f"redis://127.0.0.1:{redis_port}/0"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DJANGO_SETTINGS_MODULE": "backend.config.django.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"{server.rsplit('/', 1)[0]}/{db}",
+        "CELERY_BROKER_URL": broker,
+        "REDIS_URL": broker,
+        "MEDIA_ROOT": str(workdir / "media"),
+        "SAM2_CONFIG": str(MICRO / "config.json"),
+        "SAM2_CHECKPOINT": str(MICRO / "checkpoint.pt"),
+        "SAM2_DEVICE": "cpu",
+        "LOG_LEVEL": "WARNING",
+    }
+    platform = Platform(db=db, port=_free_port(), env=env, workdir=workdir)
+    platform.spawn(
+        "redis",
+        [shutil.which("redis-server") or "redis-server", "--port", str(redis_port)]
+        + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    )
+    manage = [sys.executable, str(REPO / "backend" / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=REPO, env=env, check=True)
+    # docker/entrypoints/web.sh, on loopback
+    platform.spawn(
+        "web",
+        [sys.executable, "-m", "uvicorn", "backend.config.asgi:application"]
+        + ["--host", "127.0.0.1", "--port", str(platform.port), "--workers", "2"]
+        + ["--lifespan", "off", "--no-access-log", "--no-server-header"],
+    )
+    celery = [sys.executable, "-m", "celery", "-A", "worker.app", "worker", "--loglevel", "INFO"]
+    platform.spawn(
+        "worker-default",
+        [*celery, "-Q", "default", "--concurrency", "2", "--hostname", "cpu@%h"],
+        DB_POOL_MAX_SIZE="4",
+    )
+    platform.spawn(
+        "worker-sam2",
+        [*celery, "-Q", "gpu", "--pool", "solo", "--hostname", "sam2@%h"],
+        DB_POOL_MAX_SIZE="4",
+    )
+    return platform
+
+
+def drop_database(platform: Platform, server: str) -> None:
+    subprocess.run(["psql", server, "-qc", f"DROP DATABASE IF EXISTS {platform.db} WITH (FORCE)"])
+
+
+# ---- the team and its data -------------------------------------------------------------------
+
+
+def seed(platform: Platform, args: argparse.Namespace) -> dict:
+    """Users, one project, a video per annotator (small real JPEG frames) with a task, two
+    draft masklets and two submitted ones. Returns ids for the simulated users."""
+    os.environ.update(platform.env)
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    import numpy as np
+
+    from backend.accounts.models import User
+    from backend.common import rle
+    from backend.masklets.models import Masklet
+    from backend.masklets.services import masklet_frames_write
+    from backend.projects.enums import Role
+    from backend.projects.models import Membership, Project, Task
+    from backend.reviews.services import masklet_submit
+    from tests.backend.factories import make_ready_video
+
+    project = Project.objects.create(name="load", verifications_required=1)
+    users: dict[str, list[dict]] = {"annotator": [], "reviewer": [], "manager": []}
+    mask = np.zeros((HEIGHT, WIDTH), np.uint8)
+    mask[10:30, 12:40] = 1
+    counts = {"annotator": args.annotators, "reviewer": args.reviewers, "manager": args.managers}
+    for role, count in counts.items():
+        for n in range(count):
+            user = User.objects.create_user(f"{role}{n}", password=PASSWORD)
+            Membership.objects.create(project=project, user=user, role=getattr(Role, role.upper()))
+            entry: dict = {"username": user.username}
+            if role == "annotator":
+                video = make_ready_video(project, frames=FRAMES, width=WIDTH, height=HEIGHT)
+                task = Task.objects.create(project=project, video=video, assignee=user)
+                masklets = [
+                    Masklet.objects.create(video=video, task=task, created_by=user, name=f"m{i}")
+                    for i in range(4)
+                ]
+                for masklet in masklets[2:]:
+                    masklet_frames_write(
+                        masklet=masklet,
+                        actor=user,
+                        version=masklet.version,
+                        frames=[{"frame_index": 0, "rle": rle.encode(mask)}],
+                    )
+                    masklet.refresh_from_db()
+                    masklet_submit(masklet=masklet, actor=user, version=masklet.version)
+                entry.update(video=video.pk, masklets=[m.pk for m in masklets[:2]])
+            users[role].append(entry)
+    from django.db import connections
+
+    connections.close_all()
+    return {"project": project.pk, "users": users}
+
+
+# ---- simulated people ------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    conflicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    samples: list[str] = field(default_factory=list)
+
+
+class Session:
+    """One browser: a session cookie, the CSRF token, timed requests."""
+
+    def __init__(self, client: httpx.AsyncClient, stats: Stats) -> None:
+        self.client, self.stats = client, stats
+        self.cookies: dict[str, str] = {}
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    async def login(self, username: str) -> None:
+        await self.call("GET auth csrf", "GET", "/api/v1/auth/csrf/")
+        response = await self.call(
+            "POST auth login",
+            "POST",
+            "/api/v1/auth/login/",
+            json={"username": username, "password": PASSWORD},
+        )
+        if response is None or response.status_code != 200:
+            status = "no answer" if response is None else response.status_code
+            raise RuntimeError(f"login of {username} failed: {status}")
+
+    async def call(
+        self, name: str, method: str, path: str, json: dict | None = None
+    ) -> httpx.Response | None:
+        headers = {"Cookie": self.cookie_header}
+        if method != "GET" and "csrftoken" in self.cookies:
+            headers["X-CSRFToken"] = self.cookies["csrftoken"]
+        started = time.perf_counter()
+        try:
+            response = await self.client.request(method, path, json=json, headers=headers)
+        except httpx.HTTPError as exc:
+            self.stats.errors[name] += 1
+            self.stats.samples.append(f"{name}: {type(exc).__name__}: {exc}")
+            return None
+        self.stats.latencies[name].append((time.perf_counter() - started) * 1000)
+        # Production cookies are Secure; this client sends them over loopback HTTP itself.
+        for raw in response.headers.get_list("set-cookie"):
+            key, _, value = raw.split(";", 1)[0].partition("=")
+            self.cookies[key] = value
+        if response.status_code == 409:
+            self.stats.conflicts[name] += 1
+        elif response.status_code >= 400:
+            self.stats.errors[name] += 1
+            if len(self.stats.samples) < 30:
+                self.stats.samples.append(f"{name}: {response.status_code} {response.text[:200]}")
+        return response
+
+
+async def _think() -> None:
+    await asyncio.sleep(random.uniform(0.5, 1.5))
+
+
+def _mask_rle(x0: int) -> dict:
+    import numpy as np
+
+    from backend.common import rle
+
+    mask = np.zeros((HEIGHT, WIDTH), np.uint8)
+    mask[8:28, x0 : x0 + 20] = 1
+    return dict(rle.encode(mask))
+
+
+@dataclass
+class LiveClient:
+    """An annotator's websocket: every event it got, in order."""
+
+    video: int
+    start: int = 0
+    seqs: list[int] = field(default_factory=list)
+
+
+async def follow_events(
+    base: str, session: Session, project: int, live: LiveClient, stop: asyncio.Event
+) -> None:
+    url = f"{base.replace('http', 'ws')}/ws/projects/{project}/events/"
+    url += f"?after={live.start}&video={live.video}"
+    async with websockets.connect(
+        url, additional_headers={"Cookie": session.cookie_header, "Origin": base}
+    ) as socket_:
+        while not stop.is_set():
+            try:
+                message = await asyncio.wait_for(socket_.recv(), timeout=1)
+            except TimeoutError:
+                continue
+            live.seqs.extend(e["seq"] for e in json.loads(message).get("events", []))
+
+
+async def workspace_load(session: Session, video: int, masklets: list[int]) -> dict[int, int]:
+    """What the workspace asks for when it opens; returns the masklets' versions."""
+    await session.call("GET video", "GET", f"/api/v1/videos/{video}/")
+    listing = await session.call("GET masklet list", "GET", f"/api/v1/videos/{video}/masklets/")
+    await session.call("GET propagation list", "GET", f"/api/v1/videos/{video}/propagations/")
+    await session.call("GET sam2 status", "GET", "/api/v1/sam2/status/")
+    versions = {}
+    for masklet in masklets:
+        await session.call("GET masklet frames", "GET", f"/api/v1/masklets/{masklet}/frames/")
+        await session.call("GET masklet prompts", "GET", f"/api/v1/masklets/{masklet}/prompts/")
+    if listing is not None and listing.status_code == 200:
+        versions = {m["id"]: m["version"] for m in listing.json()["results"]}
+    return versions
+
+
+async def annotator(
+    session: Session, me: dict, project: int, deadline: float, base: str, live: LiveClient
+) -> None:
+    versions = await workspace_load(session, me["video"], me["masklets"])
+    prompted: set[int] = set()
+    while time.monotonic() < deadline:
+        masklet = random.choice(me["masklets"])
+        roll = random.random()
+        if roll < 0.35:
+            response = await session.call(
+                "POST prompt add",
+                "POST",
+                f"/api/v1/masklets/{masklet}/prompts/add/",
+                json={"frame_index": random.randrange(FRAMES), "points": [[0.4, 0.45, 1]]},
+            )
+            if response is not None and response.status_code == 201:
+                prompted.add(masklet)
+                versions[masklet] = response.json()["mask"]["version"]
+        elif roll < 0.7:
+            response = await session.call(
+                "PUT masklet frames",
+                "PUT",
+                f"/api/v1/masklets/{masklet}/frames/",
+                json={
+                    "version": versions.get(masklet, 1),
+                    "frames": [
+                        {
+                            "frame_index": random.randrange(FRAMES),
+                            "rle": _mask_rle(random.randrange(30)),
+                        }
+                    ],
+                },
+            )
+            if response is not None and response.status_code == 200:
+                versions[masklet] = response.json()["version"]
+            elif response is not None and response.status_code == 409:
+                versions.update(await workspace_load(session, me["video"], []))
+        elif roll < 0.8 and prompted:
+            await session.call(
+                "POST propagation create",
+                "POST",
+                f"/api/v1/videos/{me['video']}/propagations/create/",
+                json={"masklet_ids": sorted(prompted), "start_frame": 0},
+            )
+        elif roll < 0.9:
+            versions = await workspace_load(session, me["video"], me["masklets"])
+        else:
+            await session.call(
+                "GET events",
+                "GET",
+                f"/api/v1/projects/{project}/events/?after={live.start}&video={me['video']}",
+            )
+        await _think()
+
+
+async def reviewer(session: Session, project: int, deadline: float) -> None:
+    verdicts = ("satisfactory", "unsatisfactory")
+    while time.monotonic() < deadline:
+        await session.call("GET review queue", "GET", f"/api/v1/projects/{project}/review-queue/")
+        claimed = await session.call(
+            "POST review next", "POST", f"/api/v1/projects/{project}/review-queue/next/"
+        )
+        if claimed is None or claimed.status_code != 200:
+            await _think()
+            continue
+        assignment = claimed.json()
+        await session.call(
+            "GET masklet frames", "GET", f"/api/v1/masklets/{assignment['masklet']['id']}/frames/"
+        )
+        await _think()
+        await session.call(
+            "POST review renew", "POST", f"/api/v1/review-assignments/{assignment['id']}/renew/"
+        )
+        if random.random() < 0.2:
+            await session.call(
+                "POST review release",
+                "POST",
+                f"/api/v1/review-assignments/{assignment['id']}/release/",
+            )
+        else:
+            verdict = random.choice(verdicts)
+            await session.call(
+                "POST review verdict",
+                "POST",
+                f"/api/v1/review-assignments/{assignment['id']}/verdict/",
+                json={"verdict": verdict, "comment": "looks wrong" if verdict[0] == "u" else ""},
+            )
+        await _think()
+
+
+async def manager(session: Session, project: int, deadline: float) -> None:
+    exports: list[int] = []
+    while time.monotonic() < deadline:
+        await session.call("GET dashboard", "GET", f"/api/v1/projects/{project}/dashboard/")
+        await session.call("GET export list", "GET", f"/api/v1/projects/{project}/exports/")
+        if not exports or random.random() < 0.1:
+            created = await session.call(
+                "POST export create",
+                "POST",
+                f"/api/v1/projects/{project}/exports/create/",
+                json={"format": random.choice(["ytvis", "sav"]), "include_unaccepted": True},
+            )
+            if created is not None and created.status_code == 201:
+                exports.append(created.json()["id"])
+        for job in exports[-2:]:
+            await session.call("GET export detail", "GET", f"/api/v1/exports/{job}/")
+        await _think()
+
+
+async def run_load(platform: Platform, seeded: dict, args: argparse.Namespace) -> tuple:
+    from asgiref.sync import sync_to_async
+
+    from backend.events.models import Event
+
+    stats = Stats()
+    project = seeded["project"]
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=platform.base, timeout=120, limits=limits) as client:
+        people = [
+            (role, me, Session(client, stats))
+            for role in ("annotator", "reviewer", "manager")
+            for me in seeded["users"][role]
+        ]
+        # People arrive over a while, not all in the same second (a login hashes a password).
+        arrivals = asyncio.Semaphore(4)
+
+        async def arrive(session: Session, username: str) -> None:
+            async with arrivals:
+                await session.login(username)
+
+        await asyncio.gather(*(arrive(session, me["username"]) for _, me, session in people))
+        start = await sync_to_async(_last_seq)(Event)
+        stop_events = asyncio.Event()
+        live_clients = []
+        followers = []
+        for role, me, session in people:
+            if role == "annotator":
+                live = LiveClient(video=me["video"], start=start)
+                live_clients.append(live)
+                followers.append(
+                    asyncio.create_task(
+                        follow_events(platform.base, session, project, live, stop_events)
+                    )
+                )
+        await asyncio.sleep(2)  # websockets connected
+        deadline = time.monotonic() + args.seconds
+        tasks = []
+        for role, me, session in people:
+            if role == "annotator":
+                live = next(c for c in live_clients if c.video == me["video"])
+                tasks.append(annotator(session, me, project, deadline, platform.base, live))
+            elif role == "reviewer":
+                tasks.append(reviewer(session, project, deadline))
+            else:
+                tasks.append(manager(session, project, deadline))
+        await asyncio.gather(*tasks)
+        # Work still running (propagations, exports) writes events after the deadline; give
+        # the live clients until the log is quiet and they caught up.
+        end = await _await_quiet_log(Event, live_clients, project)
+        stop_events.set()
+        results = await asyncio.gather(*followers, return_exceptions=True)
+        broken = [r for r in results if isinstance(r, BaseException)]
+    expected = await sync_to_async(_expected_events)(Event, project, live_clients, end)
+    return stats, live_clients, expected, broken
+
+
+def _last_seq(Event) -> int:  # type: ignore[no-untyped-def]  # noqa: N803 -- a model class
+    from django.db.models import Max
+
+    return Event.objects.aggregate(last=Max("seq"))["last"] or 0
+
+
+async def _await_quiet_log(Event, live_clients: list[LiveClient], project: int) -> int:  # type: ignore[no-untyped-def]  # noqa: N803
+    from asgiref.sync import sync_to_async
+
+    last, quiet_since = -1, time.monotonic()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        now_last = await sync_to_async(_last_seq)(Event)
+        if now_last != last:
+            last, quiet_since = now_last, time.monotonic()
+        elif time.monotonic() - quiet_since > 5:
+            break
+        await asyncio.sleep(1)
+    expected = await sync_to_async(_expected_events)(Event, project, live_clients, last)
+    caught_up = time.monotonic() + 30
+    while time.monotonic() < caught_up and any(
+        set(expected[c.video]) - set(c.seqs) for c in live_clients
+    ):
+        await asyncio.sleep(0.5)
+    return last
+
+
+def _expected_events(Event, project: int, live_clients: list[LiveClient], end: int) -> dict:  # type: ignore[no-untyped-def]  # noqa: N803
+    from django.db import close_old_connections
+
+    try:
+        return {
+            c.video: list(
+                Event.objects.filter(
+                    project_id=project, video_id=c.video, seq__gt=c.start, seq__lte=end
+                )
+                .order_by("seq")
+                .values_list("seq", flat=True)
+            )
+            for c in live_clients
+        }
+    finally:
+        close_old_connections()
+
+
+def report(stats: Stats, live_clients: list[LiveClient], expected: dict, broken: list) -> None:
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+    print(f"\n{'endpoint':28} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'409s':>5}")
+    other: list[float] = []
+    for name in sorted(stats.latencies):
+        values = stats.latencies[name]
+        if name not in SAM2_ENDPOINTS:
+            other.extend(values)
+        marker = " (SAM 2)" if name in SAM2_ENDPOINTS else ""
+        print(
+            f"{name + marker:28} {len(values):6} {statistics.median(values):8.1f} "
+            f"{pct(values, 0.95):8.1f} {stats.errors[name]:7} {stats.conflicts[name]:5}"
+        )
+    total = sum(len(v) for v in stats.latencies.values())
+    print(
+        f"\nrequests: {total}; errors: {sum(stats.errors.values())} (409s apart: "
+        f"{sum(stats.conflicts.values())}); non-SAM 2 requests p50 {pct(other, 0.5):.1f} ms, "
+        f"p95 {pct(other, 0.95):.1f} ms"
+    )
+    for sample in stats.samples[:10]:
+        print(f"  error: {sample}")
+    missing = duplicated = disordered = delivered = wanted = 0
+    for client in live_clients:
+        want = expected[client.video]
+        wanted += len(want)
+        delivered += len(client.seqs)
+        missing += len(set(want) - set(client.seqs))
+        duplicated += len(client.seqs) - len(set(client.seqs))
+        disordered += sum(1 for a, b in zip(client.seqs, client.seqs[1:], strict=False) if b <= a)
+    print(
+        f"events: {len(live_clients)} live clients, {wanted} events expected, {delivered} "
+        f"delivered; missing {missing}, duplicated {duplicated}, out of order {disordered}; "
+        f"websockets that failed: {len(broken)}"
+    )
+
+
+def _wait_ready(platform: Platform) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        for name, process in platform.processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited; see {platform.workdir}/{name}.log")
+        try:
+            health = httpx.get(f"{platform.base}/api/v1/health/", timeout=2)
+            if health.status_code == 200 and _sam2_announced(platform):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the platform did not start; logs in {platform.workdir}")
+
+
+def _sam2_announced(platform: Platform) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(platform.env["REDIS_URL"])
+    return any(client.scan_iter(match="sam2:worker:*"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--annotators", type=int, default=50)
+    parser.add_argument("--reviewers", type=int, default=5)
+    parser.add_argument("--managers", type=int, default=2)
+    parser.add_argument(
+        "--database-server",
+        default=os.environ.get("DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL URL whose server gets the throwaway database",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database and logs")
+    args = parser.parse_args()
+    platform = start_platform(args)
+    try:
+        seeded = seed(platform, args)
+        _wait_ready(platform)
+        print(
+            f"{args.annotators} annotators, {args.reviewers} reviewers, {args.managers} managers "
+            f"for {args.seconds} s against {platform.base} (logs: {platform.workdir})",
+            flush=True,
+        )
+        stats, live_clients, expected, broken = asyncio.run(run_load(platform, seeded, args))
+        report(stats, live_clients, expected, broken)
+    finally:
+        platform.stop()
+        if not args.keep:
+            drop_database(platform, args.database_server)
+            shutil.rmtree(platform.workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
