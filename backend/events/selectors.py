@@ -32,11 +32,6 @@ MASKLET_LIST_KINDS = {
 }
 # Kinds of propagation jobs (payload "job"; "frames" and "versions" keyed by masklet id).
 PROPAGATION_KINDS = frozenset(kind for kind in EventKind if kind.startswith("propagation."))
-# Kinds that name no masklet (projects, members, labels, tasks, videos, exports): the same
-# for every member.
-MASKLET_FREE_KINDS = (
-    frozenset(EventKind) - MASKLET_KINDS - set(MASKLET_LIST_KINDS) - PROPAGATION_KINDS
-)
 
 
 def event_list(

@@ -328,3 +328,19 @@ def test_quality_numbers_and_exports_are_not_for_blind_annotators(blind: Blind):
         assert response.status_code == 403, path
         assert response.json()["message"], path
     assert "work blind" in annotator.get(f"/api/v1/exports/{job_id}/download/").json()["message"]
+
+
+def test_every_event_kind_that_names_masklets_is_filtered_for_blind_readers():
+    # given: the payload type of every event kind (backend/events/kinds.py)
+    from backend.events import selectors
+    from backend.events.kinds import PAYLOADS
+
+    masklet_keys = {"masklet", "masklets", "chosen", "discarded", "frames", "versions"}
+    handled = (
+        selectors.MASKLET_KINDS | set(selectors.MASKLET_LIST_KINDS) | selectors.PROPAGATION_KINDS
+    )
+    # then: a kind whose payload can name a masklet is one the blind filter knows
+    for kind, payload_type in PAYLOADS.items():
+        keys = payload_type.__required_keys__ | payload_type.__optional_keys__
+        if keys & masklet_keys:
+            assert kind in handled, kind
