@@ -5,6 +5,9 @@ PYTHON := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := frontend/node_modules/.installed
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig*.json -type f 2>/dev/null)
+# The frontend's API types (frontend/src/api/schema.ts) are generated from the backend's
+# OpenAPI schema at every build, so a change to the API rebuilds the frontend.
+BACKEND_SOURCES := $(shell find backend -name '*.py' -not -path '*/migrations/*' 2>/dev/null)
 PYTEST_ARGS ?=
 
 .PHONY: run test setup frontend system-deps test-python test-frontend test-e2e lint clean
@@ -28,7 +31,7 @@ $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
-frontend/dist/index.html: $(NODE_STAMP) $(FRONTEND_SOURCES)
+frontend/dist/index.html: $(NODE_STAMP) $(PY_STAMP) $(FRONTEND_SOURCES) $(BACKEND_SOURCES)
 	cd frontend && npm run build
 
 # Tools the suites call that are not Python or npm packages (Debian packages, installed

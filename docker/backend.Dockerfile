@@ -8,13 +8,23 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 # --- frontend: the built single-page app ---------------------------------------------------
 # nginx serves frontend/dist in production; the web image carries it too so that Django's own
 # SPA fallback (WHITENOISE_ROOT = frontend/dist) works when web is reached without nginx.
+# --- schema: the API's OpenAPI schema, from which the frontend's types are generated -----
+FROM ${PYTHON_IMAGE} AS schema
+WORKDIR /app
+COPY requirements/ requirements/
+RUN pip install --no-cache-dir --disable-pip-version-check -r requirements/base.txt
+COPY backend/ backend/
+RUN PYTHONPATH=/app DJANGO_SETTINGS_MODULE=backend.config.django.local VAR_DIR=/tmp/var \
+    python backend/manage.py spectacular --file /openapi.yaml
+
 FROM ${NODE_IMAGE} AS frontend
 WORKDIR /src/frontend
 # Lockfile first: the `npm ci` layer is rebuilt only when dependencies change.
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY frontend/ ./
-RUN npm run build
+COPY --from=schema /openapi.yaml /src/openapi.yaml
+RUN OPENAPI_SCHEMA=/src/openapi.yaml npm run build
 
 # --- web ------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS web

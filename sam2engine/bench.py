@@ -16,7 +16,8 @@ values, but the masks are meaningless; the JSON says ``"weights": "random"``. Wi
 the frames are synthetic (moving textured shapes) and generated on demand, so that the clip itself
 takes no memory and long runs (600 frames) measure the engine, not the test data. ``--what``
 restricts the run to the image or the video part, one measurement per process, so that
-``peak_rss_mb`` belongs to that part alone.
+``peak_rss_mb`` belongs to that part alone; ``--what automatic`` times the automatic mask
+generator instead (see ``sam2engine/automatic/bench.py``).
 """
 
 from __future__ import annotations
@@ -152,11 +153,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--what",
-        choices=["all", "image", "video"],
+        choices=["all", "image", "video", "automatic"],
         default="all",
-        help="which part to measure; one part per process gives that part's own peak memory",
+        help="which part to measure; one part per process gives that part's own peak memory "
+        "(automatic: the automatic mask generator, never part of all)",
     )
+    _add_automatic_arguments(ap)
     return ap
+
+
+def _add_automatic_arguments(ap: argparse.ArgumentParser) -> None:
+    """Options of ``--what automatic`` (run by sam2engine/automatic/bench.py)."""
+    group = ap.add_argument_group("--what automatic")
+    group.add_argument(
+        "--amg-points-per-side",
+        type=int,
+        nargs="+",
+        default=[32, 16],
+        help="grids to time (default: 32, the official default, and 16)",
+    )
+    group.add_argument(
+        "--amg-points-per-batch", type=int, default=64, help="prompts decoded together"
+    )
+    group.add_argument(
+        "--amg-settings",
+        default="{}",
+        help="other generator settings as JSON, e.g. '{\"pred_iou_thresh\": 0}'",
+    )
+    group.add_argument(
+        "--official-python",
+        default=None,
+        help="python of a scratch venv with sam2==1.1.0: time the official generator too",
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -224,6 +252,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     res["propagate_fps"] = None
     if args.what in ("all", "video"):
         res.update(_bench_video(model, frames, args, sync))
+    if args.what == "automatic":
+        from sam2engine.automatic.bench import bench_automatic
+
+        res.update(bench_automatic(model, frames[0], args, sync))
 
     res["peak_rss_mb"] = round(peak_rss_mb(), 1)
     res["peak_cuda_mb"] = (

@@ -47,6 +47,57 @@ class CheckpointMismatch(CheckpointError):
         super().__init__("\n".join(lines))
 
 
+#: First bytes of the legacy (non-zip) ``torch.save`` format: pickle protocol 2, then the
+#: 10-byte long integer of torch's magic number 0x1950a86a20f9469cfc6c.
+LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19"
+
+
+def _head_of(data: bytes) -> str:
+    text = data[:40]
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"it starts with bytes {data[:16]!r}"
+    low = decoded.lstrip().lower()
+    if low.startswith(("<!doctype", "<html", "<?xml")):
+        return f"it is an HTML/XML page (a failed download?), starting {decoded.strip()[:30]!r}"
+    if all(c.isprintable() or c.isspace() for c in decoded):
+        return f"it is a text file starting {decoded.strip()[:30]!r}"
+    return f"it starts with bytes {data[:16]!r}"
+
+
+def describe_non_checkpoint(path: str | Path) -> str | None:
+    """Why ``path`` (an existing file) cannot be a checkpoint, judged from its format alone
+    (nothing is unpickled); None when it looks like one (a torch zip archive with
+    ``data.pkl``, the legacy torch format, or a ``.safetensors`` file with a valid header)."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    with path.open("rb") as f:
+        head = f.read(64)
+    if path.suffix == ".safetensors":
+        n = int.from_bytes(head[:8], "little") if len(head) >= 8 else -1
+        if not (2 <= n <= size - 8 and head[8:9] == b"{"):
+            return f"not a safetensors file (no valid header); {_head_of(head)}"
+        return None
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            return f"a damaged or truncated zip archive ({exc})"
+        if not any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
+            listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            return f"a zip archive, but not one written by torch.save (no data.pkl; holds {listed})"
+        return None
+    if head.startswith(LEGACY_TORCH_MAGIC):
+        return None
+    if head.startswith(b"\x80"):
+        return "a Python pickle, but not one written by torch.save (no torch magic number)"
+    return f"neither a torch.save zip archive nor the legacy torch format; {_head_of(head)}"
+
+
 def remap_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Map official key names to this engine's module names. The module tree uses the
     official names, so this is the identity; it is the one place a rename would go."""
@@ -58,6 +109,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {path}")
+    why = describe_non_checkpoint(path)
+    if why is not None:
+        kind = "safetensors" if path.suffix == ".safetensors" else "PyTorch"
+        raise CheckpointError(f"{path} is not a {kind} checkpoint: {why}")
     if path.suffix == ".safetensors":
         try:
             from safetensors.torch import load_file

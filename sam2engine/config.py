@@ -12,9 +12,11 @@ to 1024 px.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,16 +40,63 @@ class ConfigError(ValueError):
 T = TypeVar("T")
 
 
-def _from_dict(cls: type[T], data: Mapping[str, Any], where: str) -> T:
-    """Build dataclass ``cls`` from ``data``: known fields only, comments skipped.
+def _unknown_key(where: str, key: str, known: Iterable[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(f"{where}: unknown key {key!r}{hint}")
 
-    Unknown non-comment keys are ignored on purpose (fixture configs carry
-    descriptive extras such as ``dropout``); missing required fields raise.
+
+def _check_keys(
+    data: Mapping[str, Any], where: str, known: Iterable[str], descriptive: Iterable[str] = ()
+) -> None:
+    """Refuse keys that are neither fields nor known descriptive entries: a misspelt key
+    would otherwise be replaced by its default and build a different model."""
+    accepted = set(known) | set(descriptive)
+    for key in data:
+        if not isinstance(key, str) or key.startswith("_"):
+            continue
+        if key not in accepted:
+            raise _unknown_key(where, key, accepted)
+
+
+def _check_type(value: Any, annotation: str, where: str) -> None:
+    """Plain scalar fields must hold a JSON value of their type (a quoted number, or a bool
+    where an int belongs, would otherwise flow into the model)."""
+    ok = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+        "float | None": lambda v: (
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+        ),
+        "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+    }.get(annotation)
+    if ok is not None and not ok(value):
+        raise ConfigError(f"{where}: expected {annotation}, got {json.dumps(value)}")
+    if annotation.startswith("tuple[") and not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list, got {json.dumps(value)}")
+
+
+def _from_dict(cls: type[T], data: Mapping[str, Any], where: str) -> T:
+    """Build dataclass ``cls`` from ``data``: known fields, comments (``_*``) skipped.
+
+    Keys that are not fields are refused with their location, except the descriptive
+    entries of the official configs listed in ``_DESCRIPTIVE`` (values checked there);
+    missing required fields raise.
     """
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where}: expected an object, got {type(data).__name__}")
-    kwargs: dict[str, Any] = {}
     hints = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    descriptive = _DESCRIPTIVE.get(cls.__name__, {})
+    _check_keys(data, where, hints, descriptive)
+    for key, allowed in descriptive.items():
+        if key in data and allowed is not None and data[key] not in allowed:
+            raise ConfigError(
+                f"{where}.{key}: {json.dumps(data[key])} is not supported "
+                f"(this engine implements {' or '.join(json.dumps(a) for a in allowed)})"
+            )
+    kwargs: dict[str, Any] = {}
     for name, f in hints.items():
         if name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
@@ -57,8 +106,10 @@ def _from_dict(cls: type[T], data: Mapping[str, Any], where: str) -> T:
         sub = _NESTED.get((cls.__name__, name))
         if sub is not None:
             value = _from_dict(sub, value, f"{where}.{name}")
-        elif isinstance(value, list):
-            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        else:
+            _check_type(value, str(f.type), f"{where}.{name}")
+            if isinstance(value, list):
+                value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         kwargs[name] = value
     return cls(**kwargs)
 
@@ -319,32 +370,40 @@ class ModelConfig:
     # ---- IO ---------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelConfig:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"config: expected an object, got {type(data).__name__}")
         top = {k: v for k, v in data.items() if not k.startswith("_")}
+        _check_keys(top, "top level", _TOP_LEVEL_KEYS)
         image_size = top.get("image_size")
-        if not isinstance(image_size, int):
+        if not isinstance(image_size, int) or isinstance(image_size, bool):
             raise ConfigError("config: 'image_size' (int) is required")
-        fixed = top.get("sam_heads_fixed", {}) or {}
-        heads = {
-            k: fixed[k]
-            for k in (
-                "prompt_encoder_mask_in_chans",
-                "two_way_transformer_depth",
-                "two_way_transformer_mlp_dim",
-                "two_way_transformer_num_heads",
-                "two_way_attention_downsample_rate",
-                "num_multimask_outputs",
-                "iou_head_depth",
-                "iou_head_hidden_dim",
+        fixed = _section(top, "sam_heads_fixed", "")
+        _check_keys(fixed, "sam_heads_fixed", _SAM_HEADS_INT_KEYS, _SAM_HEADS_DESCRIPTIVE)
+        for k in _SAM_HEADS_INT_KEYS:
+            if k in fixed:
+                _check_type(fixed[k], "int", f"sam_heads_fixed.{k}")
+        heads = {k: fixed[k] for k in _SAM_HEADS_INT_KEYS if k in fixed}
+        overrides = _section(top, "builder_overrides", "")
+        _check_keys(overrides, "builder_overrides", ("image_model", "video_predictor"))
+        image_over = _section(overrides, "image_model", "builder_overrides")
+        _check_keys(image_over, "builder_overrides.image_model", ("sam_mask_decoder_extra_args",))
+        video_over = dict(_section(overrides, "video_predictor", "builder_overrides"))
+        # The official option is broken in sam2 1.1.0 (spec §8.9) and not implemented here.
+        if video_over.pop("clear_non_cond_mem_around_input", False) is not False:
+            raise ConfigError(
+                "builder_overrides.video_predictor.clear_non_cond_mem_around_input: "
+                "only false is supported"
             )
-            if isinstance(fixed.get(k), int)
-        }
-        overrides = top.get("builder_overrides", {}) or {}
-        video_over = dict(overrides.get("video_predictor", {}) or {})
         decoder_args = dict(
             video_over.pop("sam_mask_decoder_extra_args", None)
-            or (overrides.get("image_model", {}) or {}).get("sam_mask_decoder_extra_args", {})
+            or image_over.get("sam_mask_decoder_extra_args", {})
             or {}
         )
+        extra = _section(top, "fixture_video_predictor_extra", "")
+        _check_keys(extra, "fixture_video_predictor_extra", ("add_all_frames_to_correct_as_cond",))
+        for name in ("image_encoder", "memory_attention", "memory_encoder"):
+            if name not in top:
+                raise ConfigError(f"top level: missing required key {name!r}")
         cfg = cls(
             name=str(top.get("name", "sam2.1")),
             image_size=image_size,
@@ -355,16 +414,12 @@ class ModelConfig:
             ),
             memory_encoder=_from_dict(MemoryEncoderConfig, top["memory_encoder"], "memory_encoder"),
             model=_from_dict(ModelOptions, top.get("model", {}), "model"),
-            decoder=_from_dict(DecoderOptions, decoder_args, "sam_mask_decoder_extra_args"),
+            decoder=_from_dict(
+                DecoderOptions, decoder_args, "builder_overrides.*.sam_mask_decoder_extra_args"
+            ),
             video=_from_dict(VideoOptions, video_over, "builder_overrides.video_predictor"),
             image_predictor=_from_dict(
-                ImagePredictorOptions,
-                {
-                    k: v
-                    for k, v in (top.get("image_predictor", {}) or {}).items()
-                    if k != "bb_feat_sizes"
-                },
-                "image_predictor",
+                ImagePredictorOptions, top.get("image_predictor", {}), "image_predictor"
             ),
             preprocessing=_from_dict(
                 PreprocessingConfig, top.get("preprocessing", {}), "preprocessing"
@@ -374,6 +429,14 @@ class ModelConfig:
         cfg.validate()
         return cfg
 
+    def fingerprint(self) -> str:
+        """sha256 of every value that defines the model (the descriptive ``name`` excluded):
+        equal fingerprints build the same computation."""
+        values = dataclasses.asdict(self)
+        values.pop("name")
+        text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
     @classmethod
     def from_json(cls, path: str | Path) -> ModelConfig:
         path = Path(path)
@@ -381,7 +444,10 @@ class ModelConfig:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
 
     @classmethod
     def preset(cls, name: str) -> ModelConfig:
@@ -406,3 +472,58 @@ _NESTED: dict[tuple[str, str], type] = {
     ("MemoryEncoderConfig", "fuser"): FuserConfig,
     ("FuserConfig", "layer"): FuserLayerConfig,
 }
+
+
+#: Top-level keys of a config JSON: the fields read directly, the sections read below, and
+#: descriptive entries (``derived_from``).
+_TOP_LEVEL_KEYS = (
+    "name",
+    "derived_from",
+    "image_size",
+    "backbone_stride",
+    "image_encoder",
+    "memory_attention",
+    "memory_encoder",
+    "model",
+    "image_predictor",
+    "preprocessing",
+    "sam_heads_fixed",
+    "builder_overrides",
+    "fixture_video_predictor_extra",
+)
+_SAM_HEADS_INT_KEYS = (
+    "prompt_encoder_mask_in_chans",
+    "two_way_transformer_depth",
+    "two_way_transformer_mlp_dim",
+    "two_way_transformer_num_heads",
+    "two_way_attention_downsample_rate",
+    "num_multimask_outputs",
+    "iou_head_depth",
+    "iou_head_hidden_dim",
+)
+# Descriptions of modules whose structure is fixed by the architecture (free text).
+_SAM_HEADS_DESCRIPTIVE = (
+    "prompt_embed_dim",
+    "obj_ptr_proj",
+    "obj_ptr_tpos_proj",
+    "mask_downsample",
+)
+
+#: Keys of the official configs that are not dataclass fields, per section class: the values
+#: this engine implements (None: any value; training-only or purely descriptive entries).
+_DESCRIPTIVE: dict[str, dict[str, tuple[Any, ...] | None]] = {
+    "ImageEncoderConfig": {"trunk_fixed": None},
+    "MemoryAttentionConfig": {"batch_first": (True,)},
+    "MemoryAttentionLayerConfig": {"dropout": None},
+    "AttentionConfig": {"dropout": None},
+    "MaskDownsamplerConfig": {"activation": ("gelu",)},
+    "ImagePredictorOptions": {"bb_feat_sizes": None},  # derived from image_size here
+}
+
+
+def _section(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, Mapping):
+        place = f"{where}.{key}" if where else key
+        raise ConfigError(f"{place}: expected an object, got {type(value).__name__}")
+    return {k: v for k, v in value.items() if not (isinstance(k, str) and k.startswith("_"))}

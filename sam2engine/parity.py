@@ -1,6 +1,7 @@
 """Numerical parity with the official SAM 2.1 implementation.
 
-    python -m sam2engine.parity FOLDER [--bounded] [--threads N]
+    python -m sam2engine.parity FOLDER [--ram-outputs N | --all-in-ram] [--restore-each-step]
+                                       [--threads N]
 
 FOLDER is in the format of ``sam2ref/micro`` (config.json, checkpoint.pt, image.npz,
 video.npz, scenario.json). The model is built from FOLDER/config.json, the checkpoint
@@ -15,6 +16,12 @@ bfloat16 step plus 1e-4 of their range; identical discrete decisions (present/ab
 chosen multimask token, stability fallback, conditioning storage); binary masks
 identical except pixels whose reference logit is within 1e-3 of 0.
 
+The video replay runs the engine's default (exact, bounded-RAM) session with a small RAM
+window (``--ram-outputs``, default 2 tracked outputs per object), so that outputs are
+spilled to the output store and read back throughout; ``--all-in-ram`` keeps every output
+in RAM instead. ``--restore-each-step`` also snapshots the session after every scenario
+step (through JSON) and continues in a new session restored from it.
+
 Nothing here depends on the micro fixture's values: sizes, prompts, objects and call
 sequences are all read from the folder.
 """
@@ -22,10 +29,10 @@ sequences are all read from the folder.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +48,9 @@ FEATURE_REL_TOL = 1e-4
 LOGIT_TOL = 1e-3
 SCORE_TOL = 1e-3
 MASK_NEAR_ZERO = 1e-3
+#: Tracked outputs per object in RAM during the video replay: small, so that nearly every
+#: memory and pointer read goes through the output store.
+DEFAULT_REPLAY_RAM_OUTPUTS = 2
 
 
 @dataclass
@@ -285,9 +295,7 @@ class _Recorder:
 
     def __call__(self, event: str, data: dict[str, Any]) -> None:
         if event in ("track", "prompt", "preflight"):
-            # A shallow copy: bounded sessions later drop old memories from their own
-            # records, while the comparison needs what was produced.
-            self.outputs[(data["frame"], data["obj_id"])] = dataclasses.replace(data["output"])
+            self.outputs[(data["frame"], data["obj_id"])] = data["output"]  # immutable
             if event == "prompt":
                 self.prompt_heads = data["heads"]
         elif event == "memory_attention" and self.capture_memattn:
@@ -300,9 +308,32 @@ class _Recorder:
 
 
 def replay_video(
-    model: Any, z: Any, scenario: dict[str, Any], config_raw: dict[str, Any], bounded: bool
+    model: Any,
+    z: Any,
+    scenario: dict[str, Any],
+    config_raw: dict[str, Any],
+    ram_outputs: int | None = DEFAULT_REPLAY_RAM_OUTPUTS,
+    restore_each_step: bool = False,
+) -> list[Case]:
+    """Replay ``scenario``; ``ram_outputs`` None keeps every output in RAM."""
+    with tempfile.TemporaryDirectory(prefix="sam2engine-parity-") as folder:
+        return _replay_video(
+            model, z, scenario, config_raw, ram_outputs, restore_each_step, Path(folder)
+        )
+
+
+def _replay_video(
+    model: Any,
+    z: Any,
+    scenario: dict[str, Any],
+    config_raw: dict[str, Any],
+    ram_outputs: int | None,
+    restore_each_step: bool,
+    folder: Path,
 ) -> list[Case]:
     from sam2engine.inference.session import VideoSession
+    from sam2engine.inference.snapshot import SessionSnapshot
+    from sam2engine.inference.store import DiskOutputStore
 
     fr = scenario["frames"]
     frames = z[fr["model_input"]]
@@ -313,13 +344,15 @@ def replay_video(
             "add_all_frames_to_correct_as_cond", model.cfg.video.add_all_frames_to_correct_as_cond
         )
     )
+    store = DiskOutputStore(folder)
+    options: dict[str, Any] = {
+        "precision": "float32",
+        "video_size": video_hw,
+        "ram_outputs": ram_outputs or 0,
+        "retain_all_outputs": ram_outputs is None,
+    }
     session = VideoSession(
-        model,
-        list(frames),
-        precision="float32",
-        corrections_as_conditioning=as_cond,
-        retain_all_outputs=not bounded,
-        video_size=video_hw,
+        model, list(frames), corrections_as_conditioning=as_cond, store=store, **options
     )
     rec = _Recorder()
     session.observer = rec
@@ -416,6 +449,12 @@ def replay_video(
         except Exception as exc:  # a crash is a failed case, reported like the others
             case.fail(f"{type(exc).__name__}: {exc}")
         cases.append(case)
+        if restore_each_step:
+            snapshot = SessionSnapshot.from_json(session.snapshot().to_json())
+            session.close()
+            session = VideoSession.restore(model, list(frames), snapshot, store, **options)
+            session.observer = rec
+    session.close()
     return cases
 
 
@@ -547,7 +586,7 @@ def _replay_propagate(
         for i, oid in enumerate(ids):
             obj = session.objects[i]
             is_cond = f in obj.cond
-            out = obj.cond[f] if is_cond else rec.outputs.get((f, oid))
+            out = session.frame_output(oid, f) if is_cond else rec.outputs.get((f, oid))
             if out is None:
                 case.fail(f"frame {f} object {oid}: no output")
                 continue
@@ -619,7 +658,11 @@ def _replay_propagate(
 
 
 # ---------------------------------------------------------------------------- main
-def run(folder: str | Path, bounded: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run(
+    folder: str | Path,
+    ram_outputs: int | None = DEFAULT_REPLAY_RAM_OUTPUTS,
+    restore_each_step: bool = False,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from sam2engine.build import build_model
     from sam2engine.config import ModelConfig
 
@@ -632,7 +675,14 @@ def run(folder: str | Path, bounded: bool = False) -> tuple[list[dict[str, Any]]
         cases += replay_image(model, np.load(folder / "image.npz"))
     if (folder / "video.npz").is_file() and (folder / "scenario.json").is_file():
         scenario = json.loads((folder / "scenario.json").read_text())
-        cases += replay_video(model, np.load(folder / "video.npz"), scenario, config_raw, bounded)
+        cases += replay_video(
+            model,
+            np.load(folder / "video.npz"),
+            scenario,
+            config_raw,
+            ram_outputs,
+            restore_each_step,
+        )
     lines = [c.line() for c in cases]
 
     def _max(key: str) -> float | None:
@@ -665,7 +715,8 @@ def run(folder: str | Path, bounded: bool = False) -> tuple[list[dict[str, Any]]
         "mask_mismatch_pixels": sum(int(line.get("mask_mismatch_pixels", 0)) for line in lines),
         "mask_near_zero_flips": sum(int(line.get("mask_near_zero_flips", 0)) for line in lines),
         "first_diverging_frame": min(frames) if frames else None,
-        "retention": "bounded" if bounded else "all",
+        "retention": "all in RAM" if ram_outputs is None else f"spill (ram_outputs={ram_outputs})",
+        "restored_each_step": restore_each_step,
     }
     summary["ok"] = summary["failed"] == 0
     return lines, summary
@@ -680,9 +731,21 @@ def main(argv: list[str] | None = None) -> int:
         help="fixture folder (config.json, checkpoint.pt, image.npz, video.npz, scenario.json)",
     )
     parser.add_argument(
-        "--bounded",
+        "--ram-outputs",
+        type=int,
+        default=DEFAULT_REPLAY_RAM_OUTPUTS,
+        help="tracked outputs per object kept in RAM during the video replay (default "
+        f"{DEFAULT_REPLAY_RAM_OUTPUTS}, so that spilling is exercised; 0 spills all)",
+    )
+    parser.add_argument(
+        "--all-in-ram",
         action="store_true",
-        help="replay with the engine's bounded output retention instead of official retention",
+        help="keep every output in RAM (retain_all_outputs) instead of spilling",
+    )
+    parser.add_argument(
+        "--restore-each-step",
+        action="store_true",
+        help="after every scenario step, snapshot the session and continue in a restored one",
     )
     parser.add_argument(
         "--threads",
@@ -693,7 +756,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    lines, summary = run(args.folder, bounded=args.bounded)
+    if args.ram_outputs < 0:
+        parser.error("--ram-outputs must be >= 0")
+    lines, summary = run(
+        args.folder,
+        ram_outputs=None if args.all_in_ram else args.ram_outputs,
+        restore_each_step=args.restore_each_step,
+    )
     for line in [*lines, summary]:
         sys.stdout.write(json.dumps(line, default=str) + "\n")
     return 0 if summary["ok"] else 1

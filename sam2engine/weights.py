@@ -542,13 +542,21 @@ def load_state_dict(path: Path) -> dict[str, Any]:
     as ``.pt`` (torch zip, ``weights_only=True``) or ``.safetensors``."""
     import torch
 
+    from sam2engine.checkpoint import LEGACY_TORCH_MAGIC, describe_non_checkpoint
+
+    why = describe_non_checkpoint(path)
+    if why is not None:
+        kind = "safetensors" if path.suffix == ".safetensors" else "PyTorch"
+        raise InvalidCheckpoint(f"{path} is not a {kind} checkpoint: {why}")
+    with path.open("rb") as f:
+        legacy = f.read(len(LEGACY_TORCH_MAGIC)) == LEGACY_TORCH_MAGIC
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
             obj: Any = load_file(str(path), device="cpu")
         else:
-            obj = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+            obj = torch.load(str(path), map_location="cpu", weights_only=True, mmap=not legacy)
     except Exception as err:  # torch raises many types for corrupt files; all mean "unusable"
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InvalidCheckpoint(f"{path}: not a loadable checkpoint: {first_line}") from err

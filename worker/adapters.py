@@ -7,7 +7,7 @@ import numpy as np
 from django.core.files.storage import default_storage
 
 from backend.common import rle
-from backend.masklets.models import Prompt
+from backend.masklets.models import SessionAction
 from backend.videos.models import Video
 
 
@@ -34,25 +34,38 @@ class StorageFrames:
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def apply_prompt(session, prompt: Prompt, video: Video):  # type: ignore[no-untyped-def]
-    """Feeds a stored prompt (normalised coordinates) to a session; returns FrameMasks."""
+def apply_prompt_entry(session, action: SessionAction, video: Video):  # type: ignore[no-untyped-def]
+    """Feeds a PROMPT log entry (coordinates normalised to [0, 1]) to a session; returns the
+    engine's FrameMasks of that frame."""
     width, height = video.width, video.height
+    payload = action.payload
     points = labels = None
-    if prompt.points:
-        points = [[x * width, y * height] for x, y, _label in prompt.points]
-        labels = [int(label) for _x, _y, label in prompt.points]
+    if payload.get("points"):
+        points = [[x * width, y * height] for x, y, _label in payload["points"]]
+        labels = [int(label) for _x, _y, label in payload["points"]]
     box = None
-    if prompt.box:
-        x0, y0, x1, y1 = prompt.box
+    if payload.get("box"):
+        x0, y0, x1, y1 = payload["box"]
         box = [x0 * width, y0 * height, x1 * width, y1 * height]
     return session.add_prompt(
-        prompt.frame_index,
-        prompt.masklet_id,
+        action.frame_index,
+        int(action.object_id),
         points=points,
         labels=labels,
         box=box,
-        clear_old=prompt.clear_old or box is not None,
+        clear_old=bool(payload.get("clear_old", True)) or box is not None,
     )
+
+
+def apply_mask_entry(session, action: SessionAction, video: Video):  # type: ignore[no-untyped-def]
+    """Feeds a MASK log entry (a mask as compressed RLE at the video's size) to a session."""
+    mask = rle.decode(action.payload["rle"])
+    return session.add_mask(action.frame_index, int(action.object_id), mask.astype(bool))
+
+
+def mask_of(frame_masks, obj: int) -> tuple[np.ndarray, float]:  # type: ignore[no-untyped-def]
+    """One object's [H, W] uint8 mask and object score from an engine FrameMasks."""
+    return next((m, s) for o, m, s in masks_by_object(frame_masks) if o == obj)
 
 
 def masks_by_object(frame_masks) -> Iterable[tuple[int, np.ndarray, float]]:  # type: ignore[no-untyped-def]
@@ -63,6 +76,10 @@ def masks_by_object(frame_masks) -> Iterable[tuple[int, np.ndarray, float]]:  # 
     for obj_id, mask, score in zip(frame_masks.object_ids, binary, scores, strict=True):
         present = bool(np.isfinite(score) and score > 0)
         yield int(obj_id), (mask if present else np.zeros_like(mask)).astype(np.uint8), float(score)
+
+
+def rle_has_pixels(encoded: dict) -> bool:
+    return rle.area(encoded) > 0
 
 
 def encode(mask: np.ndarray) -> tuple[dict, int, list[float]]:

@@ -64,6 +64,8 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
 
     load_engine()
     queue = registry.interactive_queue_name()
+    # Propagation jobs of the videos this worker holds are woken on a queue of its own.
+    instance.app.amqp.queues.select_add(queue)
     _announcing["queue"] = queue
     _announcing["stop"] = registry.start_announcing(queue)
     clicks.start_serving(queue, _announcing["stop"])

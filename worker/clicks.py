@@ -1,9 +1,10 @@
 """Clicks: the requests the web process pushes onto this worker's own Redis list.
 
 A thread of its own serves them, beside Celery's (which runs propagation jobs): it takes
-the oldest request, brings the video's session up to the request's prompt history, applies
-the prompt and pushes SAM 2's mask (compressed RLE) and score onto the request's answer
-list. The web process saves the mask; the worker only computes it.
+the oldest request, brings the video's SAM 2 state up to the video's action log (which holds
+the click as a PROMPT entry) and pushes SAM 2's mask for that entry (compressed RLE) and
+score onto the request's answer list. The web process saves the mask; the worker only
+computes it. A request the web process gave up on is dropped without computing anything.
 """
 
 import json
@@ -13,12 +14,12 @@ import time
 
 from django.db import close_old_connections
 
-from backend.common import rle
 from backend.common.exceptions import ApplicationError
 from backend.common.redis import get_redis
 from backend.masklets import jobs
-from backend.masklets.models import Prompt
-from worker import adapters, engine, sessions
+from backend.masklets.enums import ActionState
+from backend.masklets.models import SessionAction
+from worker import engine, states
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ def _serve(queue: str, stop: threading.Event) -> None:
             if popped is None:
                 continue
             request: jobs.ClickRequest = json.loads(popped[1])
+            if time.time() > request["deadline"]:
+                continue  # the web process gave up on it (and took the prompt back)
             pipe = client.pipeline(transaction=False)
             pipe.lpush(request["answer_to"], json.dumps(answer(request)))
             pipe.expire(request["answer_to"], ANSWER_TTL_S)
@@ -52,41 +55,45 @@ def _serve(queue: str, stop: threading.Event) -> None:
 
 
 def answer(request: jobs.ClickRequest) -> jobs.ClickAnswer:
-    """SAM 2's mask for the request's prompt, or the error (message and HTTP status)."""
+    """SAM 2's mask for the request's PROMPT entry, or the error (message and HTTP status)."""
     started = time.perf_counter()
-    fields = request["prompt"]
-    prompt = Prompt(
-        pk=fields["id"],
-        masklet_id=fields["masklet"],
-        frame_index=fields["frame_index"],
-        points=fields["points"],
-        box=fields["box"],
-        clear_old=fields["clear_old"],
-    )
+    seq = request["seq"]
     try:
         with engine.in_use:
-            bound, replayed = sessions.session_for(request["video"], request["history"])
-            engine_started = time.perf_counter()
-            frame_masks = adapters.apply_prompt(bound.session, prompt, bound.video)
-            engine_ms = (time.perf_counter() - engine_started) * 1000
-            bound.applied.append(prompt.pk)
-        mask, score = next(
-            (m, s)
-            for obj, m, s in adapters.masks_by_object(frame_masks)
-            if obj == prompt.masklet_id
-        )
-        encoded = rle.encode(mask)
+            state = states.get(request["video"])
+            loaded = state.loaded
+            states.catch_up(state)
+            result = state.answers.pop(seq, None)
+        if result is None:
+            return _unanswerable(request)
     except ApplicationError as exc:
         return {"error": exc.message, "status": exc.status, "extra": exc.extra}
     except Exception as exc:
-        logger.exception("click on masklet %s (prompt %s) failed", prompt.masklet_id, prompt.pk)
+        logger.exception("click #%s on video %s failed", seq, request["video"])
         return {"error": f"SAM 2 failed on this prompt: {type(exc).__name__}: {exc}", "status": 500}
     return {
-        "rle": dict(encoded),
-        "score": score,
-        "engine_ms": round(engine_ms, 3),
-        "replayed": replayed,
+        "rle": result.rle,
+        "score": result.score,
+        "engine_ms": round(result.engine_ms, 3),
+        "replayed": loaded != "resident",
+        "loaded": loaded,
         "task_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+
+
+def _unanswerable(request: jobs.ClickRequest) -> jobs.ClickAnswer:
+    """The entry is in the state but its answer is gone: it was taken back, or applied by a
+    worker that stopped before answering (this state was loaded from its snapshot)."""
+    entry_state = (
+        SessionAction.objects.filter(video_id=request["video"], seq=request["seq"])
+        .values_list("state", flat=True)
+        .first()
+    )
+    if entry_state in (ActionState.ABANDONED, ActionState.UNDONE):
+        return {"error": "This click was taken back before SAM 2 answered it.", "status": 409}
+    return {
+        "error": "The SAM 2 worker that computed this click stopped before answering; click again.",
+        "status": 503,
     }
 
 

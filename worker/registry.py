@@ -9,12 +9,25 @@ import threading
 
 from backend.common.redis import get_redis
 from backend.masklets import jobs
-from worker import sessions
+from worker import states
 from worker.engine import engine_status
 
 logger = logging.getLogger(__name__)
 
 ANNOUNCE_EVERY_S = 3
+
+# What this worker is doing, in words, for the web's time-out messages (set by the tasks).
+_activity = {"now": ""}
+# This process's name once it announces itself as a SAM 2 worker.
+_self = {"queue": ""}
+
+
+def activity() -> str:
+    return _activity["now"]
+
+
+def set_activity(text: str) -> None:
+    _activity["now"] = text
 
 
 def interactive_queue_name() -> str:
@@ -23,8 +36,14 @@ def interactive_queue_name() -> str:
     return f"sam2-{socket.gethostname()}-{os.getpid()}"
 
 
+def own_queue() -> str:
+    """This process's name when it is an announced SAM 2 worker ("" otherwise, e.g. tests)."""
+    return _self["queue"]
+
+
 def start_announcing(queue: str) -> threading.Event:
     """Starts the announcing thread; set the returned event to stop it."""
+    _self["queue"] = queue
     stop = threading.Event()
     thread = threading.Thread(
         target=_announce_loop, args=(queue, stop), daemon=True, name="sam2-announce"
@@ -48,7 +67,8 @@ def _announce_loop(queue: str, stop: threading.Event) -> None:
                 "reason": status.reason,
                 "config": status.config,
                 "device": status.device,
-                "sessions": sessions.open_sessions(),
+                "sessions": states.resident(),
+                "activity": activity(),
                 "pid": os.getpid(),
             }
             get_redis().set(

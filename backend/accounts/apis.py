@@ -21,6 +21,7 @@ class UserOutputSerializer(serializers.Serializer):
     username = serializers.CharField()
     # Not EmailField: an account may have no email (""), which is not an email address.
     email = serializers.CharField(allow_blank=True)
+    is_staff = serializers.BooleanField(help_text="may manage user accounts")
 
 
 class CredentialsSerializer(serializers.Serializer):

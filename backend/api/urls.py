@@ -8,6 +8,7 @@ app_name = "api"
 urlpatterns = [
     path("health/", HealthApi.as_view(), name="health"),
     path("auth/", include("backend.accounts.urls")),
+    path("users/", include("backend.accounts.user_urls")),
     path("", include("backend.projects.urls")),
     path("", include("backend.videos.urls")),
     path("", include("backend.masklets.urls")),

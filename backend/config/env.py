@@ -86,6 +86,10 @@ SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 # torch.compile the image encoder of SAM 2 workers: its forward ~20% faster on CPU once
 # compiled, after a minute or more of compiling (needs a C compiler on CPU).
 SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
+# Videos whose SAM 2 state a worker keeps in RAM at once (each: a few frames' features and a
+# bounded window of outputs, ~100 MB with hiera-t); others wait in the shared storage and
+# cost a snapshot load (not a replay) when they are needed again.
+SAM2_MAX_SESSIONS = env_int("SAM2_MAX_SESSIONS", 8)
 
 # Background jobs (README "Background jobs"). A running job whose process sent no heartbeat
 # for JOB_STALE_AFTER_S is taken over (running processes beat every JOB_HEARTBEAT_EVERY_S).
@@ -118,5 +122,7 @@ LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 5 * 60)
 # restarted) and re-checks its user's session and membership (it also does at every wake-up,
 # and closes at once when its user logs out); one indexed query per open websocket.
 WEBSOCKET_RECHECK_S = env_int("WEBSOCKET_RECHECK_S", 15)
+# How long a one-time invite link (a staff user makes it on the Users page) stays valid.
+INVITE_VALID_HOURS = env_int("INVITE_VALID_HOURS", 72)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

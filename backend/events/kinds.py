@@ -19,6 +19,7 @@ class EventKind(StrEnum):
     LABEL_CREATED = "label.created"
     LABEL_UPDATED = "label.updated"
     LABEL_DELETED = "label.deleted"
+    LABEL_REORDERED = "label.reordered"
     TASK_CREATED = "task.created"
     TASK_UPDATED = "task.updated"
     TASK_DELETED = "task.deleted"
@@ -46,6 +47,9 @@ class EventKind(StrEnum):
     MASKLETS_IMPORTED = "masklets.imported"
     PROMPT_ADDED = "prompt.added"
     PROMPT_DELETED = "prompt.deleted"
+    # SAM 2 could not answer a click: its prompt was removed again (the dashboard does not
+    # count it as a click).
+    PROMPT_FAILED = "prompt.failed"
     CONSENSUS_ASSIGNED = "consensus.assigned"
 
     # The propagation job's life cycle; "propagation.frames" is its progress, with the
@@ -104,10 +108,16 @@ class LabelUpdated(TypedDict):
     label: int
     name: NotRequired[str]
     color: NotRequired[str]
+    order: NotRequired[int]
+    hotkey: NotRequired[int | None]
 
 
 class LabelDeleted(TypedDict):
     label: int
+
+
+class LabelReordered(TypedDict):
+    labels: list[int]
 
 
 class TaskCreated(TypedDict):
@@ -219,6 +229,12 @@ class PromptDeleted(TypedDict):
     version: int
 
 
+class PromptFailed(TypedDict):
+    masklet: int
+    prompt: int
+    frame_index: int
+
+
 class ConsensusAssigned(TypedDict):
     video: int
     annotators: list[int]
@@ -275,6 +291,7 @@ PAYLOADS: dict[EventKind, type] = {
     EventKind.LABEL_CREATED: LabelCreated,
     EventKind.LABEL_UPDATED: LabelUpdated,
     EventKind.LABEL_DELETED: LabelDeleted,
+    EventKind.LABEL_REORDERED: LabelReordered,
     EventKind.TASK_CREATED: TaskCreated,
     EventKind.TASK_UPDATED: TaskUpdated,
     EventKind.TASK_DELETED: TaskDeleted,
@@ -293,6 +310,7 @@ PAYLOADS: dict[EventKind, type] = {
     EventKind.MASKLETS_IMPORTED: MaskletsImported,
     EventKind.PROMPT_ADDED: PromptAdded,
     EventKind.PROMPT_DELETED: PromptDeleted,
+    EventKind.PROMPT_FAILED: PromptFailed,
     EventKind.CONSENSUS_ASSIGNED: ConsensusAssigned,
     **{kind: PropagationEvent for kind in EventKind if kind.startswith("propagation.")},
     **{kind: ExportEvent for kind in EventKind if kind.startswith("export.")},

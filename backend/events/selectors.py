@@ -22,6 +22,7 @@ MASKLET_KINDS = frozenset(
         EventKind.MASKLET_COMMENT,
         EventKind.PROMPT_ADDED,
         EventKind.PROMPT_DELETED,
+        EventKind.PROMPT_FAILED,
     }
 )
 # Event kinds whose payload lists masklets under these keys (cut to the reader's own).

@@ -163,3 +163,27 @@ class MaskletImportApi(StreamedUploadMixin, APIView):
             source_video=data.validated_data.get("source_video"),
         )
         return Response(MaskletOutputSerializer(masklets, many=True).data, status=201)
+
+
+class FormatSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class FormatListApi(APIView):
+    """The dataset formats exports write and imports read, for pickers (any logged-in user)."""
+
+    class OutputSerializer(serializers.Serializer):
+        export = FormatSerializer(many=True)
+        imports = FormatSerializer(many=True, source="import_")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        def formats(choices: list[tuple[str, str]]) -> list[dict[str, str]]:
+            return [{"value": value, "label": str(label)} for value, label in choices]
+
+        return Response(
+            self.OutputSerializer(
+                {"export": formats(ExportFormat.choices), "import_": formats(ImportFormat.choices)}
+            ).data
+        )

@@ -4,6 +4,7 @@ from backend.exports import apis
 
 app_name = "exports"
 urlpatterns = [
+    path("exports/formats/", apis.FormatListApi.as_view(), name="formats"),
     path("projects/<int:project_id>/exports/", apis.ExportJobListApi.as_view(), name="list"),
     path(
         "projects/<int:project_id>/exports/create/",

@@ -32,7 +32,7 @@ class MaskletOutputSerializer(serializers.Serializer):
     source = serializers.CharField()
     status = serializers.CharField()
     version = serializers.IntegerField()
-    frame_count = serializers.IntegerField(required=False)
+    frame_count = serializers.IntegerField(required=False, help_text="frames with a non-empty mask")
     review_round = serializers.IntegerField(help_text="times submitted for verification")
     submitted_at = serializers.DateTimeField(allow_null=True)
     is_ground_truth = serializers.BooleanField()
@@ -118,7 +118,15 @@ class PromptMaskSerializer(serializers.Serializer):
     score = serializers.FloatField()
     version = serializers.IntegerField(help_text="the masklet's version after this mask")
     engine_ms = serializers.FloatField(help_text="time SAM 2 itself took")
-    replayed = serializers.BooleanField(help_text="the session was rebuilt from stored prompts")
+    seq = serializers.IntegerField(help_text="the prompt's entry in the video's SAM 2 log")
+    replayed = serializers.BooleanField(
+        help_text="the video's SAM 2 state was not in the worker's RAM before this click"
+    )
+    loaded = serializers.ChoiceField(
+        choices=["resident", "snapshot", "replay"],
+        help_text="how the worker had the video's SAM 2 state: in RAM, loaded from its "
+        "snapshot, or rebuilt by replaying the video's action log",
+    )
     task_ms = serializers.FloatField(help_text="time the worker spent on the request")
 
 
@@ -271,8 +279,17 @@ class MaskletFramesApi(APIView):
             request=request, view=self, queryset=frames, serializer_class=MaskletFrameSerializer
         )
 
-    @extend_schema(request=WriteSerializer, responses=MaskletOutputSerializer)
+    class WrittenSerializer(MaskletOutputSerializer):
+        edit_actions = serializers.DictField(
+            child=serializers.IntegerField(),
+            help_text="frame index -> the SAM 2 log entry of that edit (for an undo)",
+        )
+
+    @extend_schema(request=WriteSerializer, responses=WrittenSerializer)
     def put(self, request: Request, masklet_id: int) -> Response:
+        """A person's edit: the masks are stored as given, and frames written as ``edited``
+        become mask prompts of the video's SAM 2 state (the next propagation starts from
+        them)."""
         data = self.WriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         frames = [f["frame_index"] for f in data.validated_data["frames"]]
@@ -283,12 +300,43 @@ class MaskletFramesApi(APIView):
                 lock=True,
                 frames=frames + data.validated_data["delete_frames"],
             )
-            services.masklet_frames_write(
+            written = services.masklet_frames_write(
                 masklet=masklet,
                 actor=request.user,
                 version=data.validated_data["version"],
                 frames=data.validated_data["frames"],
                 delete_frames=data.validated_data["delete_frames"],
+                edits_to_sam2=True,
+            )
+        return Response(
+            {
+                **MaskletOutputSerializer(masklet).data,
+                "edit_actions": {str(k): v for k, v in written.edit_actions.items()},
+            }
+        )
+
+
+class MaskletEditUndoApi(APIView):
+    """Undo of a brush or eraser edit (the ``edit_actions`` entry a frames write answered):
+    it leaves the video's SAM 2 state as if never made, and the frame gets back the mask it
+    had before, in one versioned change."""
+
+    class InputSerializer(serializers.Serializer):
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
+
+    @extend_schema(request=InputSerializer, responses=MaskletOutputSerializer)
+    def post(self, request: Request, masklet_id: int, seq: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            masklet = selectors.masklet_get_for_edit(
+                user=request.user, masklet_id=masklet_id, lock=True
+            )
+            services.masklet_edit_undo(
+                masklet=masklet,
+                seq=seq,
+                actor=request.user,
+                version=data.validated_data["version"],
             )
         return Response(MaskletOutputSerializer(masklet).data)
 
@@ -341,28 +389,27 @@ class PromptAddApi(APIView):
 
 
 class PromptUndoApi(APIView):
-    """Undo of a click or box: the prompt leaves the masklet's history and the frame gets the
-    mask it had before (``frames``), or none (``delete_frames``), in one versioned change."""
+    """Undo of a click or box: the prompt leaves the masklet and the video's SAM 2 state (as
+    if never given) and the frame gets back the mask it had before, in one versioned change.
+    Only a masklet's latest prompt or edit can be undone (409 otherwise)."""
 
-    @extend_schema(request=MaskletFramesApi.WriteSerializer, responses=MaskletOutputSerializer)
+    class InputSerializer(serializers.Serializer):
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
+
+    @extend_schema(request=InputSerializer, responses=MaskletOutputSerializer)
     def post(self, request: Request, prompt_id: int) -> Response:
-        data = MaskletFramesApi.WriteSerializer(data=request.data)
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         prompt = get_object_or_404(Prompt, pk=prompt_id)
-        frames = [f["frame_index"] for f in data.validated_data["frames"]]
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
                 user=request.user,
                 masklet_id=prompt.masklet_id,
                 lock=True,
-                frames=frames + data.validated_data["delete_frames"],
+                frames=[prompt.frame_index],
             )
             prompt.masklet = masklet
             services.prompt_undo(
-                prompt=prompt,
-                actor=request.user,
-                version=data.validated_data["version"],
-                frames=data.validated_data["frames"],
-                delete_frames=data.validated_data["delete_frames"],
+                prompt=prompt, actor=request.user, version=data.validated_data["version"]
             )
         return Response(MaskletOutputSerializer(masklet).data)

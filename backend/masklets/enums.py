@@ -26,3 +26,30 @@ class Direction(models.TextChoices):
     FORWARD = "forward", "Forward"
     BACKWARD = "backward", "Backward"
     BOTH = "both", "Both"
+
+
+class ActionKind(models.TextChoices):
+    """What one entry of a video's SAM 2 action log did to the video's SAM 2 state."""
+
+    # Points and/or a box on one frame of one object (SAM 2's add_new_points_or_box).
+    PROMPT = "prompt", "Prompt"
+    # A mask given as a prompt (SAM 2's add_new_mask): a brush/eraser edit, or the start mask
+    # of a masklet without clicks (an imported masklet) when it is first propagated.
+    MASK = "mask", "Mask"
+    # Frames frame_index .. frame_last tracked one by one (forward, or in reverse).
+    PROPAGATE = "propagate", "Propagate"
+    # An earlier prompt or mask of the object taken back, as if it had never happened.
+    UNDO = "undo", "Undo"
+    # The object is gone from the state (its masklet was deleted).
+    REMOVE = "remove", "Remove"
+
+
+class ActionState(models.TextChoices):
+    # Part of the log, not applied by a worker yet.
+    PENDING = "pending", "Pending"
+    # Applied by the worker holding the video's state (propagation entries are born so).
+    APPLIED = "applied", "Applied"
+    # Given up by the web process before any worker applied it: never part of the state.
+    ABANDONED = "abandoned", "Abandoned"
+    # Taken back by a later UNDO entry: never part of the state.
+    UNDONE = "undone", "Undone"

@@ -26,7 +26,8 @@ import redis
 from backend.common.exceptions import ApplicationError
 from backend.common.redis import get_redis
 from backend.config.celery import app
-from backend.masklets.models import Prompt
+from backend.masklets.actions import action_abandon
+from backend.masklets.models import Prompt, SessionAction
 
 PROPAGATE = "masklets.propagate"
 GPU_QUEUE = "gpu"
@@ -61,24 +62,14 @@ class BrokerUnavailable(Sam2Unavailable):
 REANNOUNCE_WINDOW_S = 15
 
 
-class ClickPrompt(TypedDict):
-    """A stored prompt as a click request carries it (coordinates normalised to [0, 1])."""
-
-    id: int
-    masklet: int
-    frame_index: int
-    points: list[list[float]]
-    box: list[float] | None
-    clear_old: bool
-
-
 class ClickRequest(TypedDict):
     answer_to: str  # the list to push the answer onto
     video: int
-    prompt: ClickPrompt
-    # Ids of the video's earlier prompts, in order: the session must have applied exactly
-    # these (else the worker rebuilds it by replaying them from the database).
-    history: list[int]
+    # The click's PROMPT entry in the video's SAM 2 action log: the worker brings the
+    # video's state up to the log (this entry included) and answers with this entry's mask.
+    seq: int
+    # Unix time after which the web process no longer waits: the worker drops the request.
+    deadline: float
 
 
 class ClickAnswer(TypedDict, total=False):
@@ -87,7 +78,8 @@ class ClickAnswer(TypedDict, total=False):
     rle: dict[str, Any]
     score: float
     engine_ms: float
-    replayed: bool  # the session was rebuilt from the stored prompts
+    replayed: bool  # the video's state was not in the worker's RAM (loaded or replayed)
+    loaded: str  # "resident", "snapshot" (loaded from storage) or "replay" (log replayed)
     task_ms: float  # the worker's time from request to answer
     error: str
     status: int  # the HTTP status of the error
@@ -183,14 +175,27 @@ def require_sam2() -> None:
         raise Sam2Unavailable(f"SAM 2 is not available: {status['message']}", extra={"sam2": False})
 
 
+def _bound_worker(client: redis.Redis, video_id: int, exclude: set[str]) -> str | None:
+    """The live SAM 2 worker that holds the video's state (two reads), if any."""
+    bound = client.get(f"{SESSION_KEY_PREFIX}{video_id}")
+    if bound is None or bound.decode() in exclude:
+        return None
+    raw = client.get(f"{WORKER_KEY_PREFIX}{bound.decode()}")
+    return bound.decode() if raw is not None and _worker_info(raw).sam2 else None
+
+
+def _bind_least_busy(client: redis.Redis, video_id: int, workers: list[WorkerInfo]) -> str:
+    """A video without a live holder goes to the least busy worker; it loads the state."""
+    chosen = min(workers, key=lambda w: (w.sessions, w.queue)).queue
+    client.set(f"{SESSION_KEY_PREFIX}{video_id}", chosen)
+    return chosen
+
+
 def _choose_worker(client: redis.Redis, video_id: int, exclude: set[str]) -> str:
-    """The live SAM 2 worker bound to the video (two reads), else the least busy one."""
-    binding = f"{SESSION_KEY_PREFIX}{video_id}"
-    bound = client.get(binding)
-    if bound is not None and bound.decode() not in exclude:
-        raw = client.get(f"{WORKER_KEY_PREFIX}{bound.decode()}")
-        if raw is not None and _worker_info(raw).sam2:
-            return bound.decode()
+    """The live SAM 2 worker bound to the video, else the least busy one (now bound)."""
+    bound = _bound_worker(client, video_id, exclude)
+    if bound is not None:
+        return bound
     workers = [w for w in live_workers() if w.sam2 and w.queue not in exclude]
     if not workers and not exclude:
         _await_reannouncement()
@@ -199,79 +204,112 @@ def _choose_worker(client: redis.Redis, video_id: int, exclude: set[str]) -> str
         raise Sam2Unavailable(
             f"SAM 2 is not available: {sam2_status()['message']}", extra={"sam2": False}
         )
-    # A new or orphaned session goes to the least busy worker; it replays the prompts.
-    chosen = min(workers, key=lambda w: (w.sessions, w.queue)).queue
-    client.set(binding, chosen)
-    return chosen
+    return _bind_least_busy(client, video_id, workers)
 
 
-def click_request(*, prompt: Prompt) -> ClickRequest:
-    """The request for a stored prompt: the prompt itself and the ids of the video's earlier
-    prompts (the worker replays them from the database only when its session lacks them)."""
-    video_id = prompt.masklet.video_id
-    history = Prompt.objects.filter(masklet__video_id=video_id, pk__lt=prompt.pk).order_by("pk")
-    return ClickRequest(
-        answer_to="",
-        video=video_id,
-        prompt=ClickPrompt(
-            id=prompt.pk,
-            masklet=prompt.masklet_id,
-            frame_index=prompt.frame_index,
-            points=prompt.points,
-            box=prompt.box,
-            clear_old=prompt.clear_old,
-        ),
-        history=list(history.values_list("pk", flat=True)),
-    )
+def propagation_queue(*, video_id: int) -> str:
+    """Where a propagation of the video is woken: the Celery queue of the worker holding the
+    video's SAM 2 state (each SAM 2 worker consumes one named after itself), so clicks and
+    propagation act on one state in one process; the shared queue when no SAM 2 worker is
+    live (the first to start takes it) or the broker cannot be asked."""
+    try:
+        client = get_redis()
+        bound = _bound_worker(client, video_id, set())
+        if bound is not None:
+            return bound
+        workers = [w for w in live_workers() if w.sam2]
+        return _bind_least_busy(client, video_id, workers) if workers else GPU_QUEUE
+    except (redis.ConnectionError, redis.TimeoutError, BrokerUnavailable):
+        return GPU_QUEUE
 
 
-def predict_prompt(*, prompt: Prompt) -> ClickAnswer:
-    """SAM 2's answer to a stored prompt from the worker holding the video's session.
-    Raises the worker's error as an ApplicationError with its status.
+def bind_video(*, video_id: int, worker: str) -> None:
+    """The worker now holds the video's state (it took a job of it from the shared queue)."""
+    get_redis().set(f"{SESSION_KEY_PREFIX}{video_id}", worker)
 
-    If that worker does not answer, the session moves to another worker, which rebuilds it
-    by replaying the stored prompts: a lost worker costs latency, never work.
+
+def predict_prompt(*, prompt: Prompt, action: SessionAction) -> ClickAnswer:
+    """SAM 2's answer to a stored prompt (its log entry ``action``) from the worker holding
+    the video's SAM 2 state. Raises the worker's error as an ApplicationError with its status.
+
+    If that worker does not answer, the state moves to another worker, which loads it from
+    its snapshot (or replays the log): a lost worker costs latency, never work.
     """
-    request = click_request(prompt=prompt)
+    request = ClickRequest(answer_to="", video=action.video_id, seq=action.seq, deadline=0.0)
     if app.conf.task_always_eager and inline_click_handler is not None:
         answer = inline_click_handler(request)
     else:
         with _broker_errors():
-            answer = _ask_workers(request)
+            answer = _ask_workers(request, action)
     if "error" in answer:
         raise ApplicationError(answer["error"], extra=answer.get("extra"), status=answer["status"])
     return answer
 
 
-def _ask_workers(request: ClickRequest) -> ClickAnswer:
+def _ask_workers(request: ClickRequest, action: SessionAction) -> ClickAnswer:
     client = get_redis()
     tried: set[str] = set()
     for _attempt in range(3):
         worker = _choose_worker(client, request["video"], tried)
         request["answer_to"] = f"{ANSWER_KEY_PREFIX}{uuid.uuid4().hex}"
+        request["deadline"] = time.time() + PREDICT_TIMEOUT_S
         requests_key = f"{CLICKS_KEY_PREFIX}{worker}"
         pipe = client.pipeline(transaction=False)
         pipe.lpush(requests_key, json.dumps(request))
         # Requests to a worker that died are not served by anyone: they expire.
         pipe.expire(requests_key, PREDICT_TIMEOUT_S)
         pipe.execute()
-        answer = _await_answer(client, request["answer_to"], worker)
+        answer = _await_answer(client, request["answer_to"], worker, PREDICT_TIMEOUT_S)
         if answer is not None:
             return answer
+        if _worker_alive(client, worker):
+            # Alive but it has not answered: give up on the click unless it is computing it.
+            if action_abandon(action_id=action.pk):
+                raise Sam2Unavailable(
+                    f"The SAM 2 worker holding this video did not get to this click within "
+                    f"{PREDICT_TIMEOUT_S} s ({_activity(client, worker)}); the click was "
+                    "taken back, try again in a moment.",
+                    extra={"worker": worker, "timeout_s": PREDICT_TIMEOUT_S},
+                    status=504,
+                )
+            answer = _await_answer(client, request["answer_to"], worker, PREDICT_TIMEOUT_S)
+            if answer is not None:
+                return answer
         tried.add(worker)
         client.delete(f"{SESSION_KEY_PREFIX}{request['video']}")
-    raise Sam2Unavailable("No SAM 2 worker answered in time; try again in a moment.")
+    raise Sam2Unavailable(
+        f"No SAM 2 worker answered this click (tried {len(tried)}: they stopped while "
+        "computing it); try again in a moment.",
+        extra={"workers": sorted(tried)},
+    )
 
 
-def _await_answer(client: redis.Redis, answer_to: str, worker: str) -> ClickAnswer | None:
+def _worker_alive(client: redis.Redis, worker: str) -> bool:
+    return bool(client.exists(f"{WORKER_KEY_PREFIX}{worker}"))
+
+
+def _activity(client: redis.Redis, worker: str) -> str:
+    """What the worker said it is doing, in words."""
+    raw = client.get(f"{WORKER_KEY_PREFIX}{worker}")
+    if raw is None:
+        return "it stopped announcing itself"
+    info = json.loads(raw)
+    queued = client.llen(f"{CLICKS_KEY_PREFIX}{worker}")
+    doing = info.get("activity") or "idle"
+    return f"it is {doing}, with {queued} click(s) waiting"
+
+
+def _await_answer(
+    client: redis.Redis, answer_to: str, worker: str, timeout_s: float
+) -> ClickAnswer | None:
     """The worker's answer; None once it stopped announcing itself (it died) or
-    PREDICT_TIMEOUT_S passed."""
-    deadline = time.monotonic() + PREDICT_TIMEOUT_S
+    ``timeout_s`` passed."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         popped = client.blpop([answer_to], timeout=1)
         if popped is not None:
             answer: ClickAnswer = json.loads(popped[1])
             return answer
-        if not client.exists(f"{WORKER_KEY_PREFIX}{worker}"):
+        if not _worker_alive(client, worker):
             return None
     return None

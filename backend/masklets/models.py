@@ -5,7 +5,14 @@ from django.db.models import Q, QuerySet
 from backend.common.models import BaseModel
 from backend.jobs.enums import JobKind
 from backend.jobs.models import Job, JobKindManager
-from backend.masklets.enums import Direction, FrameOrigin, MaskletSource, MaskletStatus
+from backend.masklets.enums import (
+    ActionKind,
+    ActionState,
+    Direction,
+    FrameOrigin,
+    MaskletSource,
+    MaskletStatus,
+)
 
 
 class Masklet(BaseModel):
@@ -195,3 +202,84 @@ class PropagationJob(Job):
     @property
     def frames_total(self) -> int:
         return self.progress_total
+
+
+class SessionLog(models.Model):
+    """The head of a video's SAM 2 action log: the last sequence number handed out.
+
+    Appending takes this row's lock (an UPDATE) until the transaction commits, so a video's
+    actions are numbered in commit order and a reader never sees a later number before an
+    earlier one.
+    """
+
+    video = models.OneToOneField(
+        "videos.Video", on_delete=models.CASCADE, primary_key=True, related_name="session_log"
+    )
+    head = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"SAM 2 log of video {self.video_id} at {self.head}"
+
+
+class SessionAction(models.Model):
+    """One entry of a video's SAM 2 action log.
+
+    The log defines the video's one SAM 2 state: replaying its entries in ``seq`` order
+    (skipping abandoned and undone ones, and the UNDO entries themselves) in one session gives
+    exactly the state the worker holding the video has.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="actions")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=16, choices=ActionKind.choices)
+    state = models.CharField(
+        max_length=16, choices=ActionState.choices, default=ActionState.PENDING
+    )
+    # The SAM 2 object (a masklet id, kept as a plain number: the log outlives the masklet).
+    # Null for PROPAGATE, whose objects are in ``object_ids``.
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # PROPAGATE: the objects tracked, in the order they were given.
+    object_ids = models.JSONField(default=list, blank=True)
+    frame_index = models.PositiveIntegerField(null=True, blank=True)
+    # PROPAGATE: the last frame tracked so far (inclusive); grows while the entry is the last.
+    frame_last = models.PositiveIntegerField(null=True, blank=True)
+    reverse = models.BooleanField(default=False)
+    # PROMPT: {"points": [[x, y, label]...], "box": [x0, y0, x1, y1] | null, "clear_old": bool}
+    # (normalised to [0, 1]); MASK: {"rle": {...}} at video size; UNDO: {"target": seq};
+    # PROPAGATE: {"job": id}.
+    payload = models.JSONField(default=dict, blank=True)
+    prompt = models.ForeignKey(
+        Prompt, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["video_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["video", "seq"], name="sessionaction_unique_video_seq"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ActionKind.values), name="sessionaction_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ActionState.values), name="sessionaction_state_valid"
+            ),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="sessionaction_seq_gte_1"),
+        ]
+        indexes = [
+            models.Index(fields=["video", "object_id", "seq"], name="sessionaction_object_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq} of video {self.video_id}"
+
+    @property
+    def counts(self) -> bool:
+        """Part of the state (abandoned and undone entries, and UNDO markers, are not)."""
+        return self.kind != ActionKind.UNDO and self.state in (
+            ActionState.PENDING,
+            ActionState.APPLIED,
+        )

@@ -25,11 +25,11 @@ from backend.jobs.services import (
     job_request_stop,
 )
 from backend.masklets import jobs
+from backend.masklets.actions import object_has_state
 from backend.masklets.enums import Direction, FrameOrigin
 from backend.masklets.models import (
     Masklet,
     MaskletFrame,
-    Prompt,
     PropagationJob,
     PropagationMasklet,
 )
@@ -94,11 +94,11 @@ def propagation_job_create(
             raise ApplicationError(f"Masklet {masklet.pk} belongs to another video.", status=400)
         if not masklet.is_editable:
             raise ApplicationError(f"Masklet {masklet.pk} is under review.", status=409)
-    prompted = set(Prompt.objects.filter(masklet__in=masklets).values_list("masklet_id", flat=True))
-    missing = [m.pk for m in masklets if m.pk not in prompted]
+    missing = masklets_without_start(video=video, masklets=masklets, start_frame=start_frame)
     if missing:
         raise ApplicationError(
-            "Every masklet needs a prompt before it can be propagated.",
+            f"Nothing to start from: give masklet(s) {', '.join(map(str, missing))} a click, "
+            f"a box or a mask on frame {start_frame} (or propagate from a frame that has one).",
             extra={"masklets_without_prompts": missing},
             status=400,
         )
@@ -125,6 +125,18 @@ def propagation_job_create(
     for masklet in masklets:
         masklet_mark_reworked(masklet=masklet, actor=author)
     return PropagationJob.objects.get(pk=job.pk)
+
+
+def masklets_without_start(*, video: Video, masklets: list[Masklet], start_frame: int) -> list[int]:
+    """Masklets SAM 2 could not propagate: no prompt or mask in the video's SAM 2 log, and
+    no stored mask on the start frame to start from (e.g. an imported masklet elsewhere)."""
+    missing = [m.pk for m in masklets if not object_has_state(video_id=video.pk, object_id=m.pk)]
+    with_mask = set(
+        MaskletFrame.objects.filter(
+            masklet_id__in=missing, frame_index=start_frame, area__gt=0
+        ).values_list("masklet_id", flat=True)
+    )
+    return [pk for pk in missing if pk not in with_mask]
 
 
 def propagation_job_cancel(*, job: PropagationJob, actor: User) -> PropagationJob:
@@ -216,8 +228,9 @@ registry.register(
     registry.JobKindSpec(
         kind=JobKind.PROPAGATION,
         task=jobs.PROPAGATE,
-        # The shared SAM 2 queue; the hook is asked again at every re-enqueue.
-        route=lambda job: jobs.GPU_QUEUE,
+        # The queue of the worker holding the video's SAM 2 state (asked again at every
+        # re-enqueue, so a job of a lost worker goes to the video's next holder).
+        route=lambda job: jobs.propagation_queue(video_id=job.video_id),
         events={
             Transition.QUEUED: EventKind.PROPAGATION_QUEUED,
             Transition.RUNNING: EventKind.PROPAGATION_RUNNING,

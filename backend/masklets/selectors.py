@@ -14,6 +14,12 @@ from backend.projects.permissions import membership_require
 from backend.videos.models import Video
 
 
+def masklet_frame_count() -> Count:
+    """Frames the masklet has a non-empty mask on: propagation stores empty masks where the
+    object is gone, and those are not frames of the object."""
+    return Count("frames", filter=Q(frames__area__gt=0))
+
+
 def masklet_own_q(*, user: User) -> Q:
     """Masklets the user is the annotator of: their task's, or created by them outside tasks."""
     return Q(task__assignee_id=user.pk) | Q(task__isnull=True, created_by_id=user.pk)
@@ -40,7 +46,7 @@ def masklet_list(*, video: Video, user: User) -> QuerySet[Masklet]:
     membership = membership_require(user=user, project_id=video.project_id)
     if masklet_sees_only_own(role=membership.role, project=video.project):
         masklets = masklets.filter(masklet_own_q(user=user))
-    return masklets.annotate(frame_count=Count("frames")).order_by("id")
+    return masklets.annotate(frame_count=masklet_frame_count()).order_by("id")
 
 
 def masklet_get_for_user(*, user: User, masklet_id: int) -> Masklet:

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.db import transaction
@@ -10,8 +11,9 @@ from backend.common.exceptions import ApplicationError, ConflictError
 from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.masklets import jobs
-from backend.masklets.enums import FrameOrigin
-from backend.masklets.models import Masklet, MaskletFrame, Prompt
+from backend.masklets.actions import action_abandon, action_append, action_of_prompt, action_undo
+from backend.masklets.enums import ActionKind, ActionState, FrameOrigin
+from backend.masklets.models import Masklet, MaskletFrame, Prompt, SessionAction
 from backend.projects.enums import Role
 from backend.projects.models import Label, Task
 from backend.reviews.selectors import masklet_annotator_id
@@ -123,7 +125,18 @@ def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
         # Whose it was: the masklet is gone, and blind consensus shows it to them only.
         payload={"masklet": masklet.pk, "annotator": masklet_annotator_id(masklet)},
     )
+    # The object leaves the video's SAM 2 state too (other objects keep theirs).
+    action_append(
+        video_id=masklet.video_id, kind=ActionKind.REMOVE, object_id=masklet.pk, author=actor
+    )
     masklet.delete()
+
+
+@dataclass(frozen=True)
+class FramesWritten:
+    masklet: Masklet
+    # Frames written as a person's edit -> the SAM 2 log entry that gave them to SAM 2.
+    edit_actions: dict[int, int]
 
 
 @transaction.atomic
@@ -136,19 +149,18 @@ def masklet_frames_write(
     delete_frames: list[int] | None = None,
     default_origin: str = FrameOrigin.EDITED,
     trusted: bool = False,
-) -> Masklet:
+    edits_to_sam2: bool = False,
+) -> FramesWritten:
     """Upsert masks for several frames (and delete others) as one versioned change.
 
     Every RLE must match the video's size and every frame index its frame count; on any
-    error nothing is written.
+    error nothing is written. With ``edits_to_sam2`` (a person's brush or eraser), frames
+    written as ``edited`` are also given to the video's SAM 2 state as mask prompts: one
+    log entry per frame that remembers the frame's mask before (so that the edit can be
+    undone), and the next propagation starts from them.
     """
     video = masklet.video
-    if not masklet.is_editable:
-        raise ApplicationError(
-            "The masklet is under review; its masks cannot change.",
-            extra={"status": masklet.status},
-            status=409,
-        )
+    _check_masks_editable(masklet)
     rows = []
     seen: set[int] = set()
     for item in frames:
@@ -183,6 +195,8 @@ def masklet_frames_write(
 
     _bump_version(masklet, version=version)
     masklet_mark_reworked(masklet=masklet, actor=actor)
+    edits = [row for row in rows if edits_to_sam2 and row.origin == FrameOrigin.EDITED]
+    before = _frames_before(masklet, [row.frame_index for row in edits])
     if rows:
         MaskletFrame.objects.bulk_create(
             rows,
@@ -192,6 +206,17 @@ def masklet_frames_write(
         )
     if deletions:
         MaskletFrame.objects.filter(masklet=masklet, frame_index__in=deletions).delete()
+    edit_actions = {
+        row.frame_index: action_append(
+            video_id=video.pk,
+            kind=ActionKind.MASK,
+            object_id=masklet.pk,
+            frame_index=row.frame_index,
+            payload={"rle": row.rle, "before": before.get(row.frame_index)},
+            author=actor,
+        ).seq
+        for row in edits
+    }
     event_record(
         project_id=video.project_id,
         video_id=video.pk,
@@ -204,7 +229,28 @@ def masklet_frames_write(
             "deleted": deletions,
         },
     )
-    return masklet
+    return FramesWritten(masklet=masklet, edit_actions=edit_actions)
+
+
+def _check_masks_editable(masklet: Masklet) -> None:
+    if not masklet.is_editable:
+        raise ApplicationError(
+            "The masklet is under review; its masks cannot change.",
+            extra={"status": masklet.status},
+            status=409,
+        )
+
+
+def _frames_before(masklet: Masklet, frame_indices: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored masks of these frames as an undo will put them back ({rle, origin, score})."""
+    if not frame_indices:
+        return {}
+    return {
+        index: {"rle": rle, "origin": origin, "score": score}
+        for index, rle, origin, score in MaskletFrame.objects.filter(
+            masklet=masklet, frame_index__in=frame_indices
+        ).values_list("frame_index", "rle", "origin", "score")
+    }
 
 
 def _check_frame_index(video: Video, index: int) -> None:
@@ -226,7 +272,8 @@ def prompt_add(
     box: list[float] | None,
     clear_old: bool = True,
 ) -> Prompt:
-    """Store a prompt at the end of the masklet's sequence. Caller holds the masklet lock."""
+    """Store a prompt at the end of the masklet's sequence and of the video's SAM 2 log.
+    Caller holds the masklet lock."""
     if not masklet.is_editable:
         raise ApplicationError(
             "The masklet is under review; it takes no prompts.",
@@ -247,6 +294,15 @@ def prompt_add(
         order=last + 1,
         clear_old=clear_old,
     )
+    action_append(
+        video_id=masklet.video_id,
+        kind=ActionKind.PROMPT,
+        object_id=masklet.pk,
+        frame_index=frame_index,
+        payload={"points": points, "box": box, "clear_old": clear_old},
+        prompt=prompt,
+        author=author,
+    )
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
@@ -258,17 +314,22 @@ def prompt_add(
 
 
 def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
-    """SAM 2's mask for a stored prompt, from the worker holding the video's session, saved
-    as its frame's mask (origin click) with its event.
+    """SAM 2's mask for a stored prompt, from the worker holding the video's SAM 2 state,
+    saved as its frame's mask (origin click) with its event.
 
-    If SAM 2 cannot answer, the prompt is removed again (its event stays in the log) so
-    that stored prompts always match the masks people saw; the error says why.
+    If SAM 2 cannot answer, the prompt is taken back (out of the SAM 2 log, as if never
+    given) so that stored prompts always match the masks people saw, and a "prompt.failed"
+    event follows its "prompt.added" (the event log is append-only; the dashboard counts
+    clicks as added minus failed); the error says why.
     """
+    action = action_of_prompt(prompt=prompt)
     try:
-        answer = jobs.predict_prompt(prompt=prompt)
-        masklet = prompt_mask_save(prompt=prompt, rle=answer["rle"], score=answer["score"])
+        answer = jobs.predict_prompt(prompt=prompt, action=action)
+        masklet = prompt_mask_save(
+            prompt=prompt, action=action, rle=answer["rle"], score=answer["score"]
+        )
     except Exception:
-        Prompt.objects.filter(pk=prompt.pk).delete()
+        prompt_withdraw(prompt=prompt, action=action)
         raise
     return {
         "frame_index": prompt.frame_index,
@@ -276,15 +337,47 @@ def prompt_predict(*, prompt: Prompt) -> dict[str, Any]:
         "rle": answer["rle"],
         "score": answer["score"],
         "version": masklet.version,
+        "seq": action.seq,
         "engine_ms": answer["engine_ms"],
         "replayed": answer["replayed"],
+        "loaded": answer["loaded"],
         "task_ms": answer["task_ms"],
     }
 
 
 @transaction.atomic
-def prompt_mask_save(*, prompt: Prompt, rle: dict[str, Any], score: float) -> Masklet:
-    """Saves SAM 2's mask for a prompt (encoded by our worker) on the prompt's frame."""
+def prompt_withdraw(*, prompt: Prompt, action: SessionAction) -> None:
+    """A prompt SAM 2 did not answer leaves the masklet and the log: abandoned if no worker
+    applied it yet, else undone (as if never given), unless SAM 2 has built on it since:
+    then it stays in effect and only its answer is missing."""
+    entry = SessionAction.objects.select_for_update().get(pk=action.pk)
+    if entry.state == ActionState.PENDING:
+        action_abandon(action_id=entry.pk)
+    elif entry.state == ActionState.APPLIED:
+        try:
+            action_undo(action=entry, author=prompt.author)
+        except ApplicationError:
+            return
+    Prompt.objects.filter(pk=prompt.pk).delete()
+    event_record(
+        project_id=prompt.masklet.video.project_id,
+        video_id=prompt.masklet.video_id,
+        kind=EventKind.PROMPT_FAILED,
+        actor_id=prompt.author_id,
+        payload={
+            "masklet": prompt.masklet_id,
+            "prompt": prompt.pk,
+            "frame_index": prompt.frame_index,
+        },
+    )
+
+
+@transaction.atomic
+def prompt_mask_save(
+    *, prompt: Prompt, action: SessionAction, rle: dict[str, Any], score: float
+) -> Masklet:
+    """Saves SAM 2's mask for a prompt (encoded by our worker) on the prompt's frame; the
+    log entry remembers the frame's mask before, for an undo."""
     masklet = (
         Masklet.objects.select_for_update(of=("self",))
         .select_related("video")
@@ -293,6 +386,8 @@ def prompt_mask_save(*, prompt: Prompt, rle: dict[str, Any], score: float) -> Ma
     )
     if masklet is None:
         raise ApplicationError("The masklet was deleted while SAM 2 was answering.", status=404)
+    before = _frames_before(masklet, [prompt.frame_index]).get(prompt.frame_index)
+    SessionAction.objects.filter(pk=action.pk).update(payload={**action.payload, "before": before})
     return masklet_frames_write(
         masklet=masklet,
         actor=prompt.author,
@@ -306,25 +401,18 @@ def prompt_mask_save(*, prompt: Prompt, rle: dict[str, Any], score: float) -> Ma
             }
         ],
         trusted=True,
-    )
+    ).masklet
 
 
 @transaction.atomic
-def prompt_undo(
-    *,
-    prompt: Prompt,
-    actor: User,
-    version: int,
-    frames: list[FrameMaskInput],
-    delete_frames: list[int],
-) -> Masklet:
-    """Takes a prompt back: removes it from the masklet's prompt history (so SAM 2 sessions,
-    rebuilt from that history, forget it) and puts back the frame masks it replaced, as one
-    versioned change. Caller holds the masklet lock."""
+def prompt_undo(*, prompt: Prompt, actor: User, version: int) -> Masklet:
+    """Takes a prompt back as if it had never been given: out of the masklet's prompts and
+    of the video's SAM 2 state (an UNDO log entry), and the frame gets back the mask it had
+    before, as one versioned change. Caller holds the masklet lock."""
     masklet = prompt.masklet
-    masklet_frames_write(
-        masklet=masklet, actor=actor, version=version, frames=frames, delete_frames=delete_frames
-    )
+    _check_masks_editable(masklet)
+    action = action_of_prompt(prompt=prompt)
+    _undo_action(masklet=masklet, action=action, actor=actor, version=version)
     event_record(
         project_id=masklet.video.project_id,
         video_id=masklet.video_id,
@@ -339,3 +427,40 @@ def prompt_undo(
     )
     prompt.delete()
     return masklet
+
+
+@transaction.atomic
+def masklet_edit_undo(*, masklet: Masklet, seq: int, actor: User, version: int) -> Masklet:
+    """Takes a brush or eraser edit back as if it had never been made: out of the video's
+    SAM 2 state, and the frame gets back the mask it had before. Caller holds the masklet
+    lock."""
+    _check_masks_editable(masklet)
+    action = SessionAction.objects.filter(
+        video_id=masklet.video_id, seq=seq, object_id=masklet.pk, kind=ActionKind.MASK
+    ).first()
+    if action is None:
+        raise ApplicationError(f"Masklet {masklet.pk} has no edit #{seq}.", status=404)
+    _undo_action(masklet=masklet, action=action, actor=actor, version=version)
+    return masklet
+
+
+def _undo_action(*, masklet: Masklet, action: SessionAction, actor: User, version: int) -> None:
+    action_undo(action=action, author=actor)
+    frame = action.frame_index
+    assert frame is not None
+    frames: list[FrameMaskInput] = []
+    deletions: list[int] = []
+    if "before" in action.payload:  # absent: the change never reached the stored masks
+        before = action.payload["before"]
+        if before:
+            frames = [{"frame_index": frame, **before}]
+        else:
+            deletions = [frame]
+    masklet_frames_write(
+        masklet=masklet,
+        actor=actor,
+        version=version,
+        frames=frames,
+        delete_frames=deletions,
+        trusted=True,
+    )

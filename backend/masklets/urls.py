@@ -31,5 +31,10 @@ urlpatterns = [
         name="propagation-cancel",
     ),
     path("prompts/<int:prompt_id>/undo/", apis.PromptUndoApi.as_view(), name="prompt-undo"),
+    path(
+        "masklets/<int:masklet_id>/edits/<int:seq>/undo/",
+        apis.MaskletEditUndoApi.as_view(),
+        name="edit-undo",
+    ),
     path("sam2/status/", propagation_apis.Sam2StatusApi.as_view(), name="sam2-status"),
 ]

@@ -58,13 +58,26 @@ class Label(BaseModel):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
     name = models.CharField(max_length=100)
     color = models.CharField(max_length=7, default="#1f77b4")  # "#rrggbb"
+    # Position in the project's label list (the workspace's label picker shows them so).
+    order = models.IntegerField(default=0)
+    # Digit key 1-9 that picks the label in the workspace; null when it has none.
+    hotkey = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = ["order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "name"], name="label_unique_project_name"),
+            models.UniqueConstraint(
+                fields=["project", "hotkey"],
+                condition=Q(hotkey__isnull=False),
+                name="label_unique_project_hotkey",
+            ),
             models.CheckConstraint(
                 condition=Q(color__regex=r"^#[0-9a-fA-F]{6}$"), name="label_color_hex"
+            ),
+            models.CheckConstraint(
+                condition=Q(hotkey__isnull=True) | Q(hotkey__gte=1, hotkey__lte=9),
+                name="label_hotkey_1_to_9",
             ),
         ]
 

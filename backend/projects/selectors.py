@@ -1,4 +1,5 @@
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Mod
 
 from backend.accounts.models import User
 from backend.projects.models import Label, Membership, Project, Task
@@ -26,4 +27,40 @@ def label_list(*, project: Project) -> QuerySet[Label]:
 
 
 def task_list(*, project: Project) -> QuerySet[Task]:
-    return Task.objects.filter(project=project).select_related("assignee")
+    """The project's tasks with their progress: ``range_end`` (exclusive end frame),
+    ``frames_annotated`` (annotation frames of the range, multiples of the project's
+    frame_step, on which a masklet of the task has a non-empty mask), ``masklet_count``,
+    ``submitted_count`` (under review) and ``accepted_count``."""
+    # Imported here: masklets' models import this app's (a task has masklets).
+    from backend.masklets.enums import MaskletStatus
+    from backend.masklets.models import MaskletFrame
+
+    annotated = (
+        MaskletFrame.objects.filter(
+            masklet__task_id=OuterRef("pk"),
+            area__gt=0,
+            frame_index__gte=OuterRef("frame_start"),
+            frame_index__lt=OuterRef("range_end"),
+        )
+        .annotate(
+            off_step=Mod(
+                "frame_index", OuterRef("project__frame_step"), output_field=IntegerField()
+            )
+        )
+        .filter(off_step=0)
+        .values("masklet__task_id")
+        .annotate(n=Count("frame_index", distinct=True))
+        .values("n")
+    )
+    return (
+        Task.objects.filter(project=project)
+        .select_related("assignee", "project")
+        .annotate(
+            range_end=Coalesce("frame_end", "video__frame_count"),
+            frames_annotated=Coalesce(Subquery(annotated, output_field=IntegerField()), Value(0)),
+            masklet_count=Count("masklets"),
+            submitted_count=Count("masklets", filter=Q(masklets__status=MaskletStatus.SUBMITTED)),
+            accepted_count=Count("masklets", filter=Q(masklets__status=MaskletStatus.ACCEPTED)),
+        )
+        .order_by("id")
+    )

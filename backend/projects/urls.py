@@ -19,10 +19,21 @@ urlpatterns = [
         apis.LabelCreateApi.as_view(),
         name="label-create",
     ),
+    path(
+        "projects/<int:project_id>/labels/reorder/",
+        apis.LabelReorderApi.as_view(),
+        name="label-reorder",
+    ),
     path("labels/<int:label_id>/", apis.LabelDetailApi.as_view(), name="label"),
     path("projects/<int:project_id>/tasks/", apis.TaskListApi.as_view(), name="tasks"),
     path(
         "projects/<int:project_id>/tasks/create/", apis.TaskCreateApi.as_view(), name="task-create"
+    ),
+    path("projects/<int:project_id>/tasks/split/", apis.TaskSplitApi.as_view(), name="task-split"),
+    path(
+        "projects/<int:project_id>/tasks/assign/",
+        apis.TaskAssignApi.as_view(),
+        name="task-assign",
     ),
     path("tasks/<int:task_id>/", apis.TaskDetailApi.as_view(), name="task"),
 ]

@@ -13,7 +13,7 @@ from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.utils import UserBriefSerializer, query_params_validated
 from backend.masklets.apis import MaskletOutputSerializer
-from backend.projects.apis import TaskOutputSerializer
+from backend.projects.apis import TaskOutputSerializer, task_outputs
 from backend.projects.enums import Role
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
@@ -50,7 +50,7 @@ class ConsensusAssignApi(APIView):
             video=video,
             annotators=data.validated_data.get("annotators"),
         )
-        return Response(TaskOutputSerializer(tasks, many=True).data, status=201)
+        return Response(task_outputs(project.pk, tasks), status=201)
 
 
 class ConsensusMatchSerializer(serializers.Serializer):
@@ -226,9 +226,15 @@ class DashboardOutputSerializer(serializers.Serializer):
         user = UserBriefSerializer()
         masklets = serializers.IntegerField()
         accepted = serializers.IntegerField()
-        rejected = serializers.IntegerField()
-        frames_annotated = serializers.IntegerField()
-        clicks = serializers.IntegerField()
+        rejected = serializers.IntegerField(
+            help_text="unsatisfactory verdicts on their masklets (rejection_rate = this / verdicts)"
+        )
+        frames_annotated = serializers.IntegerField(
+            help_text="non-empty masks (one masklet, one frame) made by click, edit or propagation"
+        )
+        clicks = serializers.IntegerField(
+            help_text="prompts (clicks and boxes) given that SAM 2 answered, undone ones included"
+        )
         clicks_per_masklet = serializers.FloatField(allow_null=True)
         active_seconds = serializers.IntegerField()
         seconds_per_frame = serializers.FloatField(allow_null=True)

@@ -2,13 +2,14 @@
 
 Both decode every mask of the video's masklets, so they run one video at a time, streaming the
 video's frames in order (only one frame's masks are decoded at once), and keep the result in a
-VideoScoreCache row keyed by a digest of the masklets (id, version, task, annotator, ground-truth
-flag): any mask change bumps a version and the next request recomputes.
+VideoScoreCache row keyed by a digest of the masklets (id, version, task, annotator, label,
+ground-truth flag): any mask change bumps a version and the next request recomputes.
 
 Matching (both): Hungarian assignment (scipy.optimize.linear_sum_assignment) with cost
-1 - mean IoU over the union of the two masklets' frames; pairs whose mean IoU is 0 are left
-unmatched. J and F of a pair are means over that same union of frames (see
-metrics.masklet_scores for the rule); J&F is their mean.
+1 - mean IoU over the union of the two masklets' frames; only masklets of the same label (or
+both without one) are paired, and pairs whose mean IoU is 0 are left unmatched. J and F of a
+pair are means over that same union of frames (see metrics.masklet_scores for the rule); J&F
+is their mean.
 """
 
 import hashlib
@@ -34,7 +35,7 @@ from backend.videos.models import Video
 # Mask rows fetched per database round trip while streaming a video's frames.
 FRAME_ROW_CHUNK = 500
 # Bump when the cached data's shape or meaning changes, so old rows are recomputed.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class MaskletRow:
     task_id: int | None
     annotator_id: int | None
     is_ground_truth: bool
+    label_id: int | None
 
 
 def masklet_rows(*, video_ids: Iterable[int]) -> dict[int, list[MaskletRow]]:
@@ -53,10 +55,12 @@ def masklet_rows(*, video_ids: Iterable[int]) -> dict[int, list[MaskletRow]]:
         Masklet.objects.filter(video_id__in=list(video_ids))
         .annotate(annotator=Coalesce("task__assignee_id", "created_by_id"))
         .order_by("video_id", "id")
-        .values_list("video_id", "id", "version", "task_id", "annotator", "is_ground_truth")
+        .values_list(
+            "video_id", "id", "version", "task_id", "annotator", "is_ground_truth", "label_id"
+        )
     )
-    for video_id, pk, version, task_id, annotator, is_gt in queryset:
-        rows[video_id].append(MaskletRow(pk, version, task_id, annotator, is_gt))
+    for video_id, pk, version, task_id, annotator, is_gt, label_id in queryset:
+        rows[video_id].append(MaskletRow(pk, version, task_id, annotator, is_gt, label_id))
     return rows
 
 
@@ -64,7 +68,10 @@ def _digest(kind: str, masklets: list[MaskletRow], extra: Any = None) -> str:
     payload = [
         CACHE_FORMAT,
         kind,
-        [[m.id, m.version, m.task_id, m.annotator_id, m.is_ground_truth] for m in masklets],
+        [
+            [m.id, m.version, m.task_id, m.annotator_id, m.is_ground_truth, m.label_id]
+            for m in masklets
+        ],
         extra,
     ]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
@@ -77,6 +84,8 @@ class PairMeans:
     ids: list[int]
     j: np.ndarray  # [N, N]
     f: np.ndarray  # [N, N]
+    # Each masklet's label id (None: no label), in the order of ``ids``.
+    labels: list[int | None]
 
     def index(self, masklet_id: int) -> int:
         return self.ids.index(masklet_id)
@@ -102,8 +111,9 @@ def _frames(video: Video, ids: list[int]) -> Iterator[tuple[int, dict[int, Any]]
         yield current, masks
 
 
-def pair_means(*, video: Video, ids: list[int]) -> PairMeans:
-    """Mean J and F of every pair of the masklets over the union of their frames."""
+def pair_means(*, video: Video, ids: list[int], labels: dict[int, int | None]) -> PairMeans:
+    """Mean J and F of every pair of the masklets over the union of their frames; ``labels``
+    maps each masklet id to its label id, for matching."""
     n = len(ids)
     j_sum, f_sum, count = np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n))
     position = {pk: i for i, pk in enumerate(ids)}
@@ -127,6 +137,7 @@ def pair_means(*, video: Video, ids: list[int]) -> PairMeans:
         ids=list(ids),
         j=np.where(count == 0, 1.0, j_sum / safe),
         f=np.where(count == 0, 1.0, f_sum / safe),
+        labels=[labels[pk] for pk in ids],
     )
 
 
@@ -146,12 +157,16 @@ class Match:
 
 
 def match(means: PairMeans, side_a: list[int], side_b: list[int]) -> list[Match]:
-    """Hungarian matching of two sets of masklets on mean IoU; mean IoU 0 stays unmatched."""
+    """Hungarian matching of two sets of masklets on mean IoU, within a label: masklets of
+    different labels never pair, and mean IoU 0 stays unmatched."""
     if not side_a or not side_b:
         return []
     rows = [means.index(pk) for pk in side_a]
     cols = [means.index(pk) for pk in side_b]
-    iou = means.j[np.ix_(rows, cols)]
+    same_label = np.array(
+        [[means.labels[r] == means.labels[c] for c in cols] for r in rows], dtype=bool
+    )
+    iou = np.where(same_label, means.j[np.ix_(rows, cols)], 0.0)
     row_ind, col_ind = linear_sum_assignment(1.0 - iou)
     matches = []
     for r, c in zip(row_ind, col_ind, strict=True):
@@ -212,14 +227,17 @@ def consensus_scores(*, video: Video, rows: list[MaskletRow] | None = None) -> d
     key = _digest(ScoreKind.CONSENSUS, rows, [[a["user"], a["task"]] for a in annotators])
     data = _cached(video, ScoreKind.CONSENSUS, key)
     if data is None:
-        data = _consensus_compute(video=video, annotators=annotators)
+        labels = {row.id: row.label_id for row in rows}
+        data = _consensus_compute(video=video, annotators=annotators, labels=labels)
         _store(video, ScoreKind.CONSENSUS, key, data)
     return data
 
 
-def _consensus_compute(*, video: Video, annotators: list[dict[str, Any]]) -> dict[str, Any]:
+def _consensus_compute(
+    *, video: Video, annotators: list[dict[str, Any]], labels: dict[int, int | None]
+) -> dict[str, Any]:
     ids = [pk for entry in annotators for pk in entry["masklets"]]
-    means = pair_means(video=video, ids=ids)
+    means = pair_means(video=video, ids=ids, labels=labels)
     pairs = []
     edges: list[Match] = []
     for i, first in enumerate(annotators):
@@ -307,7 +325,11 @@ def _ground_truth_compute(*, video: Video, rows: list[MaskletRow]) -> list[dict[
     for row in rows:
         if not row.is_ground_truth and row.annotator_id is not None:
             work[row.annotator_id].append(row.id)
-    means = pair_means(video=video, ids=truth + [pk for ids in work.values() for pk in ids])
+    means = pair_means(
+        video=video,
+        ids=truth + [pk for ids in work.values() for pk in ids],
+        labels={row.id: row.label_id for row in rows},
+    )
     scores = []
     for user_id in sorted(work):
         matches = match(means, work[user_id], truth)

@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
+from backend.events.kinds import EventKind
+from backend.events.models import Event
 from backend.masklets.enums import FrameOrigin, MaskletStatus
-from backend.masklets.models import Masklet, MaskletFrame, Prompt
+from backend.masklets.models import Masklet, MaskletFrame
 from backend.projects.enums import Role
 from backend.projects.models import Membership, Project, Task
 from backend.quality import scores
@@ -20,6 +22,8 @@ from backend.videos.models import Video
 
 # Frame origins that are an annotator's work (imported masks are not).
 WORK_ORIGINS = (FrameOrigin.CLICK, FrameOrigin.EDITED, FrameOrigin.PROPAGATED)
+# A click (or box) given, and one SAM 2 could not answer (its prompt was removed again).
+CLICK_GIVEN, CLICK_FAILED = EventKind.PROMPT_ADDED, EventKind.PROMPT_FAILED
 DASHBOARD_STATUSES = (
     MaskletStatus.DRAFT,
     MaskletStatus.SUBMITTED,
@@ -162,10 +166,13 @@ def dashboard_get(
 
     All counts are all-time except ``throughput`` (one entry per day of the last ``days`` days,
     today included). A masklet's annotator is its task's assignee, else its creator.
-    frames_annotated: mask rows with origin click, edited or propagated; clicks: prompts the
-    user authored; rejection_rate: unsatisfactory verdicts / verdicts on the annotator's
-    masklets; agreement_jf: mean J&F of their matched consensus pairs; ground_truth_jf: J&F
-    against ground truth. Ratios are null when there is nothing to divide by."""
+    frames_annotated: non-empty masks (a masklet on a frame) with origin click, edited or
+    propagated (an empty propagated mask is not work done); clicks: prompts (clicks and boxes)
+    the user gave that SAM 2 answered, from the event log, so an undone click or one of a
+    deleted masklet still counts; rejected: unsatisfactory verdicts on the annotator's
+    masklets, rejection_rate: rejected / verdicts; agreement_jf: mean J&F of their matched
+    consensus pairs; ground_truth_jf: J&F against ground truth. Ratios are null when there is
+    nothing to divide by."""
     if (
         annotator_id is not None
         and not Membership.objects.filter(project=project, user_id=annotator_id).exists()
@@ -176,19 +183,22 @@ def dashboard_get(
     masklets = project_masklets(project=project)
     if annotator_id is not None:
         masklets = masklets.filter(annotator=annotator_id)
-    frames = MaskletFrame.objects.filter(masklet__in=masklets.values("id"), origin__in=WORK_ORIGINS)
+    frames = MaskletFrame.objects.filter(
+        masklet__in=masklets.values("id"), origin__in=WORK_ORIGINS, area__gt=0
+    )
     reviews = Review.objects.filter(masklet__in=masklets.values("id"))
-    prompts = Prompt.objects.filter(masklet__video__project=project)
+    prompt_events = Event.objects.filter(project=project, kind__in=(CLICK_GIVEN, CLICK_FAILED))
     activity = ActivityRecord.objects.filter(project=project)
     if annotator_id is not None:
-        prompts = prompts.filter(author_id=annotator_id)
+        prompt_events = prompt_events.filter(actor_id=annotator_id)
         activity = activity.filter(user_id=annotator_id)
+    clicks = _clicks_by_actor(prompt_events)
 
     by_status = _counts_by(masklets, "status")
     totals = {
         "masklets": sum(by_status.values()),
         "frames_annotated": frames.count(),
-        "clicks": prompts.count(),
+        "clicks": sum(clicks.values()),
         "active_seconds": activity.aggregate(s=Sum("seconds"))["s"] or 0,
         "reviews": reviews.count(),
         "unsatisfactory": reviews.filter(verdict=Verdict.UNSATISFACTORY).count(),
@@ -202,7 +212,7 @@ def dashboard_get(
             masklets=masklets,
             frames=frames,
             reviews=reviews,
-            prompts=prompts,
+            clicks=clicks,
             activity=activity,
         ),
         "throughput": _throughput(masklets=masklets, frames=frames, days=days),
@@ -216,18 +226,17 @@ def _annotator_rows(
     masklets: QuerySet[Masklet],
     frames: QuerySet[MaskletFrame],
     reviews: QuerySet[Review],
-    prompts: QuerySet[Prompt],
+    clicks: dict[int | None, int],
     activity: QuerySet[ActivityRecord],
 ) -> list[dict[str, Any]]:
     """One row per annotator member, and per anyone else whose masklets are in the project
     (ground-truth masklets aside); only ``annotator_id``'s row when given."""
     per_user = {
-        user: (n, a, r)
-        for user, n, a, r in masklets.values_list("annotator")
+        user: (n, a)
+        for user, n, a in masklets.values_list("annotator")
         .annotate(
             n=Count("id"),
             accepted=Count("id", filter=Q(status=MaskletStatus.ACCEPTED)),
-            rejected=Count("id", filter=Q(status=MaskletStatus.REJECTED)),
         )
         .order_by()
     }
@@ -237,7 +246,6 @@ def _annotator_rows(
         .annotate(n=Count("id"))
         .order_by()
     )
-    clicks = dict(prompts.values_list("author_id").annotate(n=Count("id")).order_by())
     seconds = dict(activity.values_list("user_id").annotate(s=Sum("seconds")).order_by())
     review_rows = (
         reviews.annotate(annotator=Coalesce("masklet__task__assignee_id", "masklet__created_by_id"))
@@ -263,7 +271,7 @@ def _annotator_rows(
         )
     rows = []
     for user in User.objects.filter(pk__in=user_ids).order_by("username", "id"):
-        n_masklets, n_accepted, n_rejected = per_user.get(user.pk, (0, 0, 0))
+        n_masklets, n_accepted = per_user.get(user.pk, (0, 0))
         n_frames = frame_counts.get(user.pk, 0)
         n_clicks = clicks.get(user.pk, 0)
         n_seconds = seconds.get(user.pk, 0) or 0
@@ -273,7 +281,7 @@ def _annotator_rows(
                 "user": _user(user),
                 "masklets": n_masklets,
                 "accepted": n_accepted,
-                "rejected": n_rejected,
+                "rejected": n_bad,
                 "frames_annotated": n_frames,
                 "clicks": n_clicks,
                 "clicks_per_masklet": _ratio(n_clicks, n_masklets),
@@ -289,6 +297,19 @@ def _annotator_rows(
             }
         )
     return rows
+
+
+def _clicks_by_actor(prompt_events: QuerySet[Event]) -> dict[int | None, int]:
+    """actor id -> clicks given and answered (added minus failed)."""
+    rows = (
+        prompt_events.values_list("actor_id")
+        .annotate(
+            given=Count("id", filter=Q(kind=CLICK_GIVEN)),
+            failed=Count("id", filter=Q(kind=CLICK_FAILED)),
+        )
+        .order_by()
+    )
+    return {actor: given - failed for actor, given, failed in rows}
 
 
 def _throughput(

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from backend.accounts.models import User
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet
-from backend.masklets.selectors import masklet_hidden_from
+from backend.masklets.selectors import masklet_frame_count, masklet_hidden_from
 from backend.projects.enums import Role
 from backend.projects.models import Project
 from backend.projects.permissions import membership_require
@@ -74,7 +74,7 @@ def review_comment_get_for_resolve(
 def masklet_with_frame_count(*, masklet_id: int) -> Masklet:
     return (
         Masklet.objects.select_related("video", "task")
-        .annotate(frame_count=Count("frames"))
+        .annotate(frame_count=masklet_frame_count())
         .get(pk=masklet_id)
     )
 
@@ -218,7 +218,7 @@ def project_masklet_list(
         masklets = masklets.filter(video_id=video)
     return (
         masklets.select_related("video", "task__assignee", "created_by")
-        .annotate(frame_count=Count("frames"))
+        .annotate(frame_count=masklet_frame_count())
         .order_by("video_id", "id")
     )
 

@@ -17,6 +17,7 @@ from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.jobs.enums import JobKind
 from backend.jobs.services import job_create
+from backend.masklets.actions import state_folder
 from backend.projects.models import Project
 from backend.videos.models import Video
 from backend.videos.probe import probe_video
@@ -100,6 +101,18 @@ def delete_frames(video: Video) -> None:
         default_storage.delete(f"{video.frames_prefix}/{name}")
 
 
+def _delete_tree(prefix: str) -> None:
+    """Every file under a storage folder (local folder or S3 prefix)."""
+    try:
+        dirs, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        default_storage.delete(f"{prefix}/{name}")
+    for name in dirs:
+        _delete_tree(f"{prefix}/{name}")
+
+
 # Dataset attributes a manager may set on a video (VideoUpdateApi).
 VIDEO_ATTRIBUTES = ("environment", "split")
 
@@ -132,12 +145,13 @@ def video_delete(*, video: Video, actor: User) -> None:
         actor_id=actor.pk,
         payload={"name": video.name},
     )
-    file_name = video.file
+    file_name, video_id = video.file, video.pk
     video.delete()
 
     def remove_files() -> None:
         delete_frames(video)
         default_storage.delete(file_name)
+        _delete_tree(state_folder(video_id))  # its SAM 2 state, kept by the workers
 
     transaction.on_commit(remove_files)
 

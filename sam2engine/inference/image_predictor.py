@@ -9,11 +9,20 @@ import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
+from sam2engine.config import ImagePredictorOptions
 from sam2engine.device import autocast_context
 from sam2engine.modeling.sam2 import BackboneFeatures, SAM2Model
 from sam2engine.modeling.sam_heads import DecoderOutput
 from sam2engine.ops.holes import postprocess_image_logits
 from sam2engine.ops.preprocess import check_rgb_uint8, preprocess_image_antialias
+
+
+def _as_tensor(
+    value: npt.ArrayLike | torch.Tensor, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.to(device=device, dtype=dtype)
+    return torch.as_tensor(np.asarray(value), dtype=dtype, device=device)
 
 
 @dataclass
@@ -29,10 +38,18 @@ class ImagePrediction:
 class ImagePredictor:
     """``set_image`` once, then ``predict`` any number of prompts on it."""
 
-    def __init__(self, model: SAM2Model, precision: str = "auto") -> None:
+    def __init__(
+        self,
+        model: SAM2Model,
+        precision: str = "auto",
+        options: ImagePredictorOptions | None = None,
+    ) -> None:
+        """``options`` (mask threshold, hole and sprinkle areas of the post-processing) default
+        to the model config's ``image_predictor`` section."""
         self.model = model
         self.cfg = model.cfg
         self.precision = precision
+        self.options = options if options is not None else model.cfg.image_predictor
         self._features: BackboneFeatures | None = None
         self._image_embed: torch.Tensor | None = None
         self._orig_hw: tuple[int, int] | None = None
@@ -79,16 +96,19 @@ class ImagePredictor:
     @torch.inference_mode()
     def predict_tensors(
         self,
-        point_coords: npt.ArrayLike | None = None,
-        point_labels: npt.ArrayLike | None = None,
-        box: npt.ArrayLike | None = None,
-        mask_input: npt.ArrayLike | None = None,
+        point_coords: npt.ArrayLike | torch.Tensor | None = None,
+        point_labels: npt.ArrayLike | torch.Tensor | None = None,
+        box: npt.ArrayLike | torch.Tensor | None = None,
+        mask_input: npt.ArrayLike | torch.Tensor | None = None,
         multimask_output: bool = True,
         return_logits: bool = False,
         normalize_coords: bool = True,
+        upscale: bool = True,
     ) -> ImagePrediction:
         """Prompts in original-image pixels (x, y); boxes (x0, y0, x1, y1), shape (4,) or (B, 4);
-        ``mask_input`` (1|B, 4E, 4E) low-res logits of an earlier call."""
+        ``mask_input`` (1|B, 4E, 4E) low-res logits of an earlier call. Tensors are used where
+        they are (no round trip through the host). ``upscale=False`` leaves ``masks`` as the
+        raw low-res logits, for callers that :meth:`upscale` only the masks they keep."""
         if self._features is None or self._image_embed is None or self._orig_hw is None:
             raise RuntimeError("call set_image() before predict()")
         dev = self.device
@@ -96,8 +116,8 @@ class ImagePredictor:
         if point_coords is not None:
             if point_labels is None:
                 raise ValueError("point_labels are required with point_coords")
-            coords = torch.as_tensor(np.asarray(point_coords), dtype=torch.float32, device=dev)
-            labels = torch.as_tensor(np.asarray(point_labels), dtype=torch.int32, device=dev)
+            coords = _as_tensor(point_coords, torch.float32, dev)
+            labels = _as_tensor(point_labels, torch.int32, dev)
             if coords.numel() == 0:
                 raise ValueError("point_coords is empty")
             coords = self._to_model_coords(coords, normalize_coords)
@@ -109,9 +129,7 @@ class ImagePredictor:
         elif point_labels is not None:
             raise ValueError("point_coords are required with point_labels")
         if box is not None:
-            boxes = torch.as_tensor(np.asarray(box), dtype=torch.float32, device=dev).reshape(
-                -1, 2, 2
-            )
+            boxes = _as_tensor(box, torch.float32, dev).reshape(-1, 2, 2)
             boxes = self._to_model_coords(boxes, normalize_coords)
             box_labels = torch.tensor([[2, 3]], dtype=torch.int32, device=dev).repeat(
                 boxes.shape[0], 1
@@ -132,7 +150,7 @@ class ImagePredictor:
                 points = (boxes, box_labels)
         mask = None
         if mask_input is not None:
-            mask = torch.as_tensor(np.asarray(mask_input), dtype=torch.float32, device=dev)
+            mask = _as_tensor(mask_input, torch.float32, dev)
             if mask.dim() == 3:
                 mask = mask[None]
             size = self.model.sam_prompt_encoder.mask_input_size
@@ -156,19 +174,31 @@ class ImagePredictor:
                 high_res_features=self._features.high_res,
             )
         low = dec.masks.float()
-        ip = self.cfg.image_predictor
-        post = postprocess_image_logits(
-            low, ip.mask_threshold, ip.max_hole_area, ip.max_sprinkle_area
-        )
-        masks = F.interpolate(post, size=self._orig_hw, mode="bilinear", align_corners=False)
-        if not return_logits:
-            masks = masks > ip.mask_threshold
+        masks = low
+        if upscale:
+            masks = self.upscale(low)
+            if not return_logits:
+                masks = masks > self.options.mask_threshold
         return ImagePrediction(
             masks=masks,
             ious=dec.ious.float(),
             low_res_logits=torch.clamp(low, -32.0, 32.0),
             decoder=dec,
         )
+
+    @torch.inference_mode()
+    def upscale(self, low_res_logits: torch.Tensor) -> torch.Tensor:
+        """[B, K, 4E, 4E] raw decoder logits -> [B, K, H, W] float logits at the image size:
+        holes and sprinkles removed (``options``), then bilinear upsampling. Each map is
+        processed on its own: a subset gives the values of the whole batch (up to the last
+        float bit, which torch's CPU kernel lets depend on the tensor's channel count)."""
+        if self._orig_hw is None:
+            raise RuntimeError("call set_image() before upscale()")
+        ip = self.options
+        post = postprocess_image_logits(
+            low_res_logits, ip.mask_threshold, ip.max_hole_area, ip.max_sprinkle_area
+        )
+        return F.interpolate(post, size=self._orig_hw, mode="bilinear", align_corners=False)
 
     def predict(
         self,

@@ -11,6 +11,8 @@ import torch
 
 from sam2engine.inference.image_predictor import ImagePredictor
 from sam2engine.inference.session import VideoSession
+from sam2engine.inference.snapshot import SessionSnapshot
+from sam2engine.inference.store import OutputStore
 from sam2engine.modeling.sam2 import SAM2Model
 
 
@@ -48,6 +50,26 @@ class VideoPredictor:
         options = {**self.session_options, **overrides}
         return VideoSession(
             self.model, frames, precision=self.precision, image_encoder=self._encode, **options
+        )
+
+    def restore_session(
+        self,
+        frames: Sequence[np.ndarray] | str | Path,
+        snapshot: SessionSnapshot,
+        store: OutputStore,
+        **overrides: Any,
+    ) -> VideoSession:
+        """A session continuing ``snapshot`` (see :meth:`VideoSession.restore`), with this
+        predictor's precision, image encoder and session defaults."""
+        options = {**self.session_options, **overrides}
+        return VideoSession.restore(
+            self.model,
+            frames,
+            snapshot,
+            store,
+            precision=self.precision,
+            image_encoder=self._encode,
+            **options,
         )
 
     def image_predictor(self) -> ImagePredictor:

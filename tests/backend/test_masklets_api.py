@@ -189,3 +189,18 @@ def test_events_resume_after_the_last_seen_position(team: Team, django_capture_o
     resumed = client.get(f"{url}?after={last_seen}").json()["results"]
     assert [e["kind"] for e in resumed] == ["masklet.frames_written"]
     assert resumed[0]["seq"] > last_seen
+
+
+def test_masklet_frame_count_counts_only_frames_with_a_non_empty_mask(team: Team):
+    # given: two masks, then two empty ones (as propagation stores where the object is gone)
+    client = client_for(team.annotator)
+    empty = rle.encode(np.zeros((team.video.height, team.video.width), np.uint8))
+    frames = [{"frame_index": i, "rle": _mask(team, 1, 9)} for i in (0, 1)]
+    frames += [{"frame_index": i, "rle": empty} for i in (2, 3)]
+    assert _write(client, team, 1, frames).status_code == 200
+    # when
+    listed = client.get(f"/api/v1/videos/{team.video.pk}/masklets/").json()["results"]
+    in_project = client.get(f"/api/v1/projects/{team.project.pk}/masklets/").json()["results"]
+    # then
+    assert [m["frame_count"] for m in listed] == [2]
+    assert [m["frame_count"] for m in in_project] == [2]

@@ -46,10 +46,56 @@ def _new_user(team: Team) -> dict:
 
 
 READ = (200, 200, 200, 200, 404, 403)
+# User accounts are staff's (none of the matrix's roles is staff; tests/backend/accounts has
+# the staff side).
+STAFF_ONLY = (403, 403, 403, 403, 403, 403)
+# Anyone may use an invite link; an unknown token is 404 for all.
+PUBLIC_404 = (404, 404, 404, 404, 404, 404)
 MANAGE = lambda ok: (ok, 403, 403, 403, 404, 403)  # noqa: E731 -- a table, read as one
 EDIT_MASKS = lambda ok: (ok, ok, 403, 403, 404, 403)  # noqa: E731
 
 CASES = [
+    Case("user list", "get", lambda t: "/api/v1/users/", STAFF_ONLY),
+    Case(
+        "user create",
+        "post",
+        lambda t: "/api/v1/users/create/",
+        STAFF_ONLY,
+        body=lambda t: {"username": "newbie"},
+    ),
+    Case(
+        "user update",
+        "patch",
+        lambda t: f"/api/v1/users/{t.annotator.pk}/",
+        STAFF_ONLY,
+        body=lambda t: {"is_active": False},
+    ),
+    Case(
+        "user password",
+        "post",
+        lambda t: f"/api/v1/users/{t.annotator.pk}/password/",
+        STAFF_ONLY,
+        body=lambda t: {"password": "a-long-enough-pass-42"},
+    ),
+    Case("user invite", "post", lambda t: f"/api/v1/users/{t.annotator.pk}/invite/", STAFF_ONLY),
+    # Managers of any project (the outsider manages another one) look users up to add them.
+    Case(
+        "user lookup", "get", lambda t: "/api/v1/users/lookup/?q=a", (200, 403, 403, 403, 200, 403)
+    ),
+    Case(
+        "invite check",
+        "post",
+        lambda t: "/api/v1/auth/invites/check/",
+        PUBLIC_404,
+        body=lambda t: {"token": "unknown"},
+    ),
+    Case(
+        "invite accept",
+        "post",
+        lambda t: "/api/v1/auth/invites/accept/",
+        PUBLIC_404,
+        body=lambda t: {"token": "unknown", "password": "a-long-enough-pass-42"},
+    ),
     Case("project list", "get", lambda t: "/api/v1/projects/", (200, 200, 200, 200, 200, 403)),
     Case(
         "project create",
@@ -102,6 +148,13 @@ CASES = [
         MANAGE(200),
         body=lambda t: {"color": "#00ff00"},
     ),
+    Case(
+        "label reorder",
+        "post",
+        lambda t: f"/api/v1/projects/{t.project.pk}/labels/reorder/",
+        MANAGE(200),
+        body=lambda t: {"label_ids": [t.label.pk]},
+    ),
     Case("label delete", "delete", lambda t: f"/api/v1/labels/{t.label.pk}/", MANAGE(204)),
     Case("video list", "get", lambda t: f"/api/v1/projects/{t.project.pk}/videos/", READ),
     # A manager's upload passes the role check and is then refused for its content.
@@ -144,6 +197,20 @@ CASES = [
         lambda t: f"/api/v1/tasks/{t.task.pk}/",
         MANAGE(200),
         body=lambda t: {"stage": "review"},
+    ),
+    Case(
+        "task split",
+        "post",
+        lambda t: f"/api/v1/projects/{t.project.pk}/tasks/split/",
+        MANAGE(201),
+        body=lambda t: {"video_id": t.video.pk, "assignees": ["annotator", "other_annotator"]},
+    ),
+    Case(
+        "task bulk assign",
+        "post",
+        lambda t: f"/api/v1/projects/{t.project.pk}/tasks/assign/",
+        MANAGE(200),
+        body=lambda t: {"task_ids": [t.task.pk], "assignee": "other_annotator"},
     ),
     Case("task delete", "delete", lambda t: f"/api/v1/tasks/{t.task.pk}/", MANAGE(204)),
     Case("masklet list", "get", lambda t: f"/api/v1/videos/{t.video.pk}/masklets/", READ),

@@ -25,7 +25,8 @@
  * exits non-zero on any failure. Needs frontend/dist (make frontend) and .venv (make setup).
  *
  * Environment: CHROMIUM (default /usr/bin/chromium), E2E_KEEP_VAR=1 keeps the VAR_DIR,
- * E2E_ONLY=consensus runs only the consensus flow (the last one).
+ * E2E_ONLY=consensus runs only the consensus flow, E2E_ONLY=admin only the administration flow
+ * (admin.mjs: users, project, members, labels, tasks, import and export, all through the app).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { adminFlow } from './admin.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
@@ -975,9 +977,11 @@ async function main() {
     const consoleErrors = [];
     page.on('pageerror', (error) => consoleErrors.push(error.message));
     const { base, credentials } = platform;
-    if (process.env.E2E_ONLY === 'consensus') {
-      // Only the consensus flow (it needs nothing from the steps before it): quicker to iterate on.
-      await consensusFlow({ browser, platform, consoleErrors });
+    const admin = () =>
+      adminFlow({ browser, platform, step, waitFor, log, consoleErrors, artifacts: ARTIFACTS, python: PYTHON, videoPath: VIDEO });
+    if (process.env.E2E_ONLY === 'consensus' || process.env.E2E_ONLY === 'admin') {
+      // One flow alone (neither needs the steps before it): quicker to iterate on.
+      await (process.env.E2E_ONLY === 'admin' ? admin() : consensusFlow({ browser, platform, consoleErrors }));
       const ok = consoleErrors.length === 0;
       results.push({ name: 'no-page-errors', ok, message: consoleErrors.join(' | ') });
       log(`${ok ? 'PASS' : 'FAIL'} no-page-errors${ok ? '' : `: ${consoleErrors.join(' | ')}`}`);
@@ -1882,6 +1886,7 @@ async function main() {
     await reviewContext?.close();
 
     await consensusFlow({ browser, platform, consoleErrors });
+    await admin();
 
     if (consoleErrors.length > 0) {
       results.push({

@@ -84,6 +84,30 @@ def test_corrupt_and_missing_files(micro_dir: Path, tmp_path: Path) -> None:
         load_weights(model, bad_st)
 
 
+def test_build_predictor_names_a_non_checkpoint_file(micro_dir: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from sam2engine import build_predictor
+
+    text = tmp_path / "model.pt"
+    text.write_text("version https://git-lfs.github.com/spec/v1\n")
+    empty = tmp_path / "empty.pt"
+    empty.touch()
+    archive = tmp_path / "zipped.pt"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a.txt", "hi")
+    for path, why in (
+        (text, "text file starting 'version https://git-lfs"),
+        (empty, "the file is empty"),
+        (archive, "zip archive, but not one written by torch.save"),
+    ):
+        with pytest.raises(CheckpointError) as info:
+            build_predictor(micro_dir / "config.json", path, device="cpu")
+        assert str(path) in str(info.value)
+        assert "is not a PyTorch checkpoint" in str(info.value)
+        assert why in str(info.value)
+
+
 def test_pickled_objects_are_refused(micro_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "pickle.pt"
     torch.save({"model": {"w": torch.zeros(1)}, "extra": argparse.Namespace(a=1)}, path)
@@ -109,6 +133,61 @@ def test_bad_config(tmp_path: Path, micro_dir: Path) -> None:
         ModelConfig.from_json(tmp_path / "c.json")
     with pytest.raises(ConfigError, match="unknown preset"):
         ModelConfig.preset("huge")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda r: r["image_encoder"]["trunk"].__setitem__(
+                "global_attn_blocks", r["image_encoder"]["trunk"].pop("global_att_blocks")
+            ),
+            r"image_encoder\.trunk: unknown key 'global_attn_blocks' "
+            r"\(did you mean 'global_att_blocks'\?\)",
+        ),
+        (lambda r: r.__setitem__("imagesize", 256), r"top level: unknown key 'imagesize'"),
+        (
+            lambda r: r["builder_overrides"]["video_predictor"].__setitem__("fill_holes", 8),
+            r"builder_overrides\.video_predictor: unknown key 'fill_holes'",
+        ),
+        (
+            lambda r: r["model"].__setitem__("num_maskmem", "7"),
+            r"model\.num_maskmem: expected int, got \"7\"",
+        ),
+        (
+            lambda r: r["memory_encoder"]["mask_downsampler"].__setitem__("activation", "relu"),
+            r"memory_encoder\.mask_downsampler\.activation: \"relu\" is not supported",
+        ),
+        (
+            lambda r: r["sam_heads_fixed"].__setitem__("iou_head_dept", 3),
+            r"sam_heads_fixed: unknown key 'iou_head_dept'",
+        ),
+    ],
+)
+def test_config_refuses_unknown_keys_and_wrong_types(
+    tmp_path: Path, micro_dir: Path, edit, message: str
+) -> None:
+    """A misspelt key must not silently fall back to its default (a different model)."""
+    raw = json.loads((micro_dir / "config.json").read_text())
+    edit(raw)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(ConfigError, match=message) as info:
+        ModelConfig.from_json(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(ConfigError, match=message):
+        build_model(path, device="cpu")
+
+
+def test_shipped_configs_still_load(micro_dir: Path) -> None:
+    """Every shipped preset and fixture config uses only known keys (the control for the
+    refusals above); the descriptive entries are accepted."""
+    from sam2engine.config import PRESETS
+
+    for name in PRESETS:
+        ModelConfig.preset(name)
+    for folder in (micro_dir, micro_dir.parent / "independent_192"):
+        ModelConfig.from_json(folder / "config.json")
 
 
 def _session(model, n: int = 4) -> VideoSession:

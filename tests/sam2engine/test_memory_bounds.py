@@ -1,5 +1,5 @@
 """Structural memory test: a long propagation keeps a bounded number of cached frame
-features and stored memories (counted, not timed)."""
+features and outputs in RAM, and every output in the store (counted, not timed)."""
 
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ def _small_model() -> SAM2Model:
     return SAM2Model(cfg).eval()
 
 
-def _run(frames: SyntheticFrames, **options) -> tuple[VideoSession, dict[str, int]]:
+def _run(frames: SyntheticFrames, **options) -> tuple[VideoSession, dict[str, float]]:
     torch.set_num_threads(1)
     session = VideoSession(_small_model(), frames, precision="float32", **options)
     session.add_prompt(0, "a", points=[[10, 15]], labels=[1])
     session.add_prompt(0, "b", box=[2, 2, 30, 30])
-    peak: dict[str, int] = {}
+    peak: dict[str, float] = {}
     count = 0
     for result in session.propagate():
         assert result.frame_index == count
@@ -57,24 +57,45 @@ def _run(frames: SyntheticFrames, **options) -> tuple[VideoSession, dict[str, in
     return session, peak
 
 
-def test_300_frames_keep_bounded_state() -> None:
+def test_300_frames_keep_bounded_ram_and_every_output() -> None:
+    """Every tracked output is kept (spilled to the store), RAM holds a bounded window."""
     frames = SyntheticFrames(300)
-    session, peak = _run(frames, feature_cache_size=3)
-    cfg = session.cfg.model
-    window = max(cfg.num_maskmem - 1, cfg.max_obj_ptrs_in_encoder - 1)  # 15 frames of history
-    assert session.retained_outputs == window
+    session, peak = _run(frames, feature_cache_size=3, ram_outputs=20)
+    stats = session.stats()
     assert peak["cached_features"] <= 3
-    assert peak["cond_outputs"] == 2  # one conditioning frame per object
-    assert peak["non_cond_outputs"] <= 2 * window
-    # Memory features: the conditioning frame plus the newest num_maskmem tracked frames.
-    assert peak["memories"] <= 2 * (cfg.num_maskmem + 1)
+    assert stats["cond_outputs"] == 2  # one conditioning frame per object
+    assert stats["non_cond_outputs"] == 2 * 299  # nothing is forgotten
+    # RAM: the two conditioning outputs plus at most 20 tracked outputs per object.
+    assert peak["resident_tracked_outputs"] <= 2 * 20
+    assert peak["resident_outputs"] <= 2 + 2 * 20
+    per_output = max(peak["resident_bytes"] / peak["resident_outputs"], 1)
+    assert peak["resident_bytes"] <= (2 + 2 * 20) * per_output
+    # Each output that left the window was written once; a sequential pass never reads
+    # back (its 15 pointer frames, 6 of them memory frames, stay inside the window).
+    assert stats["writes"] == 2 * (299 - 20)
+    assert stats["reads"] == 0
+    assert len(session.store.keys()) == stats["writes"]  # type: ignore[attr-defined]
+    assert session.store.total_bytes() == stats["bytes_written"]  # type: ignore[attr-defined]
     # Each frame's backbone ran exactly once and frames were read lazily, once each.
-    assert session.stats()["features_computed"] == 300
+    assert stats["features_computed"] == 300
     assert frames.reads == 300 + 1  # + the size probe at session start
+    folder = session.store.folder  # type: ignore[attr-defined]
+    session.close()
+    assert not folder.exists()  # the private store goes with the session
 
 
-def test_official_retention_grows_with_length() -> None:
-    """Control: with official retention the stored outputs grow with the clip (so the
-    bounded counts above are a real property, not a counting artefact)."""
+def test_a_window_below_the_pointer_window_reads_back() -> None:
+    """Control: with fewer than 15 tracked outputs in RAM a sequential pass must read
+    spilled outputs back (so the zero above is a property of the window, not of the
+    counting)."""
+    session, _ = _run(SyntheticFrames(40), ram_outputs=8)
+    assert session.stats()["reads"] > 0
+    session.close()
+
+
+def test_all_in_ram_grows_with_length() -> None:
+    """Control: ``retain_all_outputs`` keeps every output in RAM and writes nothing."""
     session, peak = _run(SyntheticFrames(40), retain_all_outputs=True)
-    assert peak["non_cond_outputs"] == 2 * 39
+    assert peak["resident_outputs"] == 2 + 2 * 39
+    assert session.stats()["writes"] == 0
+    session.close()

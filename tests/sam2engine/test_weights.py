@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -328,8 +329,8 @@ def test_verify_formats_and_refusals(tmp_path: Path) -> None:
     assert (rep.num_tensors, rep.num_elements, rep.sha256_recorded) == (2, 17, False)
 
     garbage = tmp_path / "garbage.pt"
-    garbage.write_bytes(os.urandom(4096))
-    with pytest.raises(InvalidCheckpoint, match="not a loadable checkpoint"):
+    garbage.write_bytes(b"\x01" + os.urandom(4095))
+    with pytest.raises(InvalidCheckpoint, match="is not a PyTorch checkpoint: neither"):
         weights.verify_checkpoint(garbage)
 
     # A pickle carrying an arbitrary object must be refused, not executed (weights_only).
@@ -340,6 +341,39 @@ def test_verify_formats_and_refusals(tmp_path: Path) -> None:
 
     with pytest.raises(WeightsError, match="no such file"):
         weights.verify_checkpoint(tmp_path / "nope.pt")
+
+
+def test_verify_names_what_a_non_checkpoint_file_is(tmp_path: Path) -> None:
+    """A text file renamed .pt, an empty file, a zip that torch did not write: each says
+    exactly that, from the API and from the CLI (stderr, exit 1)."""
+    import zipfile
+
+    text = tmp_path / "notes.pt"
+    text.write_text("these are my notes\n")
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    archive = tmp_path / "archive.pt"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "hello")
+    page = tmp_path / "page.pt"
+    page.write_text("<!DOCTYPE html><html><body>Not found</body></html>")
+    cases = {
+        text: "is not a PyTorch checkpoint: .*text file starting 'these are my notes'",
+        empty: "is not a PyTorch checkpoint: the file is empty",
+        archive: "is not a PyTorch checkpoint: a zip archive, but not one written by torch.save",
+        page: "is not a PyTorch checkpoint: .*HTML",
+    }
+    for path, message in cases.items():
+        with pytest.raises(InvalidCheckpoint, match=message):
+            weights.verify_checkpoint(path)
+        proc = _cli("verify", str(path))
+        assert proc.returncode == 1
+        assert str(path) in proc.stderr
+        assert re.search(message, proc.stderr), proc.stderr
+    # The legacy (non-zip) torch format is still a checkpoint.
+    legacy = tmp_path / "legacy.pt"
+    torch.save({"model": {"a": torch.ones(2)}}, legacy, _use_new_zipfile_serialization=False)
+    assert weights.verify_checkpoint(legacy).num_tensors == 1
 
 
 def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

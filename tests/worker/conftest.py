@@ -139,7 +139,7 @@ def _point_app_at(app, broker_url: str) -> None:  # type: ignore[no-untyped-def]
     app._after_fork()
 
 
-def _wait_for_line(log: Path, needle: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_for_line(log: Path, needle: str, process: subprocess.Popen, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if needle in log.read_text():

@@ -14,8 +14,8 @@ from django.db import transaction
 
 from backend.jobs.enums import JobStatus
 from backend.jobs.models import Job
-from backend.masklets.models import Prompt
 from backend.masklets.propagation import propagation_job_create
+from backend.masklets.services import prompt_add
 from backend.videos.models import Video
 from backend.videos.services import video_create_from_file
 from tests.backend.conftest import Team, client_for
@@ -115,8 +115,14 @@ def _finished(job_ids: list[int]) -> Callable[[], bool]:
 
 def _queue_three_jobs(team: Team) -> dict[str, int]:
     """A propagation, an ingest and an export, each with its wake-up sent on commit."""
-    Prompt.objects.create(masklet=team.masklet, frame_index=0, points=[[0.5, 0.5, 1]], order=1)
     with transaction.atomic():
+        prompt_add(
+            masklet=team.masklet,
+            author=team.annotator,
+            frame_index=0,
+            points=[[0.5, 0.5, 1]],
+            box=None,
+        )
         propagation = propagation_job_create(
             video=team.video,
             author=team.annotator,

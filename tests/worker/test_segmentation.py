@@ -11,8 +11,7 @@ from backend.jobs.recovery import jobs_recover
 from backend.masklets import jobs
 from backend.masklets.models import MaskletFrame, Prompt, PropagationJob
 from tests.backend.conftest import Team, client_for
-from worker import clicks, engine, sessions
-from worker.tasks import segmentation
+from worker import clicks, engine, states
 
 POINT = {"points": [[0.5, 0.5, 1]]}
 
@@ -43,22 +42,48 @@ def test_click_returns_the_mask_and_saves_it_as_a_click_frame(team: Team):
     assert mask["engine_ms"] > 0
 
 
-def test_a_rebuilt_session_answers_as_the_original_would(team: Team):
-    # given: two clicks in one session, then a third
+def test_a_state_loaded_from_its_snapshot_answers_as_the_resident_one(team: Team):
+    # given: two clicks, then a third, with the video's state in RAM
     client = client_for(team.annotator)
-    sessions.drop_all()
+    states.drop_all()
     _click(client, team, 0, **POINT)
     _click(client, team, 2, points=[[0.2, 0.3, 1], [0.8, 0.8, 0]])
-    original = _click(client, team, 2, points=[[0.4, 0.6, 1]], clear_old=False).json()["mask"]
-    # when: the worker holding the session is gone; the same history is replayed elsewhere
-    Prompt.objects.filter(masklet=team.masklet).order_by("-order").first().delete()
-    sessions.drop_all()
+    resident = _click(client, team, 2, points=[[0.4, 0.6, 1]], clear_old=False).json()["mask"]
+    # when: the worker forgets the state (evicted, or another worker takes over) and the
+    # third click is taken back and given again
+    undone = client.post(
+        f"/api/v1/prompts/{Prompt.objects.order_by('-pk').first().pk}/undo/",
+        {"version": resident["version"]},
+        format="json",
+    )
+    assert undone.status_code == 200, undone.content
+    states.drop_all()
     again = _click(client, team, 2, points=[[0.4, 0.6, 1]], clear_old=False).json()["mask"]
-    # then
-    assert again["replayed"] is True
-    assert original["replayed"] is False
-    assert again["rle"] == original["rle"]
-    assert again["score"] == pytest.approx(original["score"], abs=1e-6)
+    # then: loaded from the snapshot in storage, not replayed, and the same answer
+    assert resident["loaded"] == "resident"
+    assert again["loaded"] == "snapshot"
+    assert again["rle"] == resident["rle"]
+    assert again["score"] == pytest.approx(resident["score"], abs=1e-6)
+
+
+def test_without_a_snapshot_the_log_is_replayed_to_the_same_answer(team: Team):
+    from django.core.files.storage import default_storage
+
+    client = client_for(team.annotator)
+    states.drop_all()
+    _click(client, team, 1, **POINT)
+    first = _click(client, team, 1, points=[[0.3, 0.3, 0]], clear_old=False).json()["mask"]
+    undone = client.post(
+        f"/api/v1/prompts/{Prompt.objects.order_by('-pk').first().pk}/undo/",
+        {"version": first["version"]},
+        format="json",
+    )
+    assert undone.status_code == 200, undone.content
+    states.drop_all()
+    default_storage.delete(f"sam2state/{team.video.pk}/head.json")
+    again = _click(client, team, 1, points=[[0.3, 0.3, 0]], clear_old=False).json()["mask"]
+    assert again["loaded"] == "replay"
+    assert again["rle"] == first["rle"]
 
 
 def test_without_a_checkpoint_clicks_get_503_with_how_to_fix(team: Team, settings, monkeypatch):
@@ -67,36 +92,43 @@ def test_without_a_checkpoint_clicks_get_503_with_how_to_fix(team: Team, setting
     monkeypatch.setattr(engine, "_status", None)
     monkeypatch.setattr(engine, "_predictor", None)
     settings.SAM2_CHECKPOINT = ""
-    sessions.drop_all()
+    states.drop_all()
     response = _click(client_for(team.annotator), team, 0, **POINT)
     assert response.status_code == 503
     assert "SAM2_CHECKPOINT" in response.json()["message"]
     assert not team.masklet.prompts.exists()
+    # the log says the click was given and failed (the dashboard does not count it)
+    kinds = list(Event.objects.filter(kind__startswith="prompt.").values_list("kind", "actor_id"))
+    assert kinds == [("prompt.added", team.annotator.pk), ("prompt.failed", team.annotator.pk)]
     monkeypatch.setattr(engine, "_status", None)  # the next test loads the real one again
 
 
-def test_a_click_whose_history_was_taken_back_meanwhile_gets_409(team: Team):
-    # given: a stored click, and a request whose history names a prompt no longer stored
-    client = client_for(team.annotator)
-    stored = _click(client, team, 0, **POINT).json()["prompt"]
-    prompt = Prompt.objects.select_related("masklet").get(pk=stored["id"])
-    request = jobs.click_request(prompt=prompt)
-    request["history"] = [prompt.pk - 1]
-    sessions.drop_all()
-    # when
-    answer = clicks.answer(request)
-    # then: the worker says why instead of answering from another history
+def test_a_click_the_web_gave_up_on_is_never_applied(team: Team):
+    # given: a stored click whose request the web process gave up on (abandoned)
+    from django.db import transaction
+
+    from backend.masklets import actions, services
+
+    with transaction.atomic():
+        prompt = services.prompt_add(
+            masklet=team.masklet,
+            author=team.annotator,
+            frame_index=0,
+            points=[[0.5, 0.5, 1]],
+            box=None,
+        )
+    entry = actions.action_of_prompt(prompt=prompt)
+    assert actions.action_abandon(action_id=entry.pk)
+    states.drop_all()
+    # when: the worker gets to it
+    answer = clicks.answer(
+        jobs.ClickRequest(answer_to="", video=team.video.pk, seq=entry.seq, deadline=0.0)
+    )
+    # then: it says why, and the state never saw the click
     assert answer["status"] == 409
-    assert "click again" in answer["error"]
-
-
-def test_propagation_leaves_the_engine_free_between_frames():
-    frames = segmentation._frame_by_frame(iter(["frame 0", "frame 1"]))
-    assert next(frames) == "frame 0"
-    # a click can take the engine now, before the next frame is computed
-    assert engine.in_use.acquire(blocking=False)
-    engine.in_use.release()
-    assert list(frames) == ["frame 1"]
+    assert "taken back" in answer["error"]
+    with engine.in_use:
+        assert team.masklet.pk not in states.get(team.video.pk).session.object_ids
 
 
 def _propagate(client, team: Team, **body):  # type: ignore[no-untyped-def]
@@ -173,10 +205,10 @@ def test_backward_and_both_directions_cover_the_range(
     assert frames == {0, 1, 2, 3}
 
 
-def test_propagation_needs_a_prompt_first(team: Team):
+def test_propagation_needs_something_to_start_from(team: Team):
     response = _propagate(client_for(team.annotator), team)
     assert response.status_code == 400
-    assert "prompt" in response.json()["message"]
+    assert "Nothing to start from" in response.json()["message"]
 
 
 def test_cancel_of_a_queued_job_stops_it_before_it_starts(team: Team):
@@ -226,10 +258,7 @@ def test_undo_of_a_click_forgets_it_and_restores_the_frame(team: Team):
     # when: the second click is undone, putting back the first click's mask
     response = client.post(
         f"/api/v1/prompts/{second['prompt']['id']}/undo/",
-        {
-            "version": second["mask"]["version"],
-            "frames": [{"frame_index": 1, "rle": first["mask"]["rle"], "origin": "click"}],
-        },
+        {"version": second["mask"]["version"]},
         format="json",
     )
     # then
@@ -242,8 +271,6 @@ def test_undo_of_a_click_forgets_it_and_restores_the_frame(team: Team):
     again = _click(client, team, 1, points=[[0.2, 0.2, 0]], clear_old=False).json()["mask"]
     assert again["rle"] == second["mask"]["rle"]
     stale = client.post(
-        f"/api/v1/prompts/{first['prompt']['id']}/undo/",
-        {"version": 1, "delete_frames": [1]},
-        format="json",
+        f"/api/v1/prompts/{first['prompt']['id']}/undo/", {"version": 1}, format="json"
     )
     assert stale.status_code == 409

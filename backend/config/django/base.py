@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "backend.common",
     "backend.accounts",
@@ -139,6 +140,9 @@ SAM2_CONFIG = env.SAM2_CONFIG
 SAM2_CHECKPOINT = env.SAM2_CHECKPOINT
 SAM2_DEVICE = env.SAM2_DEVICE
 SAM2_COMPILE = env.SAM2_COMPILE
+SAM2_MAX_SESSIONS = env.SAM2_MAX_SESSIONS
+# Local copies of SAM 2 states' files when the storage is not a local folder (S3).
+SAM2_STATE_CACHE_DIR = env.VAR_DIR / "sam2-state-cache"
 JOB_STALE_AFTER_S = env.JOB_STALE_AFTER_S
 JOB_HEARTBEAT_EVERY_S = env.JOB_HEARTBEAT_EVERY_S
 JOB_RECOVER_EVERY_S = env.JOB_RECOVER_EVERY_S
@@ -151,3 +155,4 @@ LOGIN_MAX_FAILURES_PER_ADDRESS = env.LOGIN_MAX_FAILURES_PER_ADDRESS
 LOGIN_FAILURE_WINDOW_S = env.LOGIN_FAILURE_WINDOW_S
 LOGIN_LOCKOUT_S = env.LOGIN_LOCKOUT_S
 WEBSOCKET_RECHECK_S = env.WEBSOCKET_RECHECK_S
+INVITE_VALID_HOURS = env.INVITE_VALID_HOURS

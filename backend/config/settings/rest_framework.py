@@ -28,4 +28,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # `<int:...>` path ids, with the bound backend.api.middleware.PathIdBoundsMiddleware keeps.
     "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 0, "maximum": _ID_MAX}},
+    # Swagger UI and ReDoc come from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set used under several field names (role and my_role).
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectRoleEnum": "backend.projects.enums.Role",
+        "TaskStageEnum": "backend.projects.enums.TaskStage",
+    },
 }

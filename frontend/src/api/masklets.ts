@@ -1,10 +1,10 @@
 /**
  * masklets/ endpoints (objects, their per-frame masks and prompts), propagation jobs, SAM 2's
- * availability and the project event log. Hand-written types from backend/masklets/apis.py,
- * propagation_apis.py and events/apis.py.
+ * availability and the project event log. Types derive from the generated schema (api/types.ts).
  */
 import type { CompressedRle } from '../lib/rle';
 import { apiRequest, listAll, type Page } from './client';
+import type { Narrowed, Schemas } from './types';
 
 export type MaskletStatus = 'draft' | 'submitted' | 'accepted' | 'rejected' | 'reworked';
 
@@ -14,108 +14,43 @@ export function isMaskletEditable(status: MaskletStatus): boolean {
 }
 export type FrameOrigin = 'click' | 'propagated' | 'edited' | 'imported';
 
-export interface Masklet {
-  id: number;
-  video: number;
-  task: number | null;
-  label: number | null;
-  name: string;
-  /** `#rrggbb` */
-  color: string;
-  source: string;
-  status: MaskletStatus;
-  /** Bumped by every change; writes send the version they started from (409 when stale). */
-  version: number;
-  frame_count?: number;
-  /** Times submitted for review (0: never). */
-  review_round?: number;
-  submitted_at?: string | null;
-  is_ground_truth?: boolean;
-  consensus_discarded?: boolean;
-}
+/** An object's masks across the video. `version` is bumped by every change; writes send the
+ * version they started from (409 when stale). */
+export type Masklet = Narrowed<Schemas['MaskletOutput'], { status: MaskletStatus }>;
 
-export interface MaskletFrame {
-  frame_index: number;
-  rle: CompressedRle;
-  origin: FrameOrigin;
-  score: number | null;
-  area: number;
-  /** `[x, y, width, height]` in pixels. */
-  bbox: number[];
-}
+/** One frame's mask; `bbox` is `[x, y, width, height]` in pixels. */
+export type MaskletFrame = Narrowed<
+  Schemas['MaskletFrame'],
+  { rle: CompressedRle; origin: FrameOrigin; score: number | null }
+>;
 
 /** `[x, y, label]`, x and y normalised to [0, 1]; label 1 positive, 0 negative. */
 export type PromptPoint = [number, number, 0 | 1];
 /** `[x0, y0, x1, y1]` normalised to [0, 1]. */
 export type PromptBox = [number, number, number, number];
 
-export interface Prompt {
-  id: number;
-  masklet: number;
-  frame_index: number;
-  points: PromptPoint[];
-  box: PromptBox | null;
-  order: number;
-  clear_old: boolean;
-  author: number | null;
-  created_at: string;
-}
+export type Prompt = Narrowed<Schemas['PromptOutput'], { points: PromptPoint[]; box: PromptBox | null }>;
 
-export interface PromptResult {
-  prompt: Prompt;
-  mask: {
-    frame_index: number;
-    masklet: number;
-    rle: CompressedRle;
-    score: number;
-    /** The masklet's version after this mask was saved. */
-    version: number;
-    engine_ms: number;
-    replayed: boolean;
-  };
-}
+export type PromptResult = Narrowed<
+  Schemas['PromptAddApiOutput'],
+  { prompt: Prompt; mask: Narrowed<Schemas['PromptMask'], { rle: CompressedRle }> }
+>;
 
 export type Direction = 'forward' | 'backward' | 'both';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-export interface PropagationJob {
-  id: number;
-  video: number;
-  masklets: number[];
-  start_frame: number;
-  direction: Direction;
-  frame_start: number;
-  frame_end: number | null;
-  overwrite: boolean;
-  status: JobStatus;
-  frames_total: number;
-  frames_done: number;
-  cancel_requested: boolean;
-  error: string;
-  created_at: string;
-}
+export type PropagationJob = Narrowed<Schemas['JobOutput'], { direction: Direction; status: JobStatus }>;
 
 export function isJobActive(job: Pick<PropagationJob, 'status'>): boolean {
   return job.status === 'queued' || job.status === 'running';
 }
 
-export interface Sam2Status {
-  available: boolean;
-  workers: number;
-  /** Why not, and how to fix it. */
-  message: string;
-}
+/** `message`: why SAM 2 is not available, and how to fix it. */
+export type Sam2Status = Schemas['Sam2StatusApiOutput'];
 
-export interface ProjectEvent {
-  id: number;
-  /** Position in the project's log, given in commit order: resume from the last one seen. */
-  seq: number;
-  kind: string;
-  video: number | null;
-  actor: number | null;
-  payload: Record<string, unknown>;
-  created_at: string;
-}
+/** One entry of the project's event log; `seq` is its position, given in commit order: resume
+ * from the last one seen. */
+export type ProjectEvent = Narrowed<Schemas['EventOutput'], { payload: Record<string, unknown> }>;
 
 export function listMasklets(videoId: number, signal?: AbortSignal): Promise<Masklet[]> {
   return listAll<Masklet>(`videos/${videoId}/masklets/`, signal);

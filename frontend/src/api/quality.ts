@@ -1,11 +1,12 @@
 /**
  * quality/ endpoints: the QA dashboard (and its CSV), consensus comparison and resolution, ground
- * truth and its scores, and the workspace's activity reports. Hand-written types from
- * backend/quality/apis.py (issue #6 contract).
+ * truth and its scores, and the workspace's activity reports. Types derive from the generated
+ * schema where the API's shapes are plain; the consensus ones accept more than it sends.
  */
 import { ApiError, apiRequest, apiUrl, csrfToken, ensureCsrfToken, parseApiError } from './client';
 import type { Masklet } from './masklets';
 import type { Task, UserRef } from './projects';
+import type { Narrowed, Schemas } from './types';
 
 // ---- dashboard --------------------------------------------------------------------------------
 
@@ -22,48 +23,19 @@ export const DASHBOARD_STATUSES: readonly DashboardStatus[] = [
 export const DASHBOARD_RANGES = [7, 30, 90] as const;
 export type DashboardRange = (typeof DASHBOARD_RANGES)[number];
 
-export interface DashboardTotals {
-  masklets: number;
-  frames_annotated: number;
-  clicks: number;
-  active_seconds: number;
-  reviews: number;
-  unsatisfactory: number;
-}
+export type DashboardTotals = Schemas['DashboardOutputSerializerTotals'];
 
-/** One annotator's row. Ratios are null when there is nothing to divide by (no masklets, no frames...). */
-export interface AnnotatorStats {
-  user: UserRef;
-  masklets: number;
-  accepted: number;
-  rejected: number;
-  frames_annotated: number;
-  clicks: number;
-  clicks_per_masklet: number | null;
-  active_seconds: number;
-  seconds_per_frame: number | null;
-  /** 0..1 */
-  rejection_rate: number | null;
-  /** Mean J&F (0..1) against the other annotators of consensus videos. */
-  agreement_jf: number | null;
-  /** Mean J&F (0..1) against ground-truth masklets. */
-  ground_truth_jf: number | null;
-}
+/**
+ * One annotator's row (the schema describes each count). Ratios are null when there is nothing to
+ * divide by; rejection_rate, agreement_jf (against the other annotators of consensus videos) and
+ * ground_truth_jf are 0..1.
+ */
+export type AnnotatorStats = Schemas['DashboardOutputSerializerAnnotator'];
 
-export interface ThroughputPoint {
-  /** `YYYY-MM-DD` */
-  date: string;
-  frames_annotated: number;
-  submitted: number;
-  accepted: number;
-}
+/** `date`: `YYYY-MM-DD` */
+export type ThroughputPoint = Schemas['DashboardOutputSerializerThroughput'];
 
-export interface Dashboard {
-  status_counts: Record<DashboardStatus, number>;
-  totals: DashboardTotals;
-  annotators: AnnotatorStats[];
-  throughput: ThroughputPoint[];
-}
+export type Dashboard = Narrowed<Schemas['DashboardOutput'], { status_counts: Record<DashboardStatus, number> }>;
 
 export interface DashboardQuery {
   annotator?: number;
@@ -99,13 +71,7 @@ export interface ConsensusAnnotator {
   masklets: MaskletRef[];
 }
 
-export interface ConsensusMatch {
-  masklet_a: number;
-  masklet_b: number;
-  j: number;
-  f: number;
-  jf: number;
-}
+export type ConsensusMatch = Schemas['ConsensusMatch'];
 
 export interface ConsensusPair {
   a: UserRef;
@@ -162,15 +128,7 @@ export function assignConsensus(projectId: number, input: { video: number; annot
 
 // ---- ground truth -----------------------------------------------------------------------------
 
-export interface GroundTruthScore {
-  user: UserRef;
-  matched: number;
-  missed: number;
-  extra: number;
-  j: number | null;
-  f: number | null;
-  jf: number | null;
-}
+export type GroundTruthScore = Schemas['GroundTruthScore'];
 
 /** Mark exactly these masklets of the video as ground truth (the others stop being it). */
 export function setGroundTruth(videoId: number, maskletIds: readonly number[]): Promise<{ masklets: number[] }> {

@@ -147,6 +147,8 @@ describe('video status helpers', () => {
     frame_count: 10,
     size_bytes: 1,
     checksum: '',
+    environment: '',
+    split: '',
     frame_url_template: '/api/v1/videos/1/frames/{frame}.jpg',
     created_at: '',
   };

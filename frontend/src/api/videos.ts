@@ -1,33 +1,18 @@
-/** videos/ endpoints, and the upload that reports progress. Hand-written types; see api/auth.ts. */
+/** videos/ endpoints, and the upload that reports progress. Types derive from the generated schema. */
 import { ApiError, apiRequest, apiUrl, csrfToken, ensureCsrfToken, listAll, parseApiError } from './client';
+import type { Narrowed, Schemas } from './types';
 
 export type VideoStatus = 'uploaded' | 'processing' | 'ready' | 'failed';
 
-export interface Video {
-  id: number;
-  project: number;
-  name: string;
-  status: VideoStatus;
-  /** Why ingest failed; empty otherwise. */
-  status_reason: string;
-  /** Ingest progress, 0..1. */
-  progress: number;
-  // Probed when the upload is accepted, before frame extraction.
-  width: number;
-  height: number;
-  fps: number;
-  frame_count: number;
-  size_bytes: number;
-  checksum: string;
-  /** `/api/v1/videos/{id}/frames/{frame}.jpg`: the `{frame}` slot takes a 0-based frame index. */
-  frame_url_template: string;
-  created_at: string;
-}
+/**
+ * `status_reason`: why ingest failed (empty otherwise); `progress`: ingest, 0..1; width, height, fps
+ * and frame_count are probed when the upload is accepted; `frame_url_template`:
+ * `/api/v1/videos/{id}/frames/{frame}.jpg`, whose `{frame}` slot takes a 0-based frame index.
+ */
+export type Video = Narrowed<Schemas['VideoOutput'], { status: VideoStatus }>;
 
 /** A video whose frames can be viewed: extracted, and at least one of them. */
-export interface ReadyVideo extends Video {
-  status: 'ready';
-}
+export type ReadyVideo = Video & { status: 'ready' };
 
 export function isReady(video: Video): video is ReadyVideo {
   return video.status === 'ready' && video.fps > 0 && video.frame_count > 0 && video.width > 0 && video.height > 0;
@@ -40,6 +25,11 @@ export function isIngesting(video: Pick<Video, 'status'>): boolean {
 
 export function listVideos(projectId: number, signal?: AbortSignal): Promise<Video[]> {
   return listAll<Video>(`projects/${projectId}/videos/`, signal);
+}
+
+/** Deletes the video with its frames, masklets and tasks (managers). */
+export function deleteVideo(videoId: number): Promise<void> {
+  return apiRequest<void>(`videos/${videoId}/`, { method: 'DELETE' });
 }
 
 export function getVideo(videoId: number, signal?: AbortSignal): Promise<Video> {

@@ -20,6 +20,8 @@ export interface Session {
   logout: () => Promise<void>;
   /** Ask the server again who is logged in. */
   recheck: () => void;
+  /** The server logged this user in another way (an accepted invite link). */
+  loggedIn: (user: User) => void;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -73,7 +75,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setState({ status: 'anonymous' });
   }, []);
 
-  const value = useMemo(() => ({ state, login, logout, recheck }), [state, login, logout, recheck]);
+  const loggedIn = useCallback((user: User) => setState({ status: 'authenticated', user }), []);
+
+  const value = useMemo(() => ({ state, login, logout, recheck, loggedIn }), [state, login, logout, recheck, loggedIn]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

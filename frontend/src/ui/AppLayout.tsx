@@ -63,6 +63,7 @@ export function AppLayout() {
         </Link>
         <nav className="app-nav">
           <Link to="/">Projects</Link>
+          {state.user.is_staff && <Link to="/users">Users</Link>}
         </nav>
         <div className="app-user">
           {logoutError && (

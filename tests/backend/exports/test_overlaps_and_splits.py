@@ -6,8 +6,8 @@ import json
 import pytest
 
 from backend.exports.enums import ExportFormat
-from backend.jobs.enums import JobStatus
 from backend.exports.services import export_job_create, export_job_run
+from backend.jobs.enums import JobStatus
 from backend.videos.services import video_update
 from tests.backend.exports.helpers import add_masklet, box_mask, make_video, open_export
 

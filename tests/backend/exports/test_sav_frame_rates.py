@@ -10,9 +10,9 @@ from django.core.files.storage import default_storage
 
 from backend.common import rle as rle_codec
 from backend.exports.enums import ExportFormat, ImportFormat
-from backend.jobs.enums import JobStatus
 from backend.exports.formats.sav import timeline_24fps
 from backend.exports.services import export_job_create, export_job_run, masklets_import
+from backend.jobs.enums import JobStatus
 from backend.masklets.models import MaskletFrame
 from tests.backend.exports.helpers import add_masklet, box_mask, make_video, open_export
 from tests.backend.exports.loaders import extract, sam2_sav_training

@@ -10,10 +10,10 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from backend.exports.enums import ExportFormat, ImportFormat
-from backend.jobs.enums import JobStatus
 from backend.exports.formats.images import compose_indices
 from backend.exports.models import ExportJob
 from backend.exports.services import export_job_create, export_job_run, masklets_import
+from backend.jobs.enums import JobStatus
 from backend.masklets.models import MaskletFrame
 from tests.backend.exports.helpers import SAV_DIR, make_video, open_export, sav_sample
 from tests.backend.exports.loaders import (

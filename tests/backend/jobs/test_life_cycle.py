@@ -218,9 +218,13 @@ def _mask(team: Team, masklet: Masklet, frame: int) -> PropagatedMask:
 @pytest.fixture
 def running_propagation(team: Team):  # type: ignore[no-untyped-def]
     other = MaskletFactory(video=team.video, task=team.task, created_by=team.annotator)
-    for masklet in (team.masklet, other):
-        Prompt.objects.create(masklet=masklet, frame_index=0, points=[[0.5, 0.5, 1]], order=1)
     from backend.masklets.propagation import propagation_job_create
+    from backend.masklets.services import prompt_add
+
+    for masklet in (team.masklet, other):
+        prompt_add(
+            masklet=masklet, author=team.annotator, frame_index=0, points=[[0.5, 0.5, 1]], box=None
+        )
 
     job = propagation_job_create(
         video=team.video,

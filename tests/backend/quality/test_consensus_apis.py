@@ -7,7 +7,13 @@ from backend.projects.models import Task
 from backend.quality.enums import ScoreKind
 from backend.quality.models import VideoScoreCache
 from tests.backend.conftest import client_for
-from tests.backend.factories import MembershipFactory, ProjectFactory, UserFactory, make_ready_video
+from tests.backend.factories import (
+    LabelFactory,
+    MembershipFactory,
+    ProjectFactory,
+    UserFactory,
+    make_ready_video,
+)
 from tests.backend.quality.conftest import add_masklet, square
 
 
@@ -329,3 +335,23 @@ def test_annotators_see_every_masklet_outside_consensus_mode(labelled):
     listed = annotator.get(f"/api/v1/videos/{team.cvideo.pk}/masklets/").json()["results"]
     assert len(listed) == 3
     assert annotator.get(f"/api/v1/masklets/{team.b1.pk}/").status_code == 200
+
+
+def test_consensus_pairs_only_masklets_of_the_same_label(labelled):
+    # given: annotator 2 labelled the object both found as something else
+    team = labelled
+    car = LabelFactory(project=team.project, name="car")
+    Masklet.objects.filter(pk=team.a1.pk).update(label=team.label)
+    Masklet.objects.filter(pk=team.b1.pk).update(label=car)
+    # when
+    body = client_for(team.manager).get(f"/api/v1/videos/{team.cvideo.pk}/consensus/").json()
+    # then: identical masks, but no match across labels
+    (pair,) = body["pairs"]
+    assert pair["matches"] == []
+    assert pair["unmatched_b"] == [team.b1.pk]
+    # and once the labels agree, the pair is matched again (the cache follows the label)
+    Masklet.objects.filter(pk=team.b1.pk).update(label=team.label)
+    body = client_for(team.manager).get(f"/api/v1/videos/{team.cvideo.pk}/consensus/").json()
+    assert [(m["masklet_a"], m["masklet_b"]) for m in body["pairs"][0]["matches"]] == [
+        (team.a1.pk, team.b1.pk)
+    ]

@@ -9,6 +9,8 @@ import pytest
 from django.utils import timezone
 
 from backend.common import rle as rle_codec
+from backend.events.kinds import EventKind
+from backend.events.services import event_record
 from backend.masklets.enums import FrameOrigin, MaskletStatus
 from backend.masklets.models import Masklet, MaskletFrame, Prompt
 from backend.projects.models import Task
@@ -21,26 +23,48 @@ from tests.backend.factories import make_ready_video
 from tests.backend.quality.conftest import add_masklet, square
 
 EMPTY = rle_codec.encode(np.zeros((48, 64), np.uint8))
+SQUARE = rle_codec.encode(square(5, 5))
 SHIFTED = metrics.masklet_scores({0: square(5, 5)}, {0: square(5, 7)})
 
 
-def _frames(masklet, origins):
+def _frames(masklet, origins, empty=()):
+    """One mask per origin on frames 0, 1, ...; the frames in ``empty`` get an empty mask."""
     for index, origin in enumerate(origins):
+        rle = EMPTY if index in empty else SQUARE
         MaskletFrame.objects.create(
             masklet=masklet,
             frame_index=index,
-            rle=EMPTY,
-            area=0,
-            bbox=[0, 0, 0, 0],
+            rle=rle,
+            area=rle_codec.area(rle),
+            bbox=rle_codec.bbox(rle),
             origin=origin,
+        )
+
+
+def _click(masklet, author, *, order=None, failed=False):
+    """A click as the log has it; with ``order`` its prompt is still stored (not undone)."""
+    video = masklet.video
+    payload = {"masklet": masklet.pk, "prompt": 0, "frame_index": 0}
+    for kind in [EventKind.PROMPT_ADDED] + ([EventKind.PROMPT_FAILED] if failed else []):
+        event_record(
+            project_id=video.project_id,
+            video_id=video.pk,
+            kind=kind,
+            actor_id=author.pk,
+            payload=payload,
+        )
+    if order is not None:
+        Prompt.objects.create(
+            masklet=masklet, frame_index=0, points=[[0.5, 0.5, 1]], order=order, author=author
         )
 
 
 @pytest.fixture
 def project(team):
-    """annotator: team.masklet (draft; frames click, edited, imported; 3 prompts),
-    m2 (accepted, 1 propagated frame, yesterday), a ground-truth copy and a consensus masklet.
-    other_annotator: m3 (rejected, 2 click frames, 1 prompt) and a consensus masklet.
+    """annotator: team.masklet (draft; frames click, edited, imported; 3 clicks kept, 1 undone,
+    1 that SAM 2 failed), m2 (accepted, 1 propagated frame yesterday and 1 empty propagated
+    one), a ground-truth copy and a consensus masklet.
+    other_annotator: m3 (rejected, 2 click frames, 1 click) and a consensus masklet.
     manager: one ground-truth masklet."""
     team.project.consensus_k = 2
     team.project.save()
@@ -53,7 +77,7 @@ def project(team):
     m2 = Masklet.objects.create(
         video=team.video, task=team.task, created_by=team.annotator, status=MaskletStatus.ACCEPTED
     )
-    _frames(m2, [FrameOrigin.PROPAGATED])
+    _frames(m2, [FrameOrigin.PROPAGATED, FrameOrigin.PROPAGATED], empty={1})
     yesterday = timezone.now() - datetime.timedelta(days=1)
     MaskletFrame.objects.filter(masklet=m2).update(created_at=yesterday)
     m3 = Masklet.objects.create(video=other_video, task=other_task, status=MaskletStatus.REJECTED)
@@ -61,16 +85,10 @@ def project(team):
     long_ago = timezone.now() - datetime.timedelta(days=10)
     MaskletFrame.objects.filter(masklet=m3, frame_index=1).update(created_at=long_ago)
     for order in (1, 2, 3):
-        Prompt.objects.create(
-            masklet=team.masklet,
-            frame_index=0,
-            points=[[0.5, 0.5, 1]],
-            order=order,
-            author=team.annotator,
-        )
-    Prompt.objects.create(
-        masklet=m3, frame_index=0, points=[[0.5, 0.5, 1]], order=1, author=team.other_annotator
-    )
+        _click(team.masklet, team.annotator, order=order)
+    _click(team.masklet, team.annotator)  # undone
+    _click(team.masklet, team.annotator, failed=True)
+    _click(m3, team.other_annotator, order=1)
     for user, seconds in ((team.annotator, 120), (team.annotator, 60), (team.other_annotator, 30)):
         ActivityRecord.objects.create(
             user=user, project=team.project, video=other_video, seconds=seconds
@@ -123,7 +141,7 @@ def test_dashboard_numbers(project):
     assert body["totals"] == {
         "masklets": 7,
         "frames_annotated": 6,
-        "clicks": 4,
+        "clicks": 5,
         "active_seconds": 210,
         "reviews": 3,
         "unsatisfactory": 2,
@@ -135,10 +153,10 @@ def test_dashboard_numbers(project):
     assert {k: v for k, v in annotator.items() if k not in ("user", "agreement_jf")} == {
         "masklets": 4,
         "accepted": 1,
-        "rejected": 0,
+        "rejected": 1,
         "frames_annotated": 3,
-        "clicks": 3,
-        "clicks_per_masklet": 0.75,
+        "clicks": 4,
+        "clicks_per_masklet": 1.0,
         "active_seconds": 180,
         "seconds_per_frame": 60.0,
         "rejection_rate": 0.5,
@@ -263,10 +281,10 @@ def test_dashboard_csv(project):
         "annotator",
         "4",
         "1",
-        "0",
+        "1",
         "3",
-        "3",
-        "0.75",
+        "4",
+        "1.0",
         "180",
         "60.0",
         "0.5",

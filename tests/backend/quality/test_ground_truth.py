@@ -5,7 +5,7 @@ from backend.masklets.models import Masklet
 from backend.projects.models import Task
 from backend.quality import metrics
 from tests.backend.conftest import client_for
-from tests.backend.factories import make_ready_video
+from tests.backend.factories import LabelFactory, make_ready_video
 from tests.backend.quality.conftest import add_masklet, square
 
 
@@ -104,3 +104,22 @@ def test_scores_without_ground_truth_are_empty_and_annotators_cannot_read(gt_vid
     assert client_for(team.manager).get(url).json() == []
     assert client_for(team.annotator).get(url).status_code == 403
     assert client_for(team.outsider).get(url).status_code == 404
+
+
+def test_scores_pair_only_masklets_of_the_ground_truths_label(gt_video):
+    # given: "dog" is the ground truth; annotator's identical masklet is a "person"
+    team = gt_video
+    dog = LabelFactory(project=team.project, name="dog")
+    Masklet.objects.filter(pk=team.g1.pk).update(label=dog)
+    Masklet.objects.filter(pk=team.a1.pk).update(label=team.label)
+    _mark(team, team.manager, [team.g1.pk])
+    url = f"/api/v1/videos/{team.gtv.pk}/ground-truth/scores/"
+    # when
+    rows = {r["user"]["username"]: r for r in client_for(team.manager).get(url).json()}
+    # then: the same masks under another label do not score
+    a = rows["annotator"]
+    assert (a["matched"], a["missed"], a["jf"]) == (0, 1, 0.0)
+    # when the annotator corrects the label
+    Masklet.objects.filter(pk=team.a1.pk).update(label=dog)
+    rows = {r["user"]["username"]: r for r in client_for(team.manager).get(url).json()}
+    assert (rows["annotator"]["matched"], rows["annotator"]["jf"]) == (1, 1.0)

@@ -8,13 +8,17 @@ from tests.backend.factories import make_ready_video
 from tests.backend.quality.conftest import add_masklet, square
 
 
-def _means(iou: dict[tuple[int, int], float], ids: list[int]) -> scores.PairMeans:
-    """Symmetric mean-IoU table over ids; F mirrors J so the pairs' values are easy to check."""
+def _means(
+    iou: dict[tuple[int, int], float], ids: list[int], labels: dict[int, int] | None = None
+) -> scores.PairMeans:
+    """Symmetric mean-IoU table over ids; F mirrors J so the pairs' values are easy to check.
+    Masklets have no label unless ``labels`` gives one."""
     n = len(ids)
     j = np.eye(n)
     for (a, b), value in iou.items():
         j[ids.index(a), ids.index(b)] = j[ids.index(b), ids.index(a)] = value
-    return scores.PairMeans(ids=ids, j=j, f=j / 2)
+    labels = labels or {}
+    return scores.PairMeans(ids=ids, j=j, f=j / 2, labels=[labels.get(pk) for pk in ids])
 
 
 def test_match_is_the_global_optimum_not_greedy():
@@ -46,6 +50,23 @@ def test_pairs_without_overlap_stay_unmatched():
     assert [(m.a, m.b) for m in matches] == [(1, 11)]
 
 
+def test_match_pairs_only_masklets_of_the_same_label():
+    # 1 overlaps 11 best, but 11 is another label: 1 takes 12 (same label), 2 stays alone.
+    means = _means(
+        {(1, 11): 0.9, (1, 12): 0.3, (2, 11): 0.0},
+        [1, 2, 11, 12],
+        labels={1: 7, 2: 7, 11: 8, 12: 7},
+    )
+    matches = scores.match(means, [1, 2], [11, 12])
+    assert [(m.a, m.b) for m in matches] == [(1, 12)]
+
+
+def test_match_pairs_unlabelled_masklets_with_each_other_only():
+    means = _means({(1, 11): 0.9, (2, 11): 0.5}, [1, 2, 11], labels={1: 7})
+    matches = scores.match(means, [1, 2], [11])
+    assert [(m.a, m.b) for m in matches] == [(2, 11)]
+
+
 def test_match_with_an_empty_side():
     means = _means({}, [1])
     assert scores.match(means, [1], []) == []
@@ -61,7 +82,9 @@ def test_pair_means_stream_the_video_and_equal_masklet_scores(team):
     b = add_masklet(video, masks_b)
     c = add_masklet(video, masks_c)
 
-    means = scores.pair_means(video=video, ids=[a.pk, b.pk, c.pk])
+    means = scores.pair_means(
+        video=video, ids=[a.pk, b.pk, c.pk], labels={a.pk: None, b.pk: None, c.pk: None}
+    )
 
     expected = metrics.masklet_scores(masks_a, masks_b)
     assert means.j[0, 1] == pytest.approx(expected.j, abs=1e-12)

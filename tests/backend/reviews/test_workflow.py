@@ -206,14 +206,14 @@ def test_prompt_on_a_rejected_masklet_marks_it_reworked(team: Team):
 def test_prompt_undo_on_a_rejected_masklet_marks_it_reworked(team: Team):
     # given
     masklet = annotated_masklet(team)
-    prompt = Prompt.objects.create(masklet=masklet, frame_index=0, order=1, points=[[0.5, 0.5, 1]])
+    prompt = masklet_services.prompt_add(
+        masklet=masklet, author=team.annotator, frame_index=0, points=[[0.5, 0.5, 1]], box=None
+    )
     _reject(team, masklet)
     masklet.refresh_from_db()
     prompt.masklet = masklet
     # when
-    masklet_services.prompt_undo(
-        prompt=prompt, actor=team.annotator, version=masklet.version, frames=[], delete_frames=[0]
-    )
+    masklet_services.prompt_undo(prompt=prompt, actor=team.annotator, version=masklet.version)
     # then
     masklet.refresh_from_db()
     assert masklet.status == MaskletStatus.REWORKED

@@ -83,7 +83,7 @@ def _history(team: Team) -> Blind:
     jobs = []
     for masklet, author in ((theirs, team.other_annotator), (own, team.annotator)):
         job = propagation_job_create(
-            video=team.video, author=author, masklets=[masklet], start_frame=1, direction="forward"
+            video=team.video, author=author, masklets=[masklet], start_frame=0, direction="forward"
         )
         job = job_claim(job_id=job.pk, worker=WORKER)
         encoded = _mask(team, 40)

@@ -46,9 +46,11 @@ class Command(BaseCommand):
                     description="A short real clip to try the platform on.",
                     frame_step=1,
                 )
-            for name, color in SAMPLE_LABELS:
+            for hotkey, (name, color) in enumerate(SAMPLE_LABELS, start=1):
                 if not Label.objects.filter(project=project, name=name).exists():
-                    label_create(project=project, actor=manager, name=name, color=color)
+                    label_create(
+                        project=project, actor=manager, name=name, color=color, hotkey=hotkey
+                    )
         if not Video.objects.filter(project=project, name=SAMPLE_VIDEO.name).exists():
             video_create_from_file(
                 project=project, creator=manager, path=SAMPLE_VIDEO, name=SAMPLE_VIDEO.name

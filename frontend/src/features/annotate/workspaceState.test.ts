@@ -13,6 +13,11 @@ const masklet = (id: number, version = 1, name = ''): Masklet => ({
   source: 'manual',
   status: 'draft',
   version,
+  // Fields the API always sends (the generated schema's MaskletOutput requires them).
+  review_round: 0,
+  submitted_at: null,
+  is_ground_truth: false,
+  consensus_discarded: false,
 });
 
 const frame = (index: number, origin: MaskletFrame['origin'] = 'propagated', counts = 'x'): MaskletFrame => ({

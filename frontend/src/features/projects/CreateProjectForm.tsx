@@ -2,13 +2,13 @@ import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { createProject } from '../../api/projects';
 import { ErrorMessage } from '../../ui/ErrorMessage';
+import { NEW_PROJECT, SettingsFields, type SettingsDraft } from '../manage/SettingsFields';
 
-/** New project; its creator becomes its manager and lands on its page. */
+/** New project with its settings; its creator becomes its manager and lands on its Members tab. */
 export function CreateProjectForm() {
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
+  const [draft, setDraft] = useState<SettingsDraft>(NEW_PROJECT);
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
 
@@ -25,8 +25,12 @@ export function CreateProjectForm() {
     setError(null);
     setSaving(true);
     try {
-      const project = await createProject({ name: name.trim(), description: description.trim() });
-      void navigate(`/projects/${project.id}`);
+      const project = await createProject({
+        ...draft,
+        name: draft.name.trim(),
+        description: draft.description.trim(),
+      });
+      void navigate(`/projects/${project.id}/manage/members`);
     } catch (err) {
       setError(err);
       setSaving(false);
@@ -34,19 +38,12 @@ export function CreateProjectForm() {
   };
 
   return (
-    <form className="card form-stack" onSubmit={onSubmit} aria-label="New project">
+    <form className="card form-stack wide" onSubmit={onSubmit} aria-label="New project">
       <h2>New project</h2>
-      <label>
-        Name
-        <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} autoFocus />
-      </label>
-      <label>
-        Description
-        <textarea rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
-      </label>
+      <SettingsFields draft={draft} onChange={setDraft} />
       {error !== null && <ErrorMessage error={error} />}
       <div className="form-actions">
-        <button type="submit" disabled={saving || name.trim() === ''}>
+        <button type="submit" disabled={saving || draft.name.trim() === ''}>
           {saving ? 'Creating…' : 'Create project'}
         </button>
         <button type="button" className="button-secondary" onClick={() => setOpen(false)} disabled={saving}>

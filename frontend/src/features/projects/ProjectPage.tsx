@@ -50,8 +50,11 @@ function ProjectContent({ project }: { project: Project }) {
       <div className="page-title">
         <h1>{project.name}</h1>
         <span className="badge">{roleLabel(project.my_role)}</span>
+        {canManage(project) && <Link to={`/projects/${project.id}/manage/settings`}>Manage</Link>}
         {seesQuality && <Link to={`/projects/${project.id}/quality`}>Quality dashboard</Link>}
         {seesQuality && <Link to={`/projects/${project.id}/review`}>Review queue</Link>}
+        <Link to={`/projects/${project.id}/export`}>Export</Link>
+        {canManage(project) && <Link to={`/projects/${project.id}/import`}>Import</Link>}
       </div>
       {project.description && <p className="description">{project.description}</p>}
       {project.guidelines && (
@@ -93,6 +96,7 @@ function ProjectContent({ project }: { project: Project }) {
           <VideoTable
             videos={videos.videos}
             qualityLink={seesQuality ? (project.consensus_k > 1 ? 'Consensus' : 'Ground truth') : undefined}
+            onDeleted={canManage(project) ? videos.reload : undefined}
           />
         )}
       </section>

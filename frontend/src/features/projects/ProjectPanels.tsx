@@ -1,4 +1,4 @@
-/** Read-only project panels; editing members, labels and tasks comes with the workspace. */
+/** The project's members, labels and tasks at a glance; managers change them under Manage. */
 import type { ReactNode } from 'react';
 import { listLabels, listMembers, listTasks } from '../../api/projects';
 import type { Video } from '../../api/videos';
@@ -56,6 +56,7 @@ export function LabelsPanel({ projectId }: { projectId: number }) {
             <li key={label.id}>
               <span className="swatch" style={{ backgroundColor: label.color }} aria-hidden="true" />
               {label.name}
+              {label.hotkey !== null && <kbd title="Hotkey in the workspace">{label.hotkey}</kbd>}
             </li>
           ))}
         </ul>

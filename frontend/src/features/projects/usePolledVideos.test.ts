@@ -24,6 +24,8 @@ function video(id: number, status: VideoStatus, progress = 0): Video {
     frame_count: 48,
     size_bytes: 100,
     checksum: '',
+    environment: '',
+    split: '',
     frame_url_template: `/api/v1/videos/${id}/frames/{frame}.jpg`,
     created_at: '2026-01-01T00:00:00Z',
   };
