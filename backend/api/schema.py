@@ -70,8 +70,8 @@ class AutoSchema(BaseAutoSchema):
             codes.append("400")  # validation, a parse error, or a business rule
         if authenticates:
             codes.append("403")  # not logged in / CSRF / role
-        if not public:
-            codes.append("404")  # a project, video or masklet that is not (visibly) there
+        if not public or has_body:
+            codes.append("404")  # what the path or the body names is not (visibly) there
         if not public and method != "get":
             codes.append("409")
         if has_body:
