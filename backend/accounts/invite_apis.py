@@ -1,9 +1,9 @@
 """/api/v1/auth/invites/: the invited user (not logged in) checks a link and chooses a
 password. The token is posted, never put in a URL the server logs."""
 
+from django.conf import settings
 from django.contrib.auth import login
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from backend.accounts import services
 from backend.accounts.apis import UserOutputSerializer
+from backend.api import serializers
 
 
 class TokenSerializer(serializers.Serializer):
@@ -45,5 +46,5 @@ class InviteAcceptApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.invite_accept(**data.validated_data)
-        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request._request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return Response(UserOutputSerializer(user).data)

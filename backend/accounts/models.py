@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from backend.accounts.enums import LoginFailureScope
 from backend.common.models import BaseModel
 
 
@@ -38,3 +39,27 @@ class Invite(BaseModel):
 
     def __str__(self) -> str:
         return f"Invite {self.pk} for {self.user_id}"
+
+
+class LoginFailureCounter(BaseModel):
+    """Failed logins for one username or from one address within a window, shared by every web
+    process (backend/accounts/throttling.py). A row goes once its window and lockout are over."""
+
+    scope = models.CharField(max_length=16, choices=LoginFailureScope.choices)
+    # The username as tried (case-folded), or the client's IP address.
+    key = models.CharField(max_length=255)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    # Logins for this key are refused (429) until then.
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="loginfailure_unique_scope_key"),
+            models.CheckConstraint(
+                condition=Q(scope__in=LoginFailureScope.values), name="loginfailure_scope_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}: {self.failures}"

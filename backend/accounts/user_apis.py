@@ -1,8 +1,8 @@
 """/api/v1/users/: user accounts, managed by staff in the app (what Django's admin did)."""
 
+from django.core.validators import EmailValidator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,9 +11,14 @@ from rest_framework.views import APIView
 from backend.accounts import selectors, services
 from backend.accounts.models import User
 from backend.accounts.permissions import IsStaff
+from backend.api import serializers
+from backend.api.pagination import PageNumberPagination
 from backend.api.utils import UserBriefSerializer, paginated_response
 
 INVITE_PATH = "/invite#"
+
+# An email address, or "" for none.
+EMAIL = EmailValidator(message="Enter a valid email address, or leave it empty.")
 
 
 class UserAdminOutputSerializer(serializers.Serializer):
@@ -40,6 +45,7 @@ def _user_output(user: User) -> dict:
 
 class UserListApi(APIView):
     permission_classes = [IsStaff]
+    pagination_class = PageNumberPagination
 
     class FilterSerializer(serializers.Serializer):
         search = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
@@ -66,7 +72,10 @@ class UserCreateApi(APIView):
             max_length=150,
             error_messages={"invalid": "Use letters, digits and @ . + - _ only."},
         )
-        email = serializers.EmailField(required=False, allow_blank=True, default="")
+        # Not EmailField: "" (no email) is allowed, which `format: email` would not allow.
+        email = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=254, validators=[EMAIL]
+        )
         is_staff = serializers.BooleanField(required=False, default=False)
         password = serializers.CharField(
             required=False,
@@ -89,7 +98,9 @@ class UserUpdateApi(APIView):
     permission_classes = [IsStaff]
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(required=False, allow_blank=True)
+        email = serializers.CharField(
+            required=False, allow_blank=True, max_length=254, validators=[EMAIL]
+        )
         is_staff = serializers.BooleanField(required=False)
         is_active = serializers.BooleanField(
             required=False, help_text="false deactivates: the user can no longer log in"

@@ -2,30 +2,41 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
+from backend.api.errors import RequestBodyTooLarge, log_server_error, server_error_body
 from backend.common.exceptions import ApplicationError
 
 
-def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
+def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, ApplicationError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status)
+        return Response(
+            {"message": exc.message, "extra": exc.extra}, status=exc.status, headers=exc.headers
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestBodyTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    elif isinstance(exc, SuspiciousOperation):
+        # E.g. an uploaded file's name that is only dots, too many form fields.
+        exc = exceptions.ParseError(str(exc) or "The request was refused as unsafe.")
 
     response = exception_handler(exc, context)
     if response is None:
-        return None
+        # Anything else is a bug: a JSON 500 whose reference points to the logged traceback.
+        set_rollback()
+        return Response(server_error_body(log_server_error(exc)), status=500)
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
             "message": _first_message(response.data),

@@ -1,10 +1,11 @@
 from django.db import connection
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from backend.api import serializers
 
 
 class HealthApi(APIView):

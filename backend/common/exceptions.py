@@ -9,11 +9,18 @@ class ApplicationError(Exception):
     status = 400
 
     def __init__(
-        self, message: str, *, extra: dict[str, Any] | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+        # HTTP headers of the answer, e.g. Retry-After with a 429.
+        self.headers = headers or {}
         if status is not None:
             self.status = status
 

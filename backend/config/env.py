@@ -4,6 +4,7 @@ The README's configuration table lists these same names; keep the two in step.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -62,8 +63,16 @@ STORAGE_S3_ACCESS_KEY = env_str("STORAGE_S3_ACCESS_KEY", "")
 STORAGE_S3_SECRET_KEY = env_str("STORAGE_S3_SECRET_KEY", "")
 STORAGE_S3_REGION = env_str("STORAGE_S3_REGION", "")
 
-# Largest accepted video upload; larger requests get 413 before anything is stored.
+# Largest accepted video upload (and import file); larger requests get 413 before anything
+# is stored.
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 2 * 1024**3)
+# Largest body of any other request (JSON); a bulk write of 1000 masks at 1080p is ~10 MB.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 32 * 1024**2)
+# Where the web process writes request bodies and uploaded files on their way to storage
+# (one locked sub-folder per process; a start removes those of crashed processes).
+UPLOAD_TEMP_DIR = Path(
+    env_str("UPLOAD_TEMP_DIR", str(Path(tempfile.gettempdir()) / "sam2annotate-uploads"))
+)
 # Folders a manager may ingest server-side files from (comma separated). Empty: disabled.
 VIDEO_IMPORT_DIRS = [Path(p) for p in env_list("VIDEO_IMPORT_DIRS", [])]
 # JPEG quality of extracted frames: 90 keeps masks' edges readable at ~1/10 of PNG's size.
@@ -102,6 +111,17 @@ JOB_RETRY_BACKOFF_S = env_int("JOB_RETRY_BACKOFF_S", 10)
 # frees its masklet within two minutes.
 REVIEW_LEASE_SECONDS = env_int("REVIEW_LEASE_SECONDS", 120)
 
+# Login throttling: after this many failed logins for one username (or from one address)
+# within LOGIN_FAILURE_WINDOW_S, further logins for it are refused (429) for LOGIN_LOCKOUT_S.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+LOGIN_FAILURE_WINDOW_S = env_int("LOGIN_FAILURE_WINDOW_S", 15 * 60)
+LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 5 * 60)
+
+# How often an open websocket reads the log without a wake-up (one lost while the broker
+# restarted) and re-checks its user's session and membership (it also does at every wake-up,
+# and closes at once when its user logs out); one indexed query per open websocket.
+WEBSOCKET_RECHECK_S = env_int("WEBSOCKET_RECHECK_S", 15)
 # How long a one-time invite link (a staff user makes it on the Users page) stays valid.
 INVITE_VALID_HOURS = env_int("INVITE_VALID_HOURS", 72)
 

@@ -1,11 +1,13 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.utils import paginated_response
-from backend.events.selectors import event_list
+from backend.api import serializers
+from backend.api.fields import ID_MAX
+from backend.api.pagination import PageNumberPagination
+from backend.api.utils import paginated_response, query_params_validated
+from backend.events.selectors import event_list_for_user
 from backend.projects.selectors import project_get_for_user
 
 
@@ -20,25 +22,32 @@ class EventOutputSerializer(serializers.Serializer):
 
 
 class EventListApi(APIView):
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         after = serializers.IntegerField(
-            min_value=0, required=False, default=0, help_text="the last seq seen"
+            min_value=0, max_value=ID_MAX, required=False, default=0, help_text="the last seq seen"
         )
-        video = serializers.IntegerField(required=False)
+        video = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
         kind = serializers.CharField(required=False, max_length=64)
 
     @extend_schema(parameters=[FilterSerializer], responses=EventOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
+        """The project's events after position `after`, in log order. In consensus mode an
+        annotator sees no event about another annotator's masklets."""
         project = project_get_for_user(user=request.user, project_id=project_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        params = filters.validated_data
-        events = event_list(
+        params = query_params_validated(self.FilterSerializer, request)
+        events, visibility = event_list_for_user(
             project=project,
+            user=request.user,
             after=params["after"],
             video_id=params.get("video"),
             kind=params.get("kind"),
         )
         return paginated_response(
-            request=request, view=self, queryset=events, serializer_class=EventOutputSerializer
+            request=request,
+            view=self,
+            queryset=events,
+            serializer_class=EventOutputSerializer,
+            each=visibility.redact,
         )

@@ -5,6 +5,13 @@ The database is the truth: on connect the consumer sends every event after posit
 committed and was sequenced) makes it read and send what is new; a slow poll covers lost
 wake-ups (a broker restart). Positions are given in commit order (events/services.py), so
 a client that reconnects with the last `seq` it saw misses nothing and gets nothing twice.
+
+Access is not decided once: before every read (wake-up or poll, so at least every
+WEBSOCKET_RECHECK_S) the consumer checks again that the session stands and the user is still
+a member, and closes the socket otherwise (4401: logged out or session ended, 4403: no longer
+a member). A logout closes the sockets of its session at once (a "session.ended" message to
+the user's group). What a member sees follows their current role (blind consensus:
+backend/events/selectors.py).
 """
 
 import asyncio
@@ -14,18 +21,18 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from backend.accounts.models import User
+from backend.accounts.sessions import session_user_id, user_sessions_group
 from backend.events.apis import EventOutputSerializer
-from backend.events.models import Event
+from backend.events.selectors import event_list_for_user
 from backend.events.services import project_group
-from backend.projects.models import Membership
+from backend.projects.models import Membership, Project
 
 # Events per websocket message while catching up; a long backlog goes out in several.
 BATCH = 500
 CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN = 4401, 4403
-# Without a wake-up, a client still gets what is new this often (a wake-up lost while the
-# broker restarted); one indexed query per open websocket.
-POLL_EVERY_S = 15.0
 
 
 class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
@@ -37,26 +44,35 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         self.video_id = _int(video) if video else None
         # One reader at a time: a wake-up and the poll must not both send the same events.
         self.reading = asyncio.Lock()
+        self.ended = False
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not await _is_member(user.pk, self.project_id):
-            await self.close(code=CLOSE_FORBIDDEN)
+        self.user_id = user.pk
+        # Sessions carry the login; a scope without one (tests) is checked for membership only.
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None) if session else None
+        refusal = await _access_refusal(self.user_id, self.session_key, self.project_id)
+        if refusal is not None:
+            await self.close(code=refusal)
             return
-        self.group = project_group(self.project_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.groups_joined = [project_group(self.project_id), user_sessions_group(self.user_id)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self._send_new()
         self.poller = asyncio.create_task(self._poll())
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "poller"):
-            self.poller.cancel()
+        self.ended = True
+        poller = getattr(self, "poller", None)
+        if poller is not None and poller is not asyncio.current_task():
+            poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self.poller
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+                await poller
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """{"after": seq} rewinds or skips the cursor (e.g. after a client-side reload)."""
@@ -69,21 +85,41 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         if message.get("last_seq", 0) > self.cursor:
             await self._send_new()
 
+    async def session_ended(self, message: dict[str, Any]) -> None:
+        if self.session_key is not None and message.get("session_key") == self.session_key:
+            await self._end(CLOSE_UNAUTHENTICATED)
+
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(POLL_EVERY_S)
+        """What is new without a wake-up (one lost while the broker restarted), and a fresh
+        look at the user's access; one indexed query per open websocket."""
+        while not self.ended:
+            await asyncio.sleep(settings.WEBSOCKET_RECHECK_S)
             await self._send_new()
 
+    async def _end(self, code: int) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        poller = getattr(self, "poller", None)
+        if poller is not None and poller is not asyncio.current_task():
+            poller.cancel()
+        await self.close(code=code)
+
     async def _send_new(self) -> None:
+        refusal = None
         async with self.reading:
-            while True:
-                events = await _events_after(self.project_id, self.cursor, self.video_id)
-                if not events:
-                    return
+            while not self.ended:
+                refusal, events = await _read_events(
+                    self.user_id, self.session_key, self.project_id, self.cursor, self.video_id
+                )
+                if refusal is not None or not events:
+                    break
                 self.cursor = events[-1]["seq"]
                 await self.send_json({"type": "events", "events": events})
                 if len(events) < BATCH:
-                    return
+                    break
+        if refusal is not None:
+            await self._end(refusal)
 
 
 def _int(value: str) -> int:
@@ -93,14 +129,31 @@ def _int(value: str) -> int:
         return 0
 
 
-@database_sync_to_async
-def _is_member(user_id: int, project_id: int) -> bool:
-    return Membership.objects.filter(user_id=user_id, project_id=project_id).exists()
+def _refusal(user_id: int, session_key: str | None, project_id: int) -> int | None:
+    if session_key is not None and session_user_id(session_key) != user_id:
+        return CLOSE_UNAUTHENTICATED
+    if not Membership.objects.filter(user_id=user_id, project_id=project_id).exists():
+        return CLOSE_FORBIDDEN
+    return None
+
+
+_access_refusal = database_sync_to_async(_refusal)
 
 
 @database_sync_to_async
-def _events_after(project_id: int, after: int, video_id: int | None) -> list[dict[str, Any]]:
-    events = Event.objects.filter(project_id=project_id, seq__gt=after)
-    if video_id is not None:
-        events = events.filter(video_id=video_id)
-    return EventOutputSerializer(events.order_by("seq")[:BATCH], many=True).data
+def _read_events(
+    user_id: int, session_key: str | None, project_id: int, after: int, video_id: int | None
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """(close code, []) if the user may no longer follow the project; else (None, the next
+    events they may see, redacted)."""
+    refusal = _refusal(user_id, session_key, project_id)
+    if refusal is not None:
+        return refusal, []
+    events, visibility = event_list_for_user(
+        project=Project.objects.get(pk=project_id),
+        user=User.objects.get(pk=user_id),
+        after=after,
+        video_id=video_id,
+    )
+    page = [visibility.redact(event) for event in events[:BATCH]]
+    return None, EventOutputSerializer(page, many=True).data

@@ -174,6 +174,8 @@ class MaskletUpdated(TypedDict):
 
 class MaskletDeleted(TypedDict):
     masklet: int
+    # Whose it was (the masklet is gone): blind consensus shows the event to them only.
+    annotator: NotRequired[int | None]
 
 
 class MaskletFramesWritten(TypedDict):

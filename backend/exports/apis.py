@@ -3,12 +3,14 @@ from pathlib import PurePosixPath
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
+from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
 from backend.api.utils import UserBriefSerializer, paginated_response
 from backend.common.exceptions import ApplicationError
 from backend.exports import selectors, services
@@ -17,6 +19,7 @@ from backend.masklets.apis import MaskletOutputSerializer
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
 from backend.videos.selectors import video_get_for_user
+from backend.videos.uploads import StreamedUploadMixin
 
 
 class ExportJobOutputSerializer(serializers.Serializer):
@@ -44,6 +47,8 @@ class ExportJobOutputSerializer(serializers.Serializer):
 class ExportJobListApi(APIView):
     """The project's exports, newest first (any member)."""
 
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=ExportJobOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
@@ -62,12 +67,18 @@ class ExportJobCreateApi(APIView):
         format = serializers.ChoiceField(choices=ExportFormat.choices)
         include_unaccepted = serializers.BooleanField(default=False)
         label_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1), required=False, default=list
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            required=False,
+            default=list,
         )
         video_ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1), required=False, default=list
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            required=False,
+            default=list,
         )
-        frame_step = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        frame_step = serializers.IntegerField(
+            min_value=1, max_value=INT_MAX, required=False, allow_null=True
+        )
 
     @extend_schema(request=InputSerializer, responses={201: ExportJobOutputSerializer})
     def post(self, request: Request, project_id: int) -> Response:
@@ -88,11 +99,12 @@ class ExportJobDetailApi(APIView):
 
 
 class ExportJobDownloadApi(APIView):
-    """The finished zip (any member): streamed from local storage, or a signed URL."""
+    """The finished zip (any member but a blind annotator, see export_job_get_for_download):
+    streamed from local storage, or a signed URL."""
 
     @extend_schema(responses={(200, "application/zip"): bytes})
     def get(self, request: Request, job_id: int) -> HttpResponse:
-        job = selectors.export_job_get_for_user(user=request.user, job_id=job_id)
+        job = selectors.export_job_get_for_download(user=request.user, job_id=job_id)
         if not job.is_downloadable:
             raise ApplicationError(
                 "The export is not finished.", extra={"status": job.status}, status=409
@@ -111,12 +123,17 @@ class ExportJobDownloadApi(APIView):
         )
 
 
-class MaskletImportApi(APIView):
+class MaskletImportApi(StreamedUploadMixin, APIView):
     """Import masklets from an SA-V JSON, an SA-V val/test PNG zip, a DAVIS 2017 or
     YouTube-VOS palette PNG zip or a YouTube-VIS JSON onto a ready video (managers).
     All or nothing."""
 
     parser_classes = [MultiPartParser]
+
+    @classmethod
+    def upload_admit(cls, *, user, video_id: int) -> None:  # type: ignore[no-untyped-def]
+        """Checked before the body is read (backend/api/request_body.py)."""
+        video_get_for_user(user=user, video_id=video_id, roles=MANAGER_ONLY)
 
     class InputSerializer(serializers.Serializer):
         format = serializers.ChoiceField(choices=ImportFormat.choices)

@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Mod
 from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
@@ -13,6 +14,7 @@ from backend.exports.formats.base import ExportMasklet, ExportVideo, FrameMask
 from backend.exports.models import ExportJob
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet, MaskletFrame
+from backend.masklets.selectors import masklet_sees_only_own
 from backend.projects.models import Label, Project
 from backend.projects.permissions import ANY_ROLE, membership_require
 from backend.videos.enums import VideoStatus
@@ -32,6 +34,19 @@ def export_job_get_for_user(*, user: User, job_id: int, roles=ANY_ROLE) -> Expor
     if job is None:
         raise Http404("No such export.")
     membership_require(user=user, project_id=job.project_id, roles=roles)
+    return job
+
+
+def export_job_get_for_download(*, user: User, job_id: int) -> ExportJob:
+    """The job if the user may download its zip: any member, except an annotator in consensus
+    mode (they work blind, and an export holds every annotator's masks)."""
+    job = export_job_get_for_user(user=user, job_id=job_id)
+    membership = membership_require(user=user, project_id=job.project_id)
+    if masklet_sees_only_own(role=membership.role, project=job.project):
+        raise PermissionDenied(
+            "In consensus mode annotators work blind, and an export holds every annotator's "
+            "masks: managers and reviewers download it."
+        )
     return job
 
 

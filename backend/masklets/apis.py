@@ -1,12 +1,14 @@
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.utils import paginated_response
+from backend.api import serializers
+from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
+from backend.api.utils import paginated_response, query_params_validated
 from backend.masklets import selectors, services
 from backend.masklets.enums import FrameOrigin, MaskletStatus
 from backend.masklets.models import Prompt
@@ -39,7 +41,7 @@ class MaskletOutputSerializer(serializers.Serializer):
 
 class RleSerializer(serializers.Serializer):
     size = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=INT_MAX),
         min_length=2,
         max_length=2,
         help_text="[height, width]",
@@ -50,10 +52,13 @@ class RleSerializer(serializers.Serializer):
 
 
 class MaskletFrameSerializer(serializers.Serializer):
-    frame_index = serializers.IntegerField(min_value=0)
+    frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     rle = RleSerializer()
-    origin = serializers.ChoiceField(choices=FrameOrigin.choices, required=False)
-    score = serializers.FloatField(allow_null=True, required=False)
+    # Decided by the server, never by the client (it decides what propagation keeps): masks
+    # written through the API are "edited", SAM 2's are "click" / "propagated", imports
+    # "imported". Sent values are ignored.
+    origin = serializers.ChoiceField(choices=FrameOrigin.choices, read_only=True)
+    score = serializers.FloatField(allow_null=True, read_only=True, help_text="SAM 2's score")
     area = serializers.IntegerField(read_only=True)
     bbox = serializers.ListField(child=serializers.FloatField(), read_only=True)
 
@@ -66,7 +71,10 @@ class PointSerializer(serializers.ListField):
     max_length = 3
 
     def to_internal_value(self, data):  # type: ignore[no-untyped-def]
-        x, y, label = super().to_internal_value(data)
+        values = super().to_internal_value(data)
+        if len(values) != 3:
+            raise serializers.ValidationError("A point is [x, y, label]: 3 numbers.")
+        x, y, label = values
         if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
             raise serializers.ValidationError("x and y must be normalised to [0, 1].")
         if label not in (0.0, 1.0):
@@ -82,7 +90,10 @@ class BoxSerializer(serializers.ListField):
     max_length = 4
 
     def to_internal_value(self, data):  # type: ignore[no-untyped-def]
-        x0, y0, x1, y1 = super().to_internal_value(data)
+        values = super().to_internal_value(data)
+        if len(values) != 4:
+            raise serializers.ValidationError("A box is [x0, y0, x1, y1]: 4 numbers.")
+        x0, y0, x1, y1 = values
         if not (x0 < x1 and y0 < y1):
             raise serializers.ValidationError("The box needs x0 < x1 and y0 < y1.")
         return [x0, y0, x1, y1]
@@ -120,19 +131,20 @@ class PromptMaskSerializer(serializers.Serializer):
 
 
 class MaskletListApi(APIView):
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
-        label = serializers.IntegerField(required=False)
-        task = serializers.IntegerField(required=False)
+        label = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+        task = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
 
     @extend_schema(parameters=[FilterSerializer], responses=MaskletOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_params_validated(self.FilterSerializer, request)
         lookups = {
             ("label_id" if k == "label" else "task_id" if k == "task" else k): v
-            for k, v in filters.validated_data.items()
+            for k, v in filters.items()
         }
         return paginated_response(
             request=request,
@@ -144,8 +156,12 @@ class MaskletListApi(APIView):
 
 class MaskletCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
-        task_id = serializers.IntegerField(required=False, allow_null=True)
-        label_id = serializers.IntegerField(required=False, allow_null=True)
+        task_id = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=ID_MAX
+        )
+        label_id = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=ID_MAX
+        )
         name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
         color = serializers.RegexField(HEX_COLOR, required=False, default="#1f77b4")
 
@@ -178,13 +194,15 @@ class MaskletCreateApi(APIView):
 
 class MaskletDetailApi(APIView):
     class UpdateSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
         name = serializers.CharField(max_length=100, required=False, allow_blank=True)
         color = serializers.RegexField(HEX_COLOR, required=False)
-        label_id = serializers.IntegerField(required=False, allow_null=True)
+        label_id = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=ID_MAX
+        )
 
     class DeleteSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     @extend_schema(responses=MaskletOutputSerializer)
     def get(self, request: Request, masklet_id: int) -> Response:
@@ -213,32 +231,36 @@ class MaskletDetailApi(APIView):
             )
         return Response(MaskletOutputSerializer(masklet).data)
 
-    @extend_schema(request=DeleteSerializer, responses={204: None})
+    @extend_schema(parameters=[DeleteSerializer], responses={204: None})
     def delete(self, request: Request, masklet_id: int) -> Response:
-        data = self.DeleteSerializer(data=request.data or request.query_params)
-        data.is_valid(raise_exception=True)
+        """`?version=` is the version the client read (409 when stale)."""
+        version = query_params_validated(self.DeleteSerializer, request)["version"]
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
                 user=request.user, masklet_id=masklet_id, lock=True
             )
-            services.masklet_delete(
-                masklet=masklet, actor=request.user, version=data.validated_data["version"]
-            )
+            services.masklet_delete(masklet=masklet, actor=request.user, version=version)
         return Response(status=204)
 
 
 class MaskletFramesApi(APIView):
     """GET: masks by frame range. PUT: bulk upsert/delete as one versioned change."""
 
+    pagination_class = PageNumberPagination
+
     class RangeSerializer(serializers.Serializer):
-        start = serializers.IntegerField(min_value=0, required=False)
-        end = serializers.IntegerField(min_value=1, required=False, help_text="exclusive end frame")
+        start = serializers.IntegerField(min_value=0, max_value=INT_MAX, required=False)
+        end = serializers.IntegerField(
+            min_value=1, max_value=INT_MAX, required=False, help_text="exclusive end frame"
+        )
 
     class WriteSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
         frames = MaskletFrameSerializer(many=True, required=False, default=list)
         delete_frames = serializers.ListField(
-            child=serializers.IntegerField(min_value=0), required=False, default=list
+            child=serializers.IntegerField(min_value=0, max_value=INT_MAX),
+            required=False,
+            default=list,
         )
 
         def validate(self, attrs):  # type: ignore[no-untyped-def]
@@ -251,9 +273,8 @@ class MaskletFramesApi(APIView):
     @extend_schema(parameters=[RangeSerializer], responses=MaskletFrameSerializer(many=True))
     def get(self, request: Request, masklet_id: int) -> Response:
         masklet = selectors.masklet_get_for_user(user=request.user, masklet_id=masklet_id)
-        bounds = self.RangeSerializer(data=request.query_params)
-        bounds.is_valid(raise_exception=True)
-        frames = selectors.masklet_frame_list(masklet=masklet, **bounds.validated_data)
+        bounds = query_params_validated(self.RangeSerializer, request)
+        frames = selectors.masklet_frame_list(masklet=masklet, **bounds)
         return paginated_response(
             request=request, view=self, queryset=frames, serializer_class=MaskletFrameSerializer
         )
@@ -271,9 +292,13 @@ class MaskletFramesApi(APIView):
         them)."""
         data = self.WriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        frames = [f["frame_index"] for f in data.validated_data["frames"]]
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
-                user=request.user, masklet_id=masklet_id, lock=True
+                user=request.user,
+                masklet_id=masklet_id,
+                lock=True,
+                frames=frames + data.validated_data["delete_frames"],
             )
             written = services.masklet_frames_write(
                 masklet=masklet,
@@ -297,7 +322,7 @@ class MaskletEditUndoApi(APIView):
     had before, in one versioned change."""
 
     class InputSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     @extend_schema(request=InputSerializer, responses=MaskletOutputSerializer)
     def post(self, request: Request, masklet_id: int, seq: int) -> Response:
@@ -317,6 +342,8 @@ class MaskletEditUndoApi(APIView):
 
 
 class PromptListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=PromptOutputSerializer(many=True))
     def get(self, request: Request, masklet_id: int) -> Response:
         masklet = selectors.masklet_get_for_user(user=request.user, masklet_id=masklet_id)
@@ -330,7 +357,7 @@ class PromptListApi(APIView):
 
 class PromptAddApi(APIView):
     class InputSerializer(serializers.Serializer):
-        frame_index = serializers.IntegerField(min_value=0)
+        frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
         points = serializers.ListField(
             child=PointSerializer(), required=False, default=list, max_length=64
         )
@@ -349,7 +376,10 @@ class PromptAddApi(APIView):
         data.is_valid(raise_exception=True)
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
-                user=request.user, masklet_id=masklet_id, lock=True
+                user=request.user,
+                masklet_id=masklet_id,
+                lock=True,
+                frames=[data.validated_data["frame_index"]],
             )
             prompt = services.prompt_add(
                 masklet=masklet, author=request.user, **data.validated_data
@@ -364,7 +394,7 @@ class PromptUndoApi(APIView):
     Only a masklet's latest prompt or edit can be undone (409 otherwise)."""
 
     class InputSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     @extend_schema(request=InputSerializer, responses=MaskletOutputSerializer)
     def post(self, request: Request, prompt_id: int) -> Response:
@@ -373,7 +403,10 @@ class PromptUndoApi(APIView):
         prompt = get_object_or_404(Prompt, pk=prompt_id)
         with transaction.atomic():
             masklet = selectors.masklet_get_for_edit(
-                user=request.user, masklet_id=prompt.masklet_id, lock=True
+                user=request.user,
+                masklet_id=prompt.masklet_id,
+                lock=True,
+                frames=[prompt.frame_index],
             )
             prompt.masklet = masklet
             services.prompt_undo(

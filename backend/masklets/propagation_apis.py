@@ -1,23 +1,22 @@
 """Propagation jobs and SAM 2's availability."""
 
-from django.shortcuts import get_object_or_404
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
+from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
 from backend.api.utils import paginated_response
-from backend.masklets import jobs
+from backend.masklets import jobs, selectors
 from backend.masklets.enums import Direction
-from backend.masklets.models import Masklet, PropagationJob
 from backend.masklets.propagation import (
     propagation_job_cancel,
     propagation_job_create,
 )
-from backend.masklets.selectors import masklet_check_editor
 from backend.projects.enums import Role
-from backend.projects.permissions import membership_require
 from backend.videos.selectors import video_get_for_user
 
 
@@ -40,77 +39,105 @@ class JobOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_masklets(self, job) -> list[int]:  # type: ignore[no-untyped-def]
+        view = self.context.get("view_of_jobs")  # set for readers who may work blind
+        if view is not None:
+            return view.shown(job)
         return sorted(link.masklet_id for link in job.propagation_masklets.all())
 
 
 class PropagationJobCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         masklet_ids = serializers.ListField(
-            child=serializers.IntegerField(), min_length=1, max_length=200
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            min_length=1,
+            max_length=200,
         )
-        start_frame = serializers.IntegerField(min_value=0)
+        start_frame = serializers.IntegerField(min_value=0, max_value=INT_MAX)
         direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.FORWARD)
-        frame_start = serializers.IntegerField(min_value=0, default=0)
-        frame_end = serializers.IntegerField(min_value=1, allow_null=True, default=None)
+        frame_start = serializers.IntegerField(
+            min_value=0,
+            max_value=INT_MAX,
+            required=False,
+            help_text="first frame the job may write; default: 0, or an annotator's task start",
+        )
+        frame_end = serializers.IntegerField(
+            min_value=1,
+            max_value=INT_MAX,
+            allow_null=True,
+            required=False,
+            help_text="exclusive end; default: the video's end, or an annotator's task end",
+        )
         overwrite = serializers.BooleanField(
             default=False, help_text="also replace frames a person clicked or edited"
         )
 
     @extend_schema(request=InputSerializer, responses={201: JobOutputSerializer})
     def post(self, request: Request, video_id: int) -> Response:
+        """Annotators propagate their own masklets, inside their task's frame range."""
         video = video_get_for_user(
             user=request.user, video_id=video_id, roles=(Role.MANAGER, Role.ANNOTATOR)
         )
-        membership = membership_require(user=request.user, project_id=video.project_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         ids = fields.pop("masklet_ids")
-        masklets = list(Masklet.objects.filter(pk__in=ids, video=video).select_related("task"))
-        if len(masklets) != len(set(ids)):
-            return Response(
-                {
-                    "message": "Some masklets do not exist on this video.",
-                    "extra": {"masklet_ids": ids},
-                },
-                status=400,
+        with transaction.atomic():
+            masklets, role = selectors.propagation_masklets_get_for_edit(
+                video=video, user=request.user, masklet_ids=ids
             )
-        for masklet in masklets:
-            masklet_check_editor(masklet=masklet, user=request.user, role=membership.role)
-        jobs.require_sam2()
-        job = propagation_job_create(video=video, author=request.user, masklets=masklets, **fields)
+            # Without a range, an annotator's job covers their task's frames.
+            ranges = [selectors.masklet_frame_range(masklet=m, role=role) for m in masklets]
+            task_start = max(start for start, _ in ranges)
+            task_end = min(end for _, end in ranges)
+            fields.setdefault("frame_start", task_start)
+            if fields.get("frame_end") is None and task_end < video.frame_count:
+                fields["frame_end"] = task_end
+            end = video.frame_count if fields.get("frame_end") is None else fields["frame_end"]
+            for masklet in masklets:
+                selectors.masklet_check_frames(
+                    masklet=masklet,
+                    role=role,
+                    frames=(fields["frame_start"], fields["start_frame"], max(end - 1, 0)),
+                )
+            jobs.require_sam2()
+            job = propagation_job_create(
+                video=video, author=request.user, masklets=masklets, **fields
+            )
         return Response(JobOutputSerializer(job).data, status=201)
 
 
 class PropagationJobListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=JobOutputSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)
-        queryset = PropagationJob.objects.filter(video=video).prefetch_related(
-            "propagation_masklets"
+        queryset, view_of_jobs = selectors.propagation_job_list_for_user(
+            video=video, user=request.user
         )
         return paginated_response(
-            request=request, view=self, queryset=queryset, serializer_class=JobOutputSerializer
+            request=request,
+            view=self,
+            queryset=queryset,
+            serializer_class=JobOutputSerializer,
+            context={"view_of_jobs": view_of_jobs},
         )
-
-
-def _job_for_user(request: Request, job_id: int, roles=tuple(Role.values)) -> PropagationJob:  # type: ignore[no-untyped-def]
-    job = get_object_or_404(PropagationJob.objects.select_related("video"), pk=job_id)
-    membership_require(user=request.user, project_id=job.video.project_id, roles=roles)
-    return job
 
 
 class PropagationJobDetailApi(APIView):
     @extend_schema(responses=JobOutputSerializer)
     def get(self, request: Request, job_id: int) -> Response:
-        job = _job_for_user(request, job_id)
-        return Response(JobOutputSerializer(job).data)
+        job, view_of_jobs, _role = selectors.propagation_job_get_for_user(
+            user=request.user, job_id=job_id
+        )
+        return Response(JobOutputSerializer(job, context={"view_of_jobs": view_of_jobs}).data)
 
 
 class PropagationJobCancelApi(APIView):
     @extend_schema(request=None, responses=JobOutputSerializer)
     def post(self, request: Request, job_id: int) -> Response:
-        job = _job_for_user(request, job_id, roles=(Role.MANAGER, Role.ANNOTATOR))
+        """A manager, or the annotator whose masklets the job writes, stops it."""
+        job = selectors.propagation_job_get_for_cancel(user=request.user, job_id=job_id)
         job = propagation_job_cancel(job=job, actor=request.user)
         return Response(JobOutputSerializer(job).data)
 

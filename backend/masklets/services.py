@@ -16,6 +16,7 @@ from backend.masklets.enums import ActionKind, ActionState, FrameOrigin
 from backend.masklets.models import Masklet, MaskletFrame, Prompt, SessionAction
 from backend.projects.enums import Role
 from backend.projects.models import Label, Task
+from backend.reviews.selectors import masklet_annotator_id
 from backend.reviews.services import masklet_mark_reworked
 from backend.videos.models import Video
 
@@ -121,7 +122,8 @@ def masklet_delete(*, masklet: Masklet, actor: User, version: int) -> None:
         video_id=masklet.video_id,
         kind=EventKind.MASKLET_DELETED,
         actor_id=actor.pk,
-        payload={"masklet": masklet.pk},
+        # Whose it was: the masklet is gone, and blind consensus shows it to them only.
+        payload={"masklet": masklet.pk, "annotator": masklet_annotator_id(masklet)},
     )
     # The object leaves the video's SAM 2 state too (other objects keep theirs).
     action_append(

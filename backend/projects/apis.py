@@ -1,11 +1,13 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.models import User
+from backend.api import serializers
+from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
 from backend.api.utils import UserBriefSerializer, paginated_response
 from backend.projects import selectors, services
 from backend.projects.enums import Role, TaskStage
@@ -38,6 +40,8 @@ class ProjectSettingsSerializer(serializers.Serializer):
 
 
 class ProjectListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=ProjectOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         return paginated_response(
@@ -84,6 +88,8 @@ class MembershipOutputSerializer(serializers.Serializer):
 
 
 class MembershipListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=MembershipOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
@@ -158,6 +164,8 @@ class LabelInputSerializer(serializers.Serializer):
 
 
 class LabelListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=LabelOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
@@ -204,7 +212,9 @@ class LabelDetailApi(APIView):
 class LabelReorderApi(APIView):
     class InputSerializer(serializers.Serializer):
         label_ids = serializers.ListField(
-            child=serializers.IntegerField(), max_length=1000, help_text="every label, in order"
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            max_length=1000,
+            help_text="every label, in order",
         )
 
     @extend_schema(request=InputSerializer, responses=LabelOutputSerializer(many=True))
@@ -265,7 +275,7 @@ def task_outputs(project_id: int, tasks: list[Task]) -> list[dict]:
 
 
 class TaskInputSerializer(serializers.Serializer):
-    video_id = serializers.IntegerField()
+    video_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     assignee = serializers.CharField(
         max_length=150,
         allow_null=True,
@@ -273,8 +283,12 @@ class TaskInputSerializer(serializers.Serializer):
         help_text="username of the annotator, or null",
     )
     stage = serializers.ChoiceField(choices=TaskStage.choices, required=False)
-    frame_start = serializers.IntegerField(min_value=0, required=False, default=0)
-    frame_end = serializers.IntegerField(min_value=1, allow_null=True, required=False, default=None)
+    frame_start = serializers.IntegerField(
+        min_value=0, max_value=INT_MAX, required=False, default=0
+    )
+    frame_end = serializers.IntegerField(
+        min_value=1, max_value=INT_MAX, allow_null=True, required=False, default=None
+    )
 
 
 def _resolve_task_input(project_id: int, data: dict) -> dict:
@@ -296,6 +310,8 @@ def _resolve_task_input(project_id: int, data: dict) -> dict:
 
 
 class TaskListApi(APIView):
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=TaskOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
@@ -359,16 +375,18 @@ class TaskSplitApi(APIView):
     parts with equal numbers of frames to annotate."""
 
     class InputSerializer(serializers.Serializer):
-        video_id = serializers.IntegerField()
+        video_id = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         assignees = serializers.ListField(
             child=serializers.CharField(max_length=150, allow_null=True),
             min_length=1,
             max_length=100,
             help_text="usernames, one part each, in frame order; null leaves a part unassigned",
         )
-        frame_start = serializers.IntegerField(min_value=0, required=False, default=0)
+        frame_start = serializers.IntegerField(
+            min_value=0, max_value=INT_MAX, required=False, default=0
+        )
         frame_end = serializers.IntegerField(
-            min_value=1, allow_null=True, required=False, default=None
+            min_value=1, max_value=INT_MAX, allow_null=True, required=False, default=None
         )
 
     @extend_schema(request=InputSerializer, responses={201: TaskOutputSerializer(many=True)})
@@ -395,7 +413,9 @@ class TaskAssignApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         task_ids = serializers.ListField(
-            child=serializers.IntegerField(), min_length=1, max_length=1000
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            min_length=1,
+            max_length=1000,
         )
         assignee = serializers.CharField(
             max_length=150, allow_null=True, help_text="username, or null to unassign"

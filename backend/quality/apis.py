@@ -3,13 +3,15 @@ import io
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.utils import UserBriefSerializer
+from backend.api import serializers
+from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.utils import UserBriefSerializer, query_params_validated
 from backend.masklets.apis import MaskletOutputSerializer
 from backend.projects.apis import TaskOutputSerializer, task_outputs
 from backend.projects.enums import Role
@@ -28,9 +30,11 @@ MAX_DASHBOARD_DAYS = 365
 
 class ConsensusAssignApi(APIView):
     class InputSerializer(serializers.Serializer):
-        video = serializers.IntegerField()
+        video = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         annotators = serializers.ListField(
-            child=serializers.IntegerField(), required=False, max_length=100
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            required=False,
+            max_length=100,
         )
 
     @extend_schema(request=InputSerializer, responses={201: TaskOutputSerializer(many=True)})
@@ -95,9 +99,11 @@ class ConsensusGetApi(APIView):
 
 class ConsensusResolveApi(APIView):
     class InputSerializer(serializers.Serializer):
-        chosen = serializers.IntegerField()
+        chosen = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         discard = serializers.ListField(
-            child=serializers.IntegerField(), allow_empty=False, max_length=100
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            min_length=1,
+            max_length=100,
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -123,7 +129,9 @@ class ConsensusResolveApi(APIView):
 class GroundTruthMarkApi(APIView):
     class InputSerializer(serializers.Serializer):
         masklets = serializers.ListField(
-            child=serializers.IntegerField(), allow_empty=True, max_length=1000
+            child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
+            allow_empty=True,
+            max_length=1000,
         )
 
     class OutputSerializer(serializers.Serializer):
@@ -164,9 +172,11 @@ class GroundTruthScoresApi(APIView):
 
 class ActivityRecordApi(APIView):
     class InputSerializer(serializers.Serializer):
-        video = serializers.IntegerField()
+        video = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         seconds = serializers.IntegerField(min_value=1, max_value=ACTIVITY_MAX_SECONDS)
-        frame_index = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        frame_index = serializers.IntegerField(
+            min_value=0, max_value=INT_MAX, required=False, allow_null=True
+        )
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
@@ -184,7 +194,9 @@ class ActivityRecordApi(APIView):
 
 
 class DashboardFilterSerializer(serializers.Serializer):
-    annotator = serializers.IntegerField(required=False, help_text="one annotator's user id")
+    annotator = serializers.IntegerField(
+        required=False, min_value=1, max_value=ID_MAX, help_text="one annotator's user id"
+    )
     days = serializers.IntegerField(
         min_value=1,
         max_value=MAX_DASHBOARD_DAYS,
@@ -244,12 +256,11 @@ class DashboardOutputSerializer(serializers.Serializer):
 
 def _dashboard(request: Request, project_id: int) -> dict:
     project = project_get_for_user(user=request.user, project_id=project_id, roles=QA_READERS)
-    filters = DashboardFilterSerializer(data=request.query_params)
-    filters.is_valid(raise_exception=True)
+    filters = query_params_validated(DashboardFilterSerializer, request)
     return selectors.dashboard_get(
         project=project,
-        annotator_id=filters.validated_data.get("annotator"),
-        days=filters.validated_data["days"],
+        annotator_id=filters.get("annotator"),
+        days=filters["days"],
     )
 
 
@@ -263,7 +274,7 @@ class DashboardApi(APIView):
 class DashboardCsvApi(APIView):
     @extend_schema(
         parameters=[DashboardFilterSerializer],
-        responses={200: OpenApiResponse(description="text/csv: the dashboard's annotators table")},
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, "the annotators table")},
     )
     def get(self, request: Request, project_id: int) -> HttpResponse:
         """The dashboard's annotators table as a CSV download (empty cell = no value)."""

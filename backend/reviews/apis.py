@@ -3,12 +3,14 @@ comments, manager overrides and the project-wide masklet list."""
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.utils import UserBriefSerializer, paginated_response
+from backend.api import serializers
+from backend.api.fields import ID_MAX, INT_MAX
+from backend.api.pagination import PageNumberPagination
+from backend.api.utils import UserBriefSerializer, paginated_response, query_params_validated
 from backend.masklets.apis import MaskletOutputSerializer
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet
@@ -94,7 +96,7 @@ def _assignment_data(assignment: ReviewAssignment) -> dict:
 
 class MaskletSubmitApi(APIView):
     class InputSerializer(serializers.Serializer):
-        version = serializers.IntegerField(min_value=1)
+        version = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     @extend_schema(request=InputSerializer, responses=MaskletOutputSerializer)
     def post(self, request: Request, masklet_id: int) -> Response:
@@ -195,7 +197,7 @@ class ReviewAssignmentRenewApi(APIView):
         """Extends the lease (the review screen calls it while open). 409 once it ended."""
         with transaction.atomic():
             assignment = selectors.review_assignment_get_for_user(
-                user=request.user, assignment_id=assignment_id, lock=True
+                user=request.user, assignment_id=assignment_id, lock=True, reviewing=True
             )
             services.review_assignment_renew(assignment=assignment)
         return Response(_assignment_data(assignment))
@@ -214,7 +216,7 @@ class ReviewAssignmentReleaseApi(APIView):
 
 
 class PinnedCommentSerializer(serializers.Serializer):
-    frame_index = serializers.IntegerField(min_value=0)
+    frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     x = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, default=None)
     y = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, default=None)
     text = serializers.CharField(max_length=2000)
@@ -252,7 +254,7 @@ class ReviewVerdictApi(APIView):
         data.is_valid(raise_exception=True)
         with transaction.atomic():
             assignment = selectors.review_assignment_get_for_user(
-                user=request.user, assignment_id=assignment_id, lock=True
+                user=request.user, assignment_id=assignment_id, lock=True, reviewing=True
             )
             review, masklet = services.review_verdict_give(
                 assignment=assignment,
@@ -289,10 +291,16 @@ class MaskletOverrideApi(APIView):
 
 
 class ProjectMaskletListApi(APIView):
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=MaskletStatus.choices, required=False)
-        annotator = serializers.IntegerField(required=False, help_text="user id")
-        video = serializers.IntegerField(required=False, help_text="video id")
+        annotator = serializers.IntegerField(
+            required=False, min_value=1, max_value=ID_MAX, help_text="user id"
+        )
+        video = serializers.IntegerField(
+            required=False, min_value=1, max_value=ID_MAX, help_text="video id"
+        )
 
     @extend_schema(
         parameters=[FilterSerializer], responses=ProjectMaskletOutputSerializer(many=True)
@@ -301,13 +309,12 @@ class ProjectMaskletListApi(APIView):
         """Masklets across the project: annotators see the ones they annotate, reviewers and
         managers all of them."""
         membership = membership_require(user=request.user, project_id=project_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_params_validated(self.FilterSerializer, request)
         masklets = selectors.project_masklet_list(
             project=membership.project,
             user=request.user,
             role=membership.role,
-            **filters.validated_data,
+            **filters,
         )
         return paginated_response(
             request=request,

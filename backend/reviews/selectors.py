@@ -12,7 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from backend.accounts.models import User
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet
-from backend.masklets.selectors import masklet_frame_count
+from backend.masklets.selectors import masklet_frame_count, masklet_hidden_from
 from backend.projects.enums import Role
 from backend.projects.models import Project
 from backend.projects.permissions import membership_require
@@ -55,13 +55,15 @@ def review_comment_get_for_resolve(
 ) -> ReviewComment:
     """The comment if the user may mark it resolved: the masklet's annotator or a manager."""
     comment = (
-        ReviewComment.objects.select_related("masklet__video", "masklet__task", "author")
+        ReviewComment.objects.select_related("masklet__video__project", "masklet__task", "author")
         .filter(pk=comment_id, masklet_id=masklet_id)
         .first()
     )
     if comment is None:
         raise Http404("No such comment.")
     membership = membership_require(user=user, project_id=comment.masklet.video.project_id)
+    if masklet_hidden_from(masklet=comment.masklet, user=user, role=membership.role):
+        raise Http404("No such comment.")
     if membership.role != Role.MANAGER and masklet_annotator_id(comment.masklet) != user.pk:
         raise PermissionDenied(
             "Only the masklet's annotator or a project manager can resolve its comments."
@@ -78,10 +80,17 @@ def masklet_with_frame_count(*, masklet_id: int) -> Masklet:
 
 
 def review_assignment_get_for_user(
-    *, user: User, assignment_id: int, allow_manager: bool = False, lock: bool = False
+    *,
+    user: User,
+    assignment_id: int,
+    allow_manager: bool = False,
+    lock: bool = False,
+    reviewing: bool = False,
 ) -> ReviewAssignment:
     """The assignment if it is the user's (or, with allow_manager, the user manages its
-    project). Non-members get 404, other members 403."""
+    project). With `reviewing` (a verdict, a renewal) the user must also still be a reviewer
+    or manager of the project: a reviewer made annotator keeps no say over the lease they
+    held. Non-members get 404, other members 403."""
     queryset = ReviewAssignment.objects.select_related("masklet__video__project", "masklet__task")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
@@ -89,6 +98,11 @@ def review_assignment_get_for_user(
     if assignment is None:
         raise Http404("No such review assignment.")
     membership = membership_require(user=user, project_id=assignment.masklet.video.project_id)
+    if reviewing and membership.role not in REVIEWER_ROLES:
+        raise PermissionDenied(
+            f"Your role in this project is now {membership.role}; only reviewers and managers "
+            "verify masklets."
+        )
     if assignment.reviewer_id == user.pk:
         return assignment
     if allow_manager and membership.role == Role.MANAGER:
@@ -210,7 +224,7 @@ def project_masklet_list(
 
 
 def _masklet_for_workflow(*, masklet_id: int, lock: bool) -> Masklet:
-    queryset = Masklet.objects.select_related("video", "task")
+    queryset = Masklet.objects.select_related("video__project", "task")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     masklet = queryset.filter(pk=masklet_id).first()
@@ -223,6 +237,8 @@ def masklet_get_for_submit(*, user: User, masklet_id: int, lock: bool = False) -
     """The masklet if the user may submit it: its annotator, or a manager of its project."""
     masklet = _masklet_for_workflow(masklet_id=masklet_id, lock=lock)
     membership = membership_require(user=user, project_id=masklet.video.project_id)
+    if masklet_hidden_from(masklet=masklet, user=user, role=membership.role):
+        raise Http404("No such masklet.")
     if membership.role == Role.MANAGER:
         return masklet
     if membership.role == Role.ANNOTATOR and masklet_annotator_id(masklet) == user.pk:

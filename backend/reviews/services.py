@@ -127,11 +127,7 @@ def masklet_submit(*, masklet: Masklet, actor: User, version: int) -> Masklet:
             "submitting it.",
             status=400,
         )
-    pending = list(
-        PropagationMasklet.objects.filter(masklet=masklet, job__status__in=ACTIVE).values_list(
-            "job_id", flat=True
-        )
-    )
+    pending = _pending_jobs(masklet)
     if pending:
         raise ApplicationError(
             "A propagation of this masklet is still running; wait for it to finish or cancel "
@@ -149,6 +145,15 @@ def masklet_submit(*, masklet: Masklet, actor: User, version: int) -> Masklet:
         submitted_at=timezone.now(),
     )
     return masklet
+
+
+def _pending_jobs(masklet: Masklet) -> list[int]:
+    """Propagation jobs that may still write the masklet's masks."""
+    return list(
+        PropagationMasklet.objects.filter(masklet=masklet, job__status__in=ACTIVE).values_list(
+            "job_id", flat=True
+        )
+    )
 
 
 def masklet_mark_reworked(*, masklet: Masklet, actor: User | None) -> None:
@@ -202,6 +207,18 @@ def masklet_status_override(*, masklet: Masklet, actor: User, status: str, reaso
         raise ApplicationError(
             f"The masklet is already {status}.", extra={"status": masklet.status}, status=409
         )
+    if status == MaskletStatus.ACCEPTED:
+        # Refused rather than cancelling the job for the manager: the job may write other
+        # masklets too, and stopping it is a separate decision. An accepted masklet's masks
+        # are what was accepted, so none may still be on their way.
+        pending = _pending_jobs(masklet)
+        if pending:
+            raise ApplicationError(
+                "A propagation of this masklet is still running; cancel it (or wait for it to "
+                "finish) before accepting the masklet.",
+                extra={"jobs": pending},
+                status=409,
+            )
     _transition(
         masklet=masklet,
         to_status=status,
@@ -214,8 +231,9 @@ def masklet_status_override(*, masklet: Masklet, actor: User, status: str, reaso
 
 
 def _expire_leases(*, project: Project, now: datetime) -> None:
-    """Frees masklets whose reviewer's lease ran out. Rows another transaction holds (a
-    renewal, or a claimer expiring them already) are skipped, never waited for."""
+    """Frees masklets whose reviewer's lease ran out, or whose reviewer is no longer a reviewer
+    of the project. Expired rows another transaction holds (a renewal, or a claimer expiring
+    them already) are skipped, never waited for."""
     stale = ReviewAssignment.objects.filter(
         status=AssignmentStatus.ACTIVE, expires_at__lt=now, masklet__video__project=project
     )
@@ -226,6 +244,13 @@ def _expire_leases(*, project: Project, now: datetime) -> None:
         ReviewAssignment.objects.filter(pk__in=ids, status=AssignmentStatus.ACTIVE).update(
             status=AssignmentStatus.EXPIRED, updated_at=now
         )
+    # Leases of reviewers who are no longer reviewers (or members): back to the queue.
+    reviewers = Membership.objects.filter(project=project, role__in=selectors.REVIEWER_ROLES)
+    ReviewAssignment.objects.filter(
+        status=AssignmentStatus.ACTIVE, masklet__video__project=project
+    ).exclude(reviewer_id__in=reviewers.values("user_id")).update(
+        status=AssignmentStatus.RELEASED, updated_at=now
+    )
 
 
 @transaction.atomic

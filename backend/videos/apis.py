@@ -1,15 +1,15 @@
 from pathlib import Path
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api.utils import paginated_response
+from backend.api import serializers
+from backend.api.pagination import PageNumberPagination
+from backend.api.utils import paginated_response, query_params_validated
 from backend.common.exceptions import ApplicationError
 from backend.projects.permissions import MANAGER_ONLY
 from backend.projects.selectors import project_get_for_user
@@ -17,7 +17,7 @@ from backend.videos import delivery, services
 from backend.videos.enums import VideoEnvironment, VideoSplit, VideoStatus
 from backend.videos.models import Video
 from backend.videos.selectors import video_get_for_user, video_list
-from backend.videos.uploads import UploadTooLarge, too_large_message
+from backend.videos.uploads import StreamedUploadMixin
 
 
 class VideoOutputSerializer(serializers.Serializer):
@@ -54,24 +54,30 @@ class VideoOutputSerializer(serializers.Serializer):
 
 
 class VideoListApi(APIView):
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=VideoStatus.choices, required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses=VideoOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        videos = video_list(project=project).filter(**filters.validated_data)
+        filters = query_params_validated(self.FilterSerializer, request)
+        videos = video_list(project=project).filter(**filters)
         return paginated_response(
             request=request, view=self, queryset=videos, serializer_class=VideoOutputSerializer
         )
 
 
-class VideoUploadApi(APIView):
-    """Multipart upload (field `file`). The body streams to a temporary file on disk."""
+class VideoUploadApi(StreamedUploadMixin, APIView):
+    """Multipart upload (field `file`). The body streams to a temporary file on disk, once
+    `upload_admit` let the caller send it (backend/api/request_body.py)."""
 
     parser_classes = [MultiPartParser]
+
+    @classmethod
+    def upload_admit(cls, *, user, project_id: int) -> None:  # type: ignore[no-untyped-def]
+        project_get_for_user(user=user, project_id=project_id, roles=MANAGER_ONLY)
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True)
@@ -82,9 +88,6 @@ class VideoUploadApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request.user, project_id=project_id, roles=MANAGER_ONLY)
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        if declared > settings.MAX_UPLOAD_BYTES + 64 * 1024:  # multipart framing overhead
-            raise UploadTooLarge(too_large_message(settings.MAX_UPLOAD_BYTES))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]

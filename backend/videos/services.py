@@ -162,4 +162,5 @@ def _sha256(path: Path) -> str:
 
 def _safe_name(name: str) -> str:
     base = Path(name).name or "video"
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:120] or "video"
+    # Leading dots go: ".." (a name a client may send) is not a file name in storage.
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:120].lstrip(".") or "video"

@@ -184,28 +184,3 @@ def test_frames_are_handed_to_nginx_after_the_permission_check(team: Team):
     )
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == f"/protected-media/{team.video.frame_path(2)}"
-
-
-def test_asgi_refuses_an_oversized_body_before_reading_it(settings):
-    import asyncio
-
-    from backend.config.asgi import http_application as application
-
-    settings.MAX_UPLOAD_BYTES = 1000
-    sent: list[dict] = []
-
-    async def receive():  # the body must never be read
-        raise AssertionError("the body was read")
-
-    async def send(message):  # type: ignore[no-untyped-def]
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/api/v1/projects/1/videos/upload/",
-        "headers": [(b"content-length", b"9999999")],
-    }
-    asyncio.run(application(scope, receive, send))
-    assert sent[0]["status"] == 413
-    assert b"MAX_UPLOAD_BYTES" in sent[1]["body"]

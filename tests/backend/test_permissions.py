@@ -239,9 +239,8 @@ CASES = [
     Case(
         "masklet delete",
         "delete",
-        lambda t: f"/api/v1/masklets/{t.masklet.pk}/",
+        lambda t: f"/api/v1/masklets/{t.masklet.pk}/?version=1",
         EDIT_MASKS(204),
-        body=lambda t: {"version": 1},
     ),
     Case("masklet frames read", "get", lambda t: f"/api/v1/masklets/{t.masklet.pk}/frames/", READ),
     Case(

@@ -59,9 +59,7 @@ def test_prompts_edits_and_deletions_are_appended_in_order(team: Team):
     )
     _prompt(team, 3, masklet=other)
     other.refresh_from_db()
-    deleted = client.delete(
-        f"/api/v1/masklets/{other.pk}/", {"version": other.version}, format="json"
-    )
+    deleted = client.delete(f"/api/v1/masklets/{other.pk}/?version={other.version}")
     # then
     assert written.status_code == 200, written.content
     assert deleted.status_code == 204, deleted.content

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.api.middleware.PathIdBoundsMiddleware",
 ]
 
 ROOT_URLCONF = "backend.config.urls"
@@ -90,6 +91,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# Password checks count failures and lock out (backend/accounts/throttling.py).
+AUTHENTICATION_BACKENDS = ["backend.accounts.backends.ThrottledModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -122,9 +126,15 @@ MAX_UPLOAD_BYTES = env.MAX_UPLOAD_BYTES
 VIDEO_IMPORT_DIRS = env.VIDEO_IMPORT_DIRS
 FRAME_JPEG_QUALITY = env.FRAME_JPEG_QUALITY
 FRAMES_ACCEL_REDIRECT = env.FRAMES_ACCEL_REDIRECT
-# Uploads always stream to a temporary file (never into memory) and stop at MAX_UPLOAD_BYTES.
+# Request bodies are read by backend.api.request_body before Django: uploads (views with
+# `upload_admit`) stream to UPLOAD_TEMP_DIR up to MAX_UPLOAD_BYTES; any other body is refused
+# past DATA_UPLOAD_MAX_MEMORY_SIZE and spills to disk past FILE_UPLOAD_MAX_MEMORY_SIZE.
+UPLOAD_TEMP_DIR = env.UPLOAD_TEMP_DIR
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.REQUEST_BODY_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Uploaded files always stream to a temporary file (never into memory), stopping at
+# MAX_UPLOAD_BYTES.
 FILE_UPLOAD_HANDLERS = ["backend.videos.uploads.LimitedTemporaryFileUploadHandler"]
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 
 SAM2_CONFIG = env.SAM2_CONFIG
 SAM2_CHECKPOINT = env.SAM2_CHECKPOINT
@@ -140,4 +150,9 @@ JOB_REQUEUE_AFTER_S = env.JOB_REQUEUE_AFTER_S
 JOB_QUEUED_TIMEOUT_S = env.JOB_QUEUED_TIMEOUT_S
 JOB_RETRY_BACKOFF_S = env.JOB_RETRY_BACKOFF_S
 REVIEW_LEASE_SECONDS = env.REVIEW_LEASE_SECONDS
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env.LOGIN_MAX_FAILURES_PER_ACCOUNT
+LOGIN_MAX_FAILURES_PER_ADDRESS = env.LOGIN_MAX_FAILURES_PER_ADDRESS
+LOGIN_FAILURE_WINDOW_S = env.LOGIN_FAILURE_WINDOW_S
+LOGIN_LOCKOUT_S = env.LOGIN_LOCKOUT_S
+WEBSOCKET_RECHECK_S = env.WEBSOCKET_RECHECK_S
 INVITE_VALID_HOURS = env.INVITE_VALID_HOURS

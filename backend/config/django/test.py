@@ -16,6 +16,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 os.environ.setdefault("TEST_MEDIA_ROOT", tempfile.mkdtemp(prefix="sam2-test-media-"))
 MEDIA_ROOT = Path(os.environ["TEST_MEDIA_ROOT"])
 STORAGES["default"]["OPTIONS"] = {"location": str(MEDIA_ROOT), "allow_overwrite": True}  # noqa: F405
+os.environ.setdefault("TEST_UPLOAD_TEMP_DIR", tempfile.mkdtemp(prefix="sam2-test-uploads-"))
+UPLOAD_TEMP_DIR = Path(os.environ["TEST_UPLOAD_TEMP_DIR"])
 VIDEO_IMPORT_DIRS = [env.REPO_DIR / "tests" / "fixtures", env.REPO_DIR / "backend"]
 # Static files without a manifest: tests do not run collectstatic.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -12,7 +12,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "backend.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "backend.api.exception_handler.handle_exception",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only, with a size and a nesting-depth limit (backend/api/parsers.py); the views
+    # that take files (uploads, imports) say MultiPartParser themselves.
+    "DEFAULT_PARSER_CLASSES": ["backend.api.parsers.JSONParser"],
 }
+
+# Largest id a path may carry (PostgreSQL bigint): larger ones are a 404, not a lookup.
+_ID_MAX = 2**63 - 1
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SAM 2 video annotation API",
@@ -20,6 +26,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # `<int:...>` path ids, with the bound backend.api.middleware.PathIdBoundsMiddleware keeps.
+    "PATH_CONVERTER_OVERRIDES": {"int": {"type": "integer", "minimum": 0, "maximum": _ID_MAX}},
     # Swagger UI and ReDoc come from drf-spectacular-sidecar's static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

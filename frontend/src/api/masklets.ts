@@ -111,7 +111,7 @@ export function updateMasklet(
 }
 
 export function deleteMasklet(maskletId: number, version: number): Promise<void> {
-  return apiRequest<void>(`masklets/${maskletId}/`, { method: 'DELETE', body: { version } });
+  return apiRequest<void>(`masklets/${maskletId}/`, { method: 'DELETE', query: { version } });
 }
 
 /** Masks of frames `start` (inclusive) to `end` (exclusive); every page. */
