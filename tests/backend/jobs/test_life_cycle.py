@@ -17,7 +17,7 @@ from backend.jobs.models import Job
 from backend.jobs.recovery import jobs_recover
 from backend.jobs.runner import job_execute
 from backend.jobs.services import WorkerIdentity, job_claim, job_create, job_progress
-from backend.masklets.models import Masklet, MaskletFrame, Prompt, PropagationMasklet
+from backend.masklets.models import Masklet, MaskletFrame, PropagationMasklet
 from backend.masklets.propagation import PropagatedMask, propagation_frames_store
 from tests.backend.conftest import Team, client_for
 from tests.backend.factories import MaskletFactory
