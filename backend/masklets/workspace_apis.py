@@ -1,12 +1,14 @@
 """The annotation workspace's one read: see backend/masklets/workspace.py."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api import serializers
+from backend.api.fields import INT_MAX
+from backend.api.utils import query_params_validated
 from backend.masklets.apis import (
     MaskletFrameSerializer,
     MaskletOutputSerializer,
@@ -30,9 +32,14 @@ class WorkspaceBundleApi(APIView):
     """A video's masklets, their masks over a frame range, their prompts and review pins."""
 
     class RangeSerializer(serializers.Serializer):
-        start = serializers.IntegerField(min_value=0, required=False, default=0)
+        start = serializers.IntegerField(min_value=0, max_value=INT_MAX, required=False, default=0)
         end = serializers.IntegerField(
-            min_value=1, required=False, allow_null=True, default=None, help_text="exclusive"
+            min_value=1,
+            max_value=INT_MAX,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="exclusive",
         )
 
         def validate(self, attrs):  # type: ignore[no-untyped-def]
@@ -59,9 +66,8 @@ class WorkspaceBundleApi(APIView):
     @extend_schema(parameters=[RangeSerializer], responses=OutputSerializer)
     def get(self, request: Request, video_id: int) -> Response:
         video = video_get_for_user(user=request.user, video_id=video_id)
-        bounds = self.RangeSerializer(data=request.query_params)
-        bounds.is_valid(raise_exception=True)
-        if bounds.validated_data["start"] >= video.frame_count:
+        bounds = query_params_validated(self.RangeSerializer, request)
+        if bounds["start"] >= video.frame_count:
             raise ValidationError({"start": [f"The video has frames 0..{video.frame_count - 1}."]})
-        bundle = workspace_bundle_get(video=video, user=request.user, **bounds.validated_data)
+        bundle = workspace_bundle_get(video=video, user=request.user, **bounds)
         return Response(self.OutputSerializer(bundle).data)

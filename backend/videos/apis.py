@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -169,7 +169,6 @@ class VideoFrameApi(APIView):
     """One extracted frame as JPEG, for members of the video's project."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("frame_index", int, OpenApiParameter.PATH)],
         responses={(200, delivery.JPEG_CONTENT_TYPE): bytes},
     )
     def get(self, request: Request, video_id: int, frame_index: int) -> HttpResponse:
@@ -184,7 +183,6 @@ class VideoFrameChunkApi(APIView):
     (backend/videos/delivery.py)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("chunk_index", int, OpenApiParameter.PATH)],
         responses={(200, delivery.CHUNK_CONTENT_TYPE): bytes},
     )
     def get(self, request: Request, video_id: int, chunk_index: int) -> HttpResponse:

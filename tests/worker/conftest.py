@@ -99,11 +99,14 @@ class WorkerPool:
 
 
 @pytest.fixture
-def worker_pool(transactional_db, broker_url, settings, tmp_path) -> Iterator[WorkerPool]:
+def worker_pool(
+    transactional_db, broker_url, settings, tmp_path, monkeypatch
+) -> Iterator[WorkerPool]:
     """Real workers; this test process sends tasks and clicks through the broker."""
     from backend.common.redis import get_redis
     from backend.config.celery import app
 
+    monkeypatch.setenv("CELERY_BROKER_URL", os.environ.get("CELERY_BROKER_URL", broker_url))
     old = (app.conf.broker_url, settings.REDIS_URL)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
@@ -134,6 +137,9 @@ def worker_pool(transactional_db, broker_url, settings, tmp_path) -> Iterator[Wo
 
 
 def _point_app_at(app, broker_url: str) -> None:  # type: ignore[no-untyped-def]
+    # Celery takes CELERY_BROKER_URL from the environment before its configuration (CI sets
+    # it), so a test's own broker must be named there too.
+    os.environ["CELERY_BROKER_URL"] = broker_url
     app.conf.broker_url = broker_url
     # Drops the cached connection and producer pools, which hold the previous URL.
     app._after_fork()

@@ -68,6 +68,7 @@ def _seed(team: Team) -> dict[str, int]:
         "assignment_id": assignment.pk,
         "comment_id": comment.pk,
         "frame_index": 0,
+        "chunk_index": 0,
         "job_id": 1,
     }
 

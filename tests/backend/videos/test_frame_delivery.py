@@ -58,7 +58,7 @@ def test_accel_redirect_only_when_the_proxy_says_it_serves_it(team: Team):
 def test_concurrent_frame_requests_under_asgi_all_get_the_whole_jpeg(team: Team):
     """The web process is ASGI (uvicorn); 48 requests at once over 4 frames, as a scrubbing
     team makes them, each body must be exactly the stored JPEG."""
-    from backend.config.asgi import http_application as application
+    from backend.config.asgi import application
 
     # given
     video = make_ready_video(team.project, frames=4, width=640, height=360)
