@@ -1,7 +1,9 @@
 """Propagation jobs and SAM 2's availability."""
 
+from typing import Any
+
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,11 +15,34 @@ from backend.api.utils import paginated_response
 from backend.masklets import jobs, selectors
 from backend.masklets.enums import Direction
 from backend.masklets.propagation import (
+    AGREEMENT_FRAMES,
+    AGREEMENT_IOU,
+    StopReason,
     propagation_job_cancel,
     propagation_job_create,
 )
 from backend.projects.enums import Role
 from backend.videos.selectors import video_get_for_user
+
+
+class ObjectStopSerializer(serializers.Serializer):
+    last = serializers.IntegerField(help_text="last frame recomputed for the masklet; -1: none")
+    reason = serializers.ChoiceField(
+        choices=[StopReason.AGREEMENT, StopReason.PERSON_MADE, StopReason.END]
+    )
+    at = serializers.IntegerField(
+        help_text="the frame that ended it: last agreeing frame, the person-made frame it "
+        "stopped before, or the range's last frame"
+    )
+
+
+class PassStopSerializer(serializers.Serializer):
+    reverse = serializers.BooleanField()
+    last = serializers.IntegerField(help_text="last frame the pass recomputed; -1: none")
+    reason = serializers.ChoiceField(
+        choices=[StopReason.AGREEMENT, StopReason.PERSON_MADE, StopReason.END]
+    )
+    objects = serializers.DictField(child=ObjectStopSerializer(), help_text="per masklet id")
 
 
 class JobOutputSerializer(serializers.Serializer):
@@ -29,6 +54,10 @@ class JobOutputSerializer(serializers.Serializer):
     frame_start = serializers.IntegerField()
     frame_end = serializers.IntegerField(allow_null=True)
     overwrite = serializers.BooleanField()
+    until_agreement = serializers.BooleanField()
+    stops = serializers.SerializerMethodField(
+        help_text="until_agreement runs, once done: where each pass stopped and why"
+    )
     status = serializers.CharField()
     frames_total = serializers.IntegerField()
     frames_done = serializers.IntegerField()
@@ -43,6 +72,18 @@ class JobOutputSerializer(serializers.Serializer):
         if view is not None:
             return view.shown(job)
         return sorted(link.masklet_id for link in job.propagation_masklets.all())
+
+    @extend_schema_field(PassStopSerializer(many=True))
+    def get_stops(self, job) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        stops = job.stops
+        if stops and self.context.get("view_of_jobs") is not None:
+            # A reader who works blind sees only the masklets they may see.
+            shown = {str(pk) for pk in self.get_masklets(job)}
+            stops = [
+                {**stop, "objects": {k: v for k, v in stop["objects"].items() if k in shown}}
+                for stop in stops
+            ]
+        return stops
 
 
 class PropagationJobCreateApi(APIView):
@@ -69,6 +110,12 @@ class PropagationJobCreateApi(APIView):
         )
         overwrite = serializers.BooleanField(
             default=False, help_text="also replace frames a person clicked or edited"
+        )
+        until_agreement = serializers.BooleanField(
+            default=False,
+            help_text="re-propagate only what changed: each masklet stops where its new masks "
+            f"agree with the stored ones again (IoU >= {AGREEMENT_IOU} on {AGREEMENT_FRAMES} "
+            "consecutive frames) or before the next frame a person made for it",
         )
 
     @extend_schema(request=InputSerializer, responses={201: JobOutputSerializer})
