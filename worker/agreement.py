@@ -15,14 +15,13 @@ it, so a replay tracks exactly the frames this run tracked, with no rule to re-e
 import numpy as np
 
 from backend.common import rle
-from backend.masklets.enums import ActionKind, ActionState, FrameOrigin
+from backend.masklets.enums import ActionKind, ActionState, FrameOrigin, StopReason
 from backend.masklets.models import MaskletFrame, SessionAction
 from backend.masklets.propagation import (
     AGREEMENT_FRAMES,
     AGREEMENT_IOU,
     ObjectStop,
     PassStop,
-    StopReason,
 )
 
 # Stored frames that are a person's: a click's answer or a mask edit.
@@ -108,7 +107,7 @@ class StopRule:
                 going.append(obj)
         return going
 
-    def _stop(self, obj: int, reason: str, at: int) -> None:
+    def _stop(self, obj: int, reason: StopReason, at: int) -> None:
         self.stops[obj] = ObjectStop(last=self.last[obj], reason=reason, at=at)
 
     def finish(self, *, pass_end: int) -> PassStop:

@@ -26,7 +26,7 @@ from backend.jobs.services import (
 )
 from backend.masklets import jobs
 from backend.masklets.actions import object_has_state
-from backend.masklets.enums import Direction, FrameOrigin
+from backend.masklets.enums import Direction, FrameOrigin, StopReason
 from backend.masklets.models import (
     Masklet,
     MaskletFrame,
@@ -62,7 +62,7 @@ AGREEMENT_FRAMES = 3
 
 class ObjectStop(TypedDict):
     last: int  # the last frame recomputed for the object (-1: none)
-    reason: str  # StopReason
+    reason: StopReason
     # The frame that ended it: its last agreeing frame, or the person-made frame it stopped
     # before (not recomputed), or its pass's last frame.
     at: int
@@ -73,14 +73,8 @@ class PassStop(TypedDict):
 
     reverse: bool
     last: int  # the last frame the pass recomputed (-1: none)
-    reason: str  # why the last object to stop stopped
+    reason: StopReason  # why the last object to stop stopped
     objects: dict[str, ObjectStop]  # per masklet id
-
-
-class StopReason:
-    AGREEMENT = "agreement"  # the new masks agree with the stored ones again
-    PERSON_MADE = "person_made"  # the next frame is one a person made for the object
-    END = "end"  # the pass reached the end of its frame range
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,10 @@ from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.pagination import PageNumberPagination
 from backend.api.utils import paginated_response
 from backend.masklets import jobs, selectors
-from backend.masklets.enums import Direction
+from backend.masklets.enums import Direction, StopReason
 from backend.masklets.propagation import (
     AGREEMENT_FRAMES,
     AGREEMENT_IOU,
-    StopReason,
     propagation_job_cancel,
     propagation_job_create,
 )
@@ -27,9 +26,7 @@ from backend.videos.selectors import video_get_for_user
 
 class ObjectStopSerializer(serializers.Serializer):
     last = serializers.IntegerField(help_text="last frame recomputed for the masklet; -1: none")
-    reason = serializers.ChoiceField(
-        choices=[StopReason.AGREEMENT, StopReason.PERSON_MADE, StopReason.END]
-    )
+    reason = serializers.ChoiceField(choices=StopReason.choices)
     at = serializers.IntegerField(
         help_text="the frame that ended it: last agreeing frame, the person-made frame it "
         "stopped before, or the range's last frame"
@@ -39,9 +36,7 @@ class ObjectStopSerializer(serializers.Serializer):
 class PassStopSerializer(serializers.Serializer):
     reverse = serializers.BooleanField()
     last = serializers.IntegerField(help_text="last frame the pass recomputed; -1: none")
-    reason = serializers.ChoiceField(
-        choices=[StopReason.AGREEMENT, StopReason.PERSON_MADE, StopReason.END]
-    )
+    reason = serializers.ChoiceField(choices=StopReason.choices)
     objects = serializers.DictField(child=ObjectStopSerializer(), help_text="per masklet id")
 
 

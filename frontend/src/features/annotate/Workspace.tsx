@@ -12,6 +12,7 @@ import type { Label, Project, Task } from '../../api/projects';
 import type { ReadyVideo } from '../../api/videos';
 import type { CanvasEvent } from '../../canvas/AnnotationCanvas';
 import { needsSam2, type ToolMode } from '../../canvas/modes';
+import { isCorrection, stopMarkers } from '../../lib/propagationStops';
 import { frameMarks, keyframesOf, nextKeyframe } from '../../lib/timeline';
 import { initialPlayerState, PlayerStore, usePlayerState, usePlayerValue } from '../../state/playerStore';
 import { ErrorMessage } from '../../ui/ErrorMessage';
@@ -21,7 +22,7 @@ import { LabelBar } from './LabelBar';
 import { labelForKey, newObjectName, objectColor, workspaceLabels } from './labels';
 import { ObjectsPanel } from './ObjectsPanel';
 import { PlayerBar } from './PlayerBar';
-import { PropagatePanel } from './PropagatePanel';
+import { PropagatePanel, type Recompute } from './PropagatePanel';
 import { ReviewPanel } from './ReviewPanel';
 import { TOOL_KEYS, ToolPanel } from './ToolPanel';
 import { useActivityReport } from './useActivityReport';
@@ -77,6 +78,7 @@ export function Workspace({
   const [opacity, setOpacity] = useState(0.6);
   const [adding, setAdding] = useState(false);
   const [limitText, setLimitText] = useState('');
+  const [recompute, setRecompute] = useState<Recompute>('auto');
 
   // With no (or a vanished) selection, the first object is the selected one.
   const selected = chosen !== null && masklets.some((m) => m.id === chosen) ? chosen : (masklets[0]?.id ?? null);
@@ -263,11 +265,22 @@ export function Workspace({
     const ids =
       selected !== null && withPrompts([selected]).length > 0 ? [selected] : withPrompts(masklets.map((m) => m.id));
     const limit = Number(limitText);
+    const frame = store.state.frame;
+    // A correction (frames ahead were propagated before) recomputes only what changed.
+    const onlyChanged =
+      recompute === 'changed' ||
+      (recompute === 'auto' &&
+        isCorrection(
+          frame,
+          direction,
+          ids.map((id) => ws.data.frames.get(id)?.values() ?? []),
+        ));
     void ws.propagate(
       ids,
-      store.state.frame,
+      frame,
       direction,
       limitText.trim() !== '' && limit > 0 ? Math.floor(limit) : null,
+      onlyChanged,
     );
   };
   const goToKeyframe = (direction: 1 | -1) => {
@@ -328,6 +341,9 @@ export function Workspace({
   });
   useWorkspaceKeys({ canvas: canvasOf, lastFrame, actions: () => keyActionsRef.current() });
 
+  const jobStops = ws.job?.stops;
+  const stopsShown = useMemo(() => stopMarkers(jobStops ?? []), [jobStops]);
+
   const propagateDenied =
     selectedMasklet !== undefined
       ? (deniedOf(selectedMasklet) ?? lockReason(selectedMasklet.status))
@@ -383,6 +399,7 @@ export function Workspace({
             frames={ws.data.frames}
             prompts={ws.data.prompts}
             pins={ws.pins}
+            stops={stopsShown}
             selected={selected}
             onSeek={seek}
           />
@@ -450,6 +467,8 @@ export function Workspace({
             selected={selectedMasklet}
             limitText={limitText}
             onLimit={setLimitText}
+            recompute={recompute}
+            onRecompute={setRecompute}
             disabledReason={propagateDenied ?? sam2Reason}
             job={ws.job}
             onPropagate={propagate}
