@@ -12,6 +12,7 @@ from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.pagination import PageNumberPagination
 from backend.api.utils import paginated_response
+from backend.common.exceptions import ApplicationError
 from backend.masklets import jobs, selectors
 from backend.masklets.enums import Direction, StopReason
 from backend.masklets.propagation import (
@@ -182,6 +183,34 @@ class PropagationJobCancelApi(APIView):
         job = selectors.propagation_job_get_for_cancel(user=request.user, job_id=job_id)
         job = propagation_job_cancel(job=job, actor=request.user)
         return Response(JobOutputSerializer(job).data)
+
+
+class FrameShownApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
+
+    class OutputSerializer(serializers.Serializer):
+        encoding = serializers.BooleanField(
+            help_text="the SAM 2 worker holding the video was asked to encode the frame"
+        )
+
+    @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
+    def post(self, request: Request, video_id: int) -> Response:
+        """The frame an annotator rests on: SAM 2 encodes it ahead, so the first click on it
+        skips the image encoder. Best effort; a later frame cancels it."""
+        video = video_get_for_user(
+            user=request.user, video_id=video_id, roles=(Role.MANAGER, Role.ANNOTATOR)
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        frame_index = data.validated_data["frame_index"]
+        if frame_index >= video.frame_count:
+            raise ApplicationError(
+                f"Frame {frame_index} is beyond the video's {video.frame_count} frames.",
+                status=400,
+            )
+        encoding = jobs.frame_shown(video_id=video.pk, frame_index=frame_index)
+        return Response({"encoding": encoding}, status=202)
 
 
 class Sam2StatusApi(APIView):

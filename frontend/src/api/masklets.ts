@@ -236,6 +236,14 @@ export function listPropagations(videoId: number, signal?: AbortSignal): Promise
   return listAll<PropagationJob>(`videos/${videoId}/propagations/`, signal);
 }
 
+/** The frame an annotator rests on: the SAM 2 worker holding the video encodes it ahead. */
+export function postFrameShown(videoId: number, frameIndex: number): Promise<{ encoding: boolean }> {
+  return apiRequest<{ encoding: boolean }>(`videos/${videoId}/frames/shown/`, {
+    method: 'POST',
+    body: { frame_index: frameIndex },
+  });
+}
+
 export function getSam2Status(signal?: AbortSignal): Promise<Sam2Status> {
   return apiRequest<Sam2Status>('sam2/status/', { signal });
 }

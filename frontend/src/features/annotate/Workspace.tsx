@@ -7,7 +7,7 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import type { Direction, Masklet } from '../../api/masklets';
+import { postFrameShown, type Direction, type Masklet } from '../../api/masklets';
 import type { Label, Project, Task } from '../../api/projects';
 import type { ReadyVideo } from '../../api/videos';
 import type { CanvasEvent } from '../../canvas/AnnotationCanvas';
@@ -18,6 +18,7 @@ import { initialPlayerState, PlayerStore, usePlayerState, usePlayerValue } from 
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { FrameStage } from '../../ui/FrameStage';
 import { lockReason, ownerReason, redoAccess, REVIEWER_REASON, toolAccess, undoAccess } from './editAccess';
+import { FrameShownReporter } from './frameShown';
 import { LabelBar } from './LabelBar';
 import { labelForKey, newObjectName, objectColor, workspaceLabels } from './labels';
 import { ObjectsPanel } from './ObjectsPanel';
@@ -354,6 +355,7 @@ export function Workspace({
   return (
     <section className="page annotate-page workspace-page">
       <ActivityReporter store={store} videoId={video.id} enabled={role !== 'reviewer'} />
+      <FrameShown store={store} videoId={video.id} enabled={role !== 'reviewer' && sam2Reason === null} />
       <div className="annotate-top">
         <p className="breadcrumb">
           <Link to="/">Projects</Link> / <Link to={`/projects/${project.id}`}>{project.name}</Link> /{' '}
@@ -523,6 +525,23 @@ function WorkspaceStage(props: {
 }
 
 /** Active time for the QA dashboard, tagged with the frame on screen. */
+/** Tells SAM 2 the frame the annotator rests on, so the first click on it skips the image encoder. */
+function FrameShown({ store, videoId, enabled }: { store: PlayerStore; videoId: number; enabled: boolean }) {
+  useEffect(() => {
+    if (!enabled) return;
+    const reporter = new FrameShownReporter((frame) => {
+      postFrameShown(videoId, frame).catch(() => undefined); // best effort: a click still works without it
+    });
+    reporter.show(store.state.frame);
+    const unsubscribe = store.subscribe(() => reporter.show(store.state.frame));
+    return () => {
+      unsubscribe();
+      reporter.cancel();
+    };
+  }, [store, videoId, enabled]);
+  return null;
+}
+
 function ActivityReporter({ store, videoId, enabled }: { store: PlayerStore; videoId: number; enabled: boolean }) {
   useActivityReport(
     videoId,
