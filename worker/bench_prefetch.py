@@ -1,0 +1,111 @@
+"""The first click on a frame an annotator looked at for a while, without and with frames
+encoded ahead.
+
+    .venv/bin/python -m worker.bench_prefetch [--config tiny|micro] [--shown-s 3]
+                                              [--clicks 3] [--threads 2]
+
+In one throw-away process (SQLite and media in a temporary folder; clicks answered inline
+by this process's worker code, as in worker/bench_loop.py): a video with one object clicked
+on frame 0 (its SAM 2 state in RAM). Then first clicks on frames never seen before:
+``without``: the click comes with nothing encoded ahead; ``with``: the frame is shown for
+``--shown-s`` seconds first; after the workspace's 300 ms rest the worker's encoding-ahead
+code (worker/prefetch.py, in a thread as in a worker) encodes it, then its neighbours,
+until the click comes. Prints one JSON line with the engine time of each click (the time
+SAM 2 spent on it) and the worker's time (request to answer). The tiny config uses random
+weights (speed does not depend on their values).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from worker.bench_loop import MICRO, _click, _random_checkpoint, _setup_django, _video
+
+# The workspace reports a frame once it rested on screen this long (frameShown.ts).
+REST_S = 0.3
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="tiny", help="a shipped preset (tiny), or micro")
+    parser.add_argument("--shown-s", type=float, default=3.0)
+    parser.add_argument("--clicks", type=int, default=3, help="first clicks of each kind")
+    parser.add_argument("--size", default="320x180", help="video width x height")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    var = Path(tempfile.mkdtemp(prefix="bench-prefetch-"))
+    if args.config == "micro":
+        config, checkpoint = str(MICRO / "config.json"), str(MICRO / "checkpoint.pt")
+    else:
+        config, checkpoint = args.config, _random_checkpoint(var, args.config)
+    _setup_django(var, config, checkpoint)
+    from worker import prefetch
+
+    load_before = os.getloadavg()[0]
+    width, height = (int(v) for v in args.size.split("x"))
+    frames = 6 * args.clicks + 4
+    video, user, Masklet = _video(frames, (width, height))
+    masklet = Masklet.objects.create(video=video, created_by=user)
+    _click(masklet, user, 0, [[0.5, 0.5, 1]])  # the state is in RAM; the model is warm
+
+    def first_click(frame: int) -> dict:
+        answer = _click(masklet, user, frame, [[0.45, 0.5, 1]])
+        return {"engine_ms": answer["engine_ms"], "task_ms": answer["task_ms"]}
+
+    without = [first_click(3 + 6 * i) for i in range(args.clicks)]
+    with_ahead = []
+    for i in range(args.clicks):
+        frame = 6 + 6 * i
+        shown_at = time.monotonic()
+        moved_on = threading.Event()
+        outcomes: list[list[str]] = []
+        time.sleep(REST_S)
+        worker = threading.Thread(
+            target=lambda f=frame, out=outcomes, stop=moved_on: out.append(
+                prefetch.encode_around(video.pk, f, stop.is_set)
+            )
+        )
+        worker.start()
+        time.sleep(max(0.0, args.shown_s - (time.monotonic() - shown_at)))
+        result = first_click(frame)
+        moved_on.set()
+        worker.join()
+        with_ahead.append({**result, "encoded_ahead": outcomes[0]})
+
+    def median(rows: list[dict], key: str) -> float:
+        return round(statistics.median(r[key] for r in rows), 1)
+
+    print(
+        json.dumps(
+            {
+                "config": args.config,
+                "threads": args.threads,
+                "shown_s": args.shown_s,
+                "without_encoding_ahead": {
+                    "engine_ms_median": median(without, "engine_ms"),
+                    "task_ms_median": median(without, "task_ms"),
+                    "clicks": without,
+                },
+                "with_encoding_ahead": {
+                    "engine_ms_median": median(with_ahead, "engine_ms"),
+                    "task_ms_median": median(with_ahead, "task_ms"),
+                    "clicks": with_ahead,
+                },
+                "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
