@@ -3,6 +3,7 @@ encoded ahead.
 
     .venv/bin/python -m worker.bench_prefetch [--config tiny|micro] [--shown-s 3]
                                               [--clicks 3] [--threads 2]
+(--frames, --objects and --corrections, shared with the other loop benchmarks, are unused.)
 
 In one throw-away process (SQLite and media in a temporary folder; clicks answered inline
 by this process's worker code, as in worker/bench_loop.py): a video with one object clicked
@@ -15,39 +16,25 @@ SAM 2 spent on it) and the worker's time (request to answer). The tiny config us
 weights (speed does not depend on their values).
 """
 
-import argparse
 import json
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-from worker.bench_loop import MICRO, _click, _random_checkpoint, _setup_django, _video
+from worker.bench_loop import _click, _video, scenario_arguments, setup
 
 # The workspace reports a frame once it rested on screen this long (frameShown.ts).
 REST_S = 0.3
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="tiny", help="a shipped preset (tiny), or micro")
+    parser = scenario_arguments(__doc__.splitlines()[0], config="tiny")
     parser.add_argument("--shown-s", type=float, default=3.0)
     parser.add_argument("--clicks", type=int, default=3, help="first clicks of each kind")
-    parser.add_argument("--size", default="320x180", help="video width x height")
-    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(args.threads)
-    var = Path(tempfile.mkdtemp(prefix="bench-prefetch-"))
-    if args.config == "micro":
-        config, checkpoint = str(MICRO / "config.json"), str(MICRO / "checkpoint.pt")
-    else:
-        config, checkpoint = args.config, _random_checkpoint(var, args.config)
-    _setup_django(var, config, checkpoint)
+    setup(args, "bench-prefetch-")
     from worker import prefetch
 
     load_before = os.getloadavg()[0]

@@ -14,15 +14,12 @@ propagations on each, and how the final stored masks of the two videos differ (f
 pixels). The tiny config uses random weights (speed does not depend on their values).
 """
 
-import argparse
 import json
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from worker.bench_loop import MICRO, _click, _random_checkpoint, _setup_django, _video
+from worker.bench_loop import _click, _video, scenario_arguments, setup
 
 
 def _propagate(video, user, masklets, start: int, until_agreement: bool) -> dict:  # type: ignore[no-untyped-def]
@@ -108,23 +105,8 @@ def _differences(full: dict, partial: dict) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--objects", type=int, default=3)
-    parser.add_argument("--corrections", type=int, default=10)
-    parser.add_argument("--config", default="micro", help="micro, or a shipped preset (tiny)")
-    parser.add_argument("--size", default="320x180", help="video width x height")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    import torch
-
-    torch.set_num_threads(args.threads)
-    var = Path(tempfile.mkdtemp(prefix="bench-repropagate-"))
-    if args.config == "micro":
-        config, checkpoint = str(MICRO / "config.json"), str(MICRO / "checkpoint.pt")
-    else:
-        config, checkpoint = args.config, _random_checkpoint(var, args.config)
-    _setup_django(var, config, checkpoint)
+    args = scenario_arguments(__doc__.splitlines()[0]).parse_args()
+    setup(args, "bench-repropagate-")
     import worker.tasks  # noqa: F401 -- registers the propagation task (run inline)
     from backend.accounts.models import User
     from backend.masklets.models import Masklet
