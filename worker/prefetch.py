@@ -7,8 +7,10 @@ takes the newest, and encodes it WITHOUT holding the engine: clicks and propagat
 never wait for it. Between two image encoder blocks it gives up as soon as anything else
 wants the engine (a click or a propagation step took it since the encoding began), a newer
 frame was shown, or a propagation runs; encodings that finish are handed to the video's
-session under the engine lock, without waiting for it. When the worker stays idle it also
-encodes the neighbours the annotator is likely to visit next (f + 1, then f - 1).
+session under the engine lock, without waiting for it. A click on the very frame being
+encoded joins the encoding instead (it is further along than a new one would be). When the
+worker stays idle it also encodes the neighbours the annotator is likely to visit next
+(f + 1, then f - 1).
 
 The encoder is deterministic, and a session's features are the same whoever computed them:
 masks do not change, only when the encoder runs (tests/sam2engine/test_encode_ahead.py).
@@ -18,6 +20,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from backend.common.redis import get_redis
 from backend.masklets import jobs
@@ -34,9 +37,57 @@ class Outcome:
     ABANDONED = "abandoned"  # given up half-way (a click, a propagation step, a newer frame)
 
 
+@dataclass
+class _Encoding:
+    """The encoding ahead under way, which a click on its frame may join."""
+
+    video: int
+    frame: int
+    joined: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    kept: bool = False
+
+
+_guard = threading.Lock()
+_under_way: dict[str, _Encoding] = {}
+
+
+def join(video_id: int, frame: int, timeout_s: float) -> bool:
+    """A click on the very frame being encoded ahead waits for that encoding instead of
+    starting its own (it is further along; the click needs those features first anyway).
+    True when it joined one and its features are now the session's."""
+    with _guard:
+        encoding = _under_way.get("now")
+        if encoding is None or (encoding.video, encoding.frame) != (video_id, frame):
+            return False
+        encoding.joined.set()
+    encoding.done.wait(timeout_s)
+    return encoding.kept
+
+
+def under_way() -> tuple[int, int] | None:
+    """(video, frame) of the encoding ahead under way, if any."""
+    encoding = _under_way.get("now")
+    return None if encoding is None else (encoding.video, encoding.frame)
+
+
 def encode_ahead(video_id: int, frame: int, newer: Callable[[], bool]) -> str:
     """Encodes one frame of a resident video's state for later (an Outcome value).
     ``newer()`` says whether the annotator moved on; it is asked between encoder blocks."""
+    encoding = _Encoding(video_id, frame)
+    with _guard:
+        _under_way["now"] = encoding
+    try:
+        outcome = _encode(encoding, newer)
+    finally:
+        with _guard:
+            _under_way.pop("now", None)
+        encoding.done.set()
+    return outcome
+
+
+def _encode(encoding: _Encoding, newer: Callable[[], bool]) -> str:
+    video_id, frame = encoding.video, encoding.frame
     if registry.activity() or not engine.in_use.acquire(blocking=False):
         return Outcome.BUSY
     try:
@@ -51,6 +102,8 @@ def encode_ahead(video_id: int, frame: int, newer: Callable[[], bool]) -> str:
         engine.in_use.release()
 
     def cancelled() -> bool:
+        if encoding.joined.is_set():
+            return False  # a click on this frame waits for it
         # Anyone who took the engine since (a click, a propagation step) goes first.
         return (
             engine.in_use.taken != taken
@@ -60,13 +113,16 @@ def encode_ahead(video_id: int, frame: int, newer: Callable[[], bool]) -> str:
         )
 
     feats = session.encode_ahead(frame, cancelled)
-    if feats is None or not engine.in_use.acquire(blocking=False):
+    # A joined click waits for these features: a propagation step holding the engine now
+    # is worth waiting for too.
+    if feats is None or not engine.in_use.acquire(blocking=encoding.joined.is_set()):
         return Outcome.ABANDONED
     try:
         kept = states.resident_state(video_id)
         if kept is None or kept.session is not session:
             return Outcome.ABANDONED  # the state was evicted or replaced meanwhile
         session.keep_features(frame, feats)
+        encoding.kept = True
         return Outcome.KEPT
     finally:
         engine.in_use.release()

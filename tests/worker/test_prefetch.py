@@ -2,6 +2,7 @@
 ahead never delays a click, and features encoded ahead give the masks one session gives."""
 
 import threading
+import time
 
 from backend.masklets import jobs
 from tests.backend.conftest import Team, client_for
@@ -42,14 +43,47 @@ def test_a_click_during_an_encoding_ahead_is_answered_and_the_encoding_abandoned
         assert paused.wait(WAIT_S)
         # then: it does not hold the engine
         assert not engine.in_use.locked()
-        # when: a click on that frame comes
-        answer = _click(client, masklet, 4, [[0.4, 0.5, 1]], clear_old=False)
+        # when: a click on another frame comes
+        answer = _click(client, masklet, 2, [[0.4, 0.5, 1]], clear_old=False)
     finally:
         clicked.set()
         thread.join(WAIT_S)
     # then: the click was answered while the encoding was paused, and the encoding gave up
     assert answer["mask"]["rle"]["size"] == [video.height, video.width]
     assert outcome == [prefetch.Outcome.ABANDONED]
+
+
+def test_a_click_on_the_frame_being_encoded_ahead_joins_that_encoding(team: Team):
+    video, masklet, client = _clicked_video(team)
+    paused = threading.Event()
+    outcome: list[str] = []
+
+    def newer() -> bool:
+        # The encoding stops here until a click joined it.
+        paused.set()
+        for _ in range(WAIT_S * 20):
+            if prefetch._under_way["now"].joined.is_set():
+                break
+            time.sleep(0.05)
+        return False
+
+    # given: frame 4 being encoded ahead, half-way through the image encoder
+    thread = threading.Thread(
+        target=lambda: outcome.append(prefetch.encode_ahead(video.pk, 4, newer))
+    )
+    thread.start()
+    try:
+        assert paused.wait(WAIT_S)
+        computed = states.resident_state(video.pk).session.features_computed
+        # when: a click on that very frame comes
+        _click(client, masklet, 4, [[0.4, 0.5, 1]], clear_old=False)
+    finally:
+        thread.join(WAIT_S)
+    # then: the encoding went on to the end and the click used its features
+    assert outcome == [prefetch.Outcome.KEPT]
+    assert states.resident_state(video.pk).session.features_computed == computed
+    with engine.in_use:
+        assert reference.compare(engine.get_predictor(), video)["frames"] == 2
 
 
 def test_features_encoded_ahead_are_used_by_the_click_and_give_the_same_masks(team: Team):
@@ -99,7 +133,6 @@ def test_a_shown_frame_reaches_the_worker_holding_the_video_over_the_broker(
     team: Team, broker_url, settings
 ):
     import json
-    import time
 
     from backend.common.redis import get_redis
     from backend.config.celery import app
