@@ -26,7 +26,7 @@ _between_blocks = threading.local()
 @contextmanager
 def cancellable(cancelled: Callable[[], bool]) -> Iterator[None]:
     """Within this block, image encodings run by this thread call ``cancelled()`` between
-    trunk blocks and raise :class:`EncodeCancelled` when it returns True. Other threads'
+    trunk blocks (and between a block's attention and MLP) and raise :class:`EncodeCancelled` when it returns True. Other threads'
     encodings are unaffected; a compiled encoder is not interrupted (no Python runs inside)."""
     previous = getattr(_between_blocks, "check", None)
     _between_blocks.check = cancelled
@@ -144,6 +144,7 @@ class MultiScaleBlock(nn.Module):
         if window > 0:
             x, padded_hw = window_partition(x, window)
         x = self.attn(x)
+        _check_cancelled()  # also half-way through a block: attention and MLP are each long
         if self.q_stride:
             window = self.window_size // self.q_stride[0]
             h, w = shortcut.shape[1:3]

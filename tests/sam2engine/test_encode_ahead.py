@@ -52,19 +52,19 @@ def test_features_encoded_ahead_in_another_thread_give_identical_masks(micro_mod
     assert all(torch.equal(x, y) for x, y in zip(a.high_res, b.high_res, strict=True))
 
 
-def test_an_encoding_told_to_stop_stops_between_blocks(micro_model, clip):
+def test_an_encoding_told_to_stop_stops_at_the_next_check(micro_model, clip):
     session = _session(micro_model, clip)
     asked: list[int] = []
 
     def cancelled() -> bool:
         asked.append(1)
-        return len(asked) >= 2  # stop before the second trunk block
+        return len(asked) >= 3  # stop before the second trunk block
 
     # when: the encoding is told to stop after its first block
     # then: nothing comes back, and the check ran exactly up to the stop
     assert session.encode_ahead(1, cancelled) is None
-    assert len(asked) == 2
+    assert len(asked) == 3  # before block 1, half-way through it, before block 2
     assert not session.has_features(1)
     # (an encoding of this thread outside encode_ahead never asks)
     session.features(1)
-    assert len(asked) == 2
+    assert len(asked) == 3
