@@ -59,7 +59,7 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
     consumed = set(instance.app.amqp.queues.consume_from or {})
     if jobs.GPU_QUEUE not in consumed and os.environ.get("SAM2_INTERACTIVE") != "1":
         return
-    from worker import clicks, registry
+    from worker import clicks, prefetch, registry
     from worker.engine import load_engine
 
     # Announced before the model loads (tens of seconds for the large one), so the workspace
@@ -71,6 +71,7 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
     _announcing["stop"] = registry.start_announcing(queue)
     load_engine()
     clicks.start_serving(queue, _announcing["stop"])
+    prefetch.start_serving(queue, _announcing["stop"])
 
 
 @worker_shutdown.connect

@@ -144,24 +144,35 @@ def _folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def scenario_arguments(description: str, config: str = "micro") -> argparse.ArgumentParser:
+    """The options the loop benchmarks share (the annotation script's size, model, CPU)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--objects", type=int, default=3)
     parser.add_argument("--corrections", type=int, default=10)
-    parser.add_argument("--config", default="micro", help="micro, or a shipped preset (tiny)")
+    parser.add_argument("--config", default=config, help="micro, or a shipped preset (tiny)")
     parser.add_argument("--size", default="320x180", help="video width x height")
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    return parser
+
+
+def setup(args: argparse.Namespace, prefix: str) -> Path:
+    """Torch threads, a throw-away folder, the model's checkpoint and Django on SQLite."""
     import torch
 
     torch.set_num_threads(args.threads)
-    var = Path(tempfile.mkdtemp(prefix="bench-loop-"))
+    var = Path(tempfile.mkdtemp(prefix=prefix))
     if args.config == "micro":
         config, checkpoint = str(MICRO / "config.json"), str(MICRO / "checkpoint.pt")
     else:
         config, checkpoint = args.config, _random_checkpoint(var, args.config)
     _setup_django(var, config, checkpoint)
+    return var
+
+
+def main() -> int:
+    args = scenario_arguments(__doc__.splitlines()[0]).parse_args()
+    setup(args, "bench-loop-")
     from django.core.files.storage import default_storage
 
     from backend.masklets.models import SessionAction

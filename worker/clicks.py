@@ -19,7 +19,7 @@ from backend.common.redis import get_redis
 from backend.masklets import jobs
 from backend.masklets.enums import ActionState
 from backend.masklets.models import SessionAction
-from worker import engine, states
+from worker import engine, prefetch, states
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def answer(request: jobs.ClickRequest) -> jobs.ClickAnswer:
     started = time.perf_counter()
     seq = request["seq"]
     try:
+        _join_encoding_ahead(request)
         with engine.in_use:
             state = states.get(request["video"])
             loaded = state.loaded
@@ -79,6 +80,20 @@ def answer(request: jobs.ClickRequest) -> jobs.ClickAnswer:
         "loaded": loaded,
         "task_ms": round((time.perf_counter() - started) * 1000, 3),
     }
+
+
+def _join_encoding_ahead(request: jobs.ClickRequest) -> None:
+    """A click on the frame being encoded ahead waits for that encoding (worker/prefetch.py)."""
+    if prefetch.under_way() is None:
+        return
+    frame = (
+        SessionAction.objects.filter(video_id=request["video"], seq=request["seq"])
+        .values_list("frame_index", flat=True)
+        .first()
+    )
+    if frame is not None:
+        left = request["deadline"] - time.time() if request["deadline"] else jobs.PREDICT_TIMEOUT_S
+        prefetch.join(request["video"], frame, timeout_s=max(1.0, left))
 
 
 def _unanswerable(request: jobs.ClickRequest) -> jobs.ClickAnswer:

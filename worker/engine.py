@@ -21,10 +21,38 @@ class EngineStatus:
     device: str
 
 
+class EngineLock:
+    """A lock that counts how often it was taken, so that work done without it (frames
+    encoded ahead, worker/prefetch.py) can tell that a click or a propagation step came."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.taken = 0
+
+    def acquire(self, blocking: bool = True) -> bool:
+        acquired = self._lock.acquire(blocking)
+        if acquired:
+            self.taken += 1
+        return acquired
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __enter__(self) -> "EngineLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 _lock = threading.Lock()
 # Held while the engine computes: it serves one thread at a time (the click thread and the
 # Celery task running a propagation job take turns, a click at most one frame later).
-in_use = threading.Lock()
+in_use = EngineLock()
 _predictor: VideoPredictor | None = None
 _status: EngineStatus | None = None
 

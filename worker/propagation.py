@@ -7,8 +7,9 @@ continues in a new log entry and the state sees frames and clicks in log order.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from django.db import transaction
 
 from backend.common.exceptions import ApplicationError
@@ -16,7 +17,9 @@ from backend.masklets import jobs
 from backend.masklets.actions import action_append, action_propagate_frame
 from backend.masklets.enums import ActionKind, ActionState, Direction
 from backend.masklets.models import MaskletFrame, SessionAction
+from backend.masklets.propagation import PassStop
 from worker import adapters, engine, registry, states
+from worker.agreement import StopRule
 
 # Frames per database write during propagation: one transaction and one event each.
 FRAMES_PER_WRITE = 8
@@ -33,6 +36,16 @@ class Run:
     direction: str  # Direction
     frame_start: int
     frame_end: int  # exclusive
+    # Re-propagate only what changed: each object stops where its new masks agree with the
+    # stored ones again or before the next frame a person made (worker/agreement.py).
+    until_agreement: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stopped: bool  # the store asked to stop (cancelled, taken over, masklets deleted)
+    # until_agreement runs: where each pass stopped and why, in pass order.
+    stops: list[PassStop] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,9 +71,10 @@ def passes(run: Run) -> Iterator[tuple[bool, range]]:
         yield True, range(run.start_frame, run.frame_start - 1, -1)
 
 
-def propagate(run: Run, store: Store) -> bool:
-    """Tracks the run's objects through its frames on the video's state; returns True when
-    ``store`` asked to stop. Objects whose masklet is deleted meanwhile leave the run."""
+def propagate(run: Run, store: Store) -> Outcome:
+    """Tracks the run's objects through its frames on the video's state; the outcome says
+    whether ``store`` asked to stop and, for an ``until_agreement`` run, where each pass
+    stopped. Objects whose masklet is deleted meanwhile leave the run."""
     if registry.own_queue():
         # Clicks on the video now come here too: one state, in one process.
         jobs.bind_video(video_id=run.video_id, worker=registry.own_queue())
@@ -69,34 +83,69 @@ def propagate(run: Run, store: Store) -> bool:
         states.catch_up(state)
         _give_start_masks(state, run)
     objects = list(run.masklet_ids)
+    stops: list[PassStop] = []
     done = 0
-    for reverse, frames in passes(run):
-        entry: SessionAction | None = None
-        batch: list[FrameMask] = []
-        for frame in frames:
-            registry.set_activity(f"propagating video {run.video_id} (frame {frame})")
-            with engine.in_use:
-                state = states.get(run.video_id)
-                states.catch_up(state, save=False)
-                objects = [o for o in objects if o in state.session.object_ids]
-                if not objects:
-                    break
-                entry = _record(state, entry, frame, reverse, objects, run.job_id)
-                frame_masks = state.session.track_frame(frame, reverse, objects)
-                state.seq, state.seq_mark, state.run_last = entry.seq, states.mark(entry), frame
-                state.dirty.update(objects)
-            batch.extend(_masks(frame_masks, objects))
-            done += 1
-            if len(batch) >= FRAMES_PER_WRITE * len(objects):
-                if not _flush(run, batch, done, store):
-                    return True
-                batch = []
-        if batch and not _flush(run, batch, done, store):
-            return True
-        if not objects:
-            break
-    registry.set_activity("")
-    return False
+    try:
+        for reverse, frames in passes(run):
+            rule = (
+                StopRule(
+                    video_id=run.video_id,
+                    start_frame=run.start_frame,
+                    reverse=reverse,
+                    objects=objects,
+                )
+                if run.until_agreement
+                else None
+            )
+            # The objects this pass still tracks (an until_agreement pass drops settled ones).
+            going = list(objects)
+            entry: SessionAction | None = None
+            batch: list[FrameMask] = []
+            for frame in frames:
+                registry.set_activity(f"propagating video {run.video_id} (frame {frame})")
+                with engine.in_use:
+                    state = states.get(run.video_id)
+                    states.catch_up(state, save=False)
+                    objects = [o for o in objects if o in state.session.object_ids]
+                    going = [o for o in going if o in objects]
+                    if rule is not None:
+                        going = rule.before(frame, going)
+                    if not going:
+                        break
+                    entry = _record(state, entry, frame, reverse, going, run.job_id)
+                    frame_masks = state.session.track_frame(frame, reverse, going)
+                    state.seq, state.seq_mark, state.run_last = entry.seq, states.mark(entry), frame
+                    state.dirty.update(going)
+                masks = _masks(frame_masks, going)
+                batch.extend(mask for mask, _pixels in masks)
+                if rule is not None:
+                    going = rule.after(frame, {m.masklet_id: pixels for m, pixels in masks})
+                done += 1
+                if len(batch) >= FRAMES_PER_WRITE * max(1, len(going)):
+                    if not _flush(run, batch, done, store):
+                        return Outcome(True, stops)
+                    batch = []
+            if rule is not None:
+                stop = rule.finish(pass_end=frames[-1] if len(frames) else run.start_frame)
+                stops.append(stop)
+                if entry is not None:
+                    _note_stop(entry, stop)
+            if batch and not _flush(run, batch, done, store):
+                return Outcome(True, stops)
+            if not objects:
+                break
+    finally:
+        registry.set_activity("")
+    return Outcome(False, stops)
+
+
+def _note_stop(entry: SessionAction, stop: PassStop) -> None:
+    """Notes on the pass's last log entry where the pass stopped and why. A replay needs
+    no note: the entries hold exactly the frames and objects tracked (each frame recorded
+    before it was computed; an object that left opened a new entry)."""
+    payload = {**entry.payload, "stop": stop}
+    SessionAction.objects.filter(pk=entry.pk).update(payload=payload)
+    entry.payload = payload
 
 
 def _record(
@@ -109,7 +158,11 @@ def _record(
 ) -> SessionAction:
     """The log entry that holds this frame, written before the frame is computed; anything
     appended before it is applied first, so the state follows the log's order."""
-    extending = entry if entry is not None and state.seq == entry.seq else None
+    extending = (
+        entry
+        if entry is not None and state.seq == entry.seq and list(entry.object_ids) == objects
+        else None
+    )
     entry = action_propagate_frame(
         video_id=state.video.pk,
         current=extending,
@@ -129,12 +182,15 @@ def _flush(run: Run, batch: list[FrameMask], done: int, store: Store) -> bool:
     return store(batch, done)
 
 
-def _masks(frame_masks, objects: list[int]) -> list[FrameMask]:  # type: ignore[no-untyped-def]
+def _masks(frame_masks, objects: list[int]) -> list[tuple[FrameMask, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Each tracked object's mask, encoded for storage and as [H, W] uint8 pixels."""
     masks = []
     for obj, mask, score in adapters.masks_by_object(frame_masks):
         if obj in objects:
             encoded, area, bbox = adapters.encode(mask)
-            masks.append(FrameMask(obj, frame_masks.frame_index, encoded, area, bbox, score))
+            masks.append(
+                (FrameMask(obj, frame_masks.frame_index, encoded, area, bbox, score), mask)
+            )
     return masks
 
 

@@ -107,6 +107,11 @@ def get(video_id: int) -> VideoState:
     return state
 
 
+def resident_state(video_id: int) -> VideoState | None:
+    """The video's state if it is in RAM now (never loads one, never reorders the LRU)."""
+    return _states.get(video_id)
+
+
 def drop_all() -> None:
     while _states:
         _states.popitem()[1].session.close()

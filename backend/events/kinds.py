@@ -269,6 +269,9 @@ class PropagationEvent(JobEvent):
     # new versions (clients keep editing without re-reading each masklet).
     frames: NotRequired[dict[str, list[int]]]
     versions: NotRequired[dict[str, int]]
+    # propagation.done of an `until_agreement` run: where each pass stopped and why
+    # (backend/masklets/propagation.py PassStop: reverse, last, reason, objects).
+    stops: NotRequired[list[dict[str, Any]]]
 
 
 class ExportEvent(JobEvent):

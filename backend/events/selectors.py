@@ -85,6 +85,11 @@ class EventVisibility:
             for key in ("frames", "versions"):
                 if key in payload:
                     payload[key] = {k: v for k, v in payload[key].items() if int(k) in own}
+            if "stops" in payload:
+                payload["stops"] = [
+                    {**stop, "objects": {k: v for k, v in stop["objects"].items() if int(k) in own}}
+                    for stop in payload["stops"]
+                ]
         event.payload = payload
         return event
 

@@ -28,6 +28,14 @@ class Direction(models.TextChoices):
     BOTH = "both", "Both"
 
 
+class StopReason(models.TextChoices):
+    """Why an `until_agreement` propagation stopped tracking an object."""
+
+    AGREEMENT = "agreement", "Masks agree again with the stored ones"
+    PERSON_MADE = "person_made", "Next frame is one a person made"
+    END = "end", "End of the frame range"
+
+
 class ActionKind(models.TextChoices):
     """What one entry of a video's SAM 2 action log did to the video's SAM 2 state."""
 

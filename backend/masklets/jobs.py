@@ -36,6 +36,11 @@ WORKER_KEY_PREFIX = "sam2:worker:"
 SESSION_KEY_PREFIX = "sam2:session:"
 # + a worker's name: the list of click requests that worker serves, oldest last.
 CLICKS_KEY_PREFIX = "sam2:clicks:"
+# + a worker's name: the frames annotators rest on, newest first, that the worker encodes
+# ahead (worker/prefetch.py); only the newest counts, a newer one cancels the current one.
+SHOWN_KEY_PREFIX = "sam2:shown:"
+# A shown frame nobody encoded within this long is stale.
+SHOWN_TTL_S = 10
 # + a request id: the list the worker pushes that request's answer onto.
 ANSWER_KEY_PREFIX = "sam2:answer:"
 # A worker whose announcement is older than this is gone (it announces every 3 s).
@@ -247,6 +252,33 @@ def propagation_queue(*, video_id: int) -> str:
 def bind_video(*, video_id: int, worker: str) -> None:
     """The worker now holds the video's state (it took a job of it from the shared queue)."""
     get_redis().set(f"{SESSION_KEY_PREFIX}{video_id}", worker)
+
+
+class ShownFrame(TypedDict):
+    video: int
+    frame: int
+
+
+def frame_shown(*, video_id: int, frame_index: int) -> bool:
+    """Tells the worker holding the video's SAM 2 state which frame an annotator rests on,
+    so it encodes it (and its neighbours) before the first click. Best effort: False when no
+    worker holds the video (nothing is bound for it) or the broker cannot be reached."""
+    if app.conf.task_always_eager:
+        return False  # no worker threads in this process
+    try:
+        client = get_redis()
+        worker = _bound_worker(client, video_id, set())
+        if worker is None:
+            return False
+        key = f"{SHOWN_KEY_PREFIX}{worker}"
+        pipe = client.pipeline(transaction=False)
+        pipe.lpush(key, json.dumps(ShownFrame(video=video_id, frame=frame_index)))
+        pipe.ltrim(key, 0, 15)
+        pipe.expire(key, SHOWN_TTL_S)
+        pipe.execute()
+        return True
+    except (redis.ConnectionError, redis.TimeoutError):
+        return False
 
 
 def predict_prompt(*, prompt: Prompt, action: SessionAction) -> ClickAnswer:

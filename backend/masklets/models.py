@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -194,6 +196,15 @@ class PropagationJob(Job):
     @property
     def overwrite(self) -> bool:
         return bool(self.params.get("overwrite", False))
+
+    @property
+    def until_agreement(self) -> bool:
+        return bool(self.params.get("until_agreement", False))
+
+    @property
+    def stops(self) -> list[dict[str, Any]]:
+        """Where each pass of an `until_agreement` run stopped (the run's result)."""
+        return list(self.result.get("stops", []))
 
     @property
     def frames_done(self) -> int:

@@ -26,7 +26,7 @@ from backend.jobs.services import (
 )
 from backend.masklets import jobs
 from backend.masklets.actions import object_has_state
-from backend.masklets.enums import Direction, FrameOrigin
+from backend.masklets.enums import Direction, FrameOrigin, StopReason
 from backend.masklets.models import (
     Masklet,
     MaskletFrame,
@@ -48,6 +48,33 @@ class PropagationParams(TypedDict):
     frame_end: int | None
     # Frames a person made (click, edited, imported) are kept unless this is set.
     overwrite: bool
+    # Re-propagate only what changed: each pass stops by itself where the new masks agree
+    # with the stored ones again, or before the next frame a person made (AGREEMENT_*).
+    until_agreement: bool
+
+
+# The stop rule of an `until_agreement` run, per object and pass: the object leaves the run
+# once its new masks overlap the stored ones with IoU >= AGREEMENT_IOU on AGREEMENT_FRAMES
+# consecutive frames, or before the next frame where a person gave it a prompt or a mask.
+AGREEMENT_IOU = 0.98
+AGREEMENT_FRAMES = 3
+
+
+class ObjectStop(TypedDict):
+    last: int  # the last frame recomputed for the object (-1: none)
+    reason: StopReason
+    # The frame that ended it: its last agreeing frame, or the person-made frame it stopped
+    # before (not recomputed), or its pass's last frame.
+    at: int
+
+
+class PassStop(TypedDict):
+    """Where one pass (forward or backward) of an `until_agreement` run stopped."""
+
+    reverse: bool
+    last: int  # the last frame the pass recomputed (-1: none)
+    reason: StopReason  # why the last object to stop stopped
+    objects: dict[str, ObjectStop]  # per masklet id
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,7 @@ def propagation_job_create(
     frame_start: int = 0,
     frame_end: int | None = None,
     overwrite: bool = False,
+    until_agreement: bool = False,
 ) -> PropagationJob:
     """A queued propagation job; its wake-up goes out on commit."""
     end = video.frame_count if frame_end is None else frame_end
@@ -108,6 +136,7 @@ def propagation_job_create(
         frame_start=frame_start,
         frame_end=frame_end,
         overwrite=overwrite,
+        until_agreement=until_agreement,
     )
     job = job_create(
         kind=JobKind.PROPAGATION,
@@ -221,7 +250,14 @@ def propagation_frames_store(*, job: Job, masks: list[PropagatedMask], frames_do
 
 
 def _payload(job: Job) -> dict[str, Any]:
-    return {"frames_done": job.progress_done, "frames_total": job.progress_total}
+    payload: dict[str, Any] = {
+        "frames_done": job.progress_done,
+        "frames_total": job.progress_total,
+    }
+    if job.result.get("stops"):
+        # Where each pass of an `until_agreement` run stopped, and why (propagation.done).
+        payload["stops"] = job.result["stops"]
+    return payload
 
 
 registry.register(

@@ -1,7 +1,9 @@
 """Propagation jobs and SAM 2's availability."""
 
+from typing import Any
+
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,14 +12,33 @@ from backend.api import serializers
 from backend.api.fields import ID_MAX, INT_MAX
 from backend.api.pagination import PageNumberPagination
 from backend.api.utils import paginated_response
+from backend.common.exceptions import ApplicationError
 from backend.masklets import jobs, selectors
-from backend.masklets.enums import Direction
+from backend.masklets.enums import Direction, StopReason
 from backend.masklets.propagation import (
+    AGREEMENT_FRAMES,
+    AGREEMENT_IOU,
     propagation_job_cancel,
     propagation_job_create,
 )
 from backend.projects.enums import Role
 from backend.videos.selectors import video_get_for_user
+
+
+class ObjectStopSerializer(serializers.Serializer):
+    last = serializers.IntegerField(help_text="last frame recomputed for the masklet; -1: none")
+    reason = serializers.ChoiceField(choices=StopReason.choices)
+    at = serializers.IntegerField(
+        help_text="the frame that ended it: last agreeing frame, the person-made frame it "
+        "stopped before, or the range's last frame"
+    )
+
+
+class PassStopSerializer(serializers.Serializer):
+    reverse = serializers.BooleanField()
+    last = serializers.IntegerField(help_text="last frame the pass recomputed; -1: none")
+    reason = serializers.ChoiceField(choices=StopReason.choices)
+    objects = serializers.DictField(child=ObjectStopSerializer(), help_text="per masklet id")
 
 
 class JobOutputSerializer(serializers.Serializer):
@@ -29,6 +50,10 @@ class JobOutputSerializer(serializers.Serializer):
     frame_start = serializers.IntegerField()
     frame_end = serializers.IntegerField(allow_null=True)
     overwrite = serializers.BooleanField()
+    until_agreement = serializers.BooleanField()
+    stops = serializers.SerializerMethodField(
+        help_text="until_agreement runs, once done: where each pass stopped and why"
+    )
     status = serializers.CharField()
     frames_total = serializers.IntegerField()
     frames_done = serializers.IntegerField()
@@ -43,6 +68,18 @@ class JobOutputSerializer(serializers.Serializer):
         if view is not None:
             return view.shown(job)
         return sorted(link.masklet_id for link in job.propagation_masklets.all())
+
+    @extend_schema_field(PassStopSerializer(many=True))
+    def get_stops(self, job) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        stops = job.stops
+        if stops and self.context.get("view_of_jobs") is not None:
+            # A reader who works blind sees only the masklets they may see.
+            shown = {str(pk) for pk in self.get_masklets(job)}
+            stops = [
+                {**stop, "objects": {k: v for k, v in stop["objects"].items() if k in shown}}
+                for stop in stops
+            ]
+        return stops
 
 
 class PropagationJobCreateApi(APIView):
@@ -69,6 +106,12 @@ class PropagationJobCreateApi(APIView):
         )
         overwrite = serializers.BooleanField(
             default=False, help_text="also replace frames a person clicked or edited"
+        )
+        until_agreement = serializers.BooleanField(
+            default=False,
+            help_text="re-propagate only what changed: each masklet stops where its new masks "
+            f"agree with the stored ones again (IoU >= {AGREEMENT_IOU} on {AGREEMENT_FRAMES} "
+            "consecutive frames) or before the next frame a person made for it",
         )
 
     @extend_schema(request=InputSerializer, responses={201: JobOutputSerializer})
@@ -140,6 +183,34 @@ class PropagationJobCancelApi(APIView):
         job = selectors.propagation_job_get_for_cancel(user=request.user, job_id=job_id)
         job = propagation_job_cancel(job=job, actor=request.user)
         return Response(JobOutputSerializer(job).data)
+
+
+class FrameShownApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        frame_index = serializers.IntegerField(min_value=0, max_value=INT_MAX)
+
+    class OutputSerializer(serializers.Serializer):
+        encoding = serializers.BooleanField(
+            help_text="the SAM 2 worker holding the video was asked to encode the frame"
+        )
+
+    @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
+    def post(self, request: Request, video_id: int) -> Response:
+        """The frame an annotator rests on: SAM 2 encodes it ahead, so the first click on it
+        skips the image encoder. Best effort; a later frame cancels it."""
+        video = video_get_for_user(
+            user=request.user, video_id=video_id, roles=(Role.MANAGER, Role.ANNOTATOR)
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        frame_index = data.validated_data["frame_index"]
+        if frame_index >= video.frame_count:
+            raise ApplicationError(
+                f"Frame {frame_index} is beyond the video's {video.frame_count} frames.",
+                status=400,
+            )
+        encoding = jobs.frame_shown(video_id=video.pk, frame_index=frame_index)
+        return Response({"encoding": encoding}, status=202)
 
 
 class Sam2StatusApi(APIView):

@@ -41,5 +41,10 @@ urlpatterns = [
         apis.MaskletEditUndoApi.as_view(),
         name="edit-undo",
     ),
+    path(
+        "videos/<int:video_id>/frames/shown/",
+        propagation_apis.FrameShownApi.as_view(),
+        name="frame-shown",
+    ),
     path("sam2/status/", propagation_apis.Sam2StatusApi.as_view(), name="sam2-status"),
 ]

@@ -12,6 +12,7 @@ import torch
 
 from sam2engine.device import autocast_context
 from sam2engine.inference.errors import SessionError
+from sam2engine.modeling.image_encoder import EncodeCancelled, cancellable
 from sam2engine.modeling.sam2 import BackboneFeatures, SAM2Model
 from sam2engine.ops.preprocess import check_rgb_uint8 as _check_rgb_uint8
 from sam2engine.ops.preprocess import normalize_uint8, resize_frame_cv2
@@ -89,17 +90,40 @@ class FrameFeatures:
         if feats is not None:
             self._cache.move_to_end(frame)
             return feats
+        feats = self._compute(frame)
+        self.computed += 1
+        self.keep(frame, feats)
+        return feats
+
+    def _compute(self, frame: int) -> BackboneFeatures:
         x = self.model_input(frame)
         with autocast_context(self.device, self.precision):
             raw = self._encode(x)
-        feats = BackboneFeatures(
+        return BackboneFeatures(
             [t.float() for t in raw.high_res], raw.vision.float(), raw.vision_pos.float()
         )
-        self.computed += 1
+
+    @torch.inference_mode()
+    def encode_ahead(self, frame: int, cancelled: Callable[[], bool]) -> BackboneFeatures | None:
+        """A frame's features computed ahead of use, by any thread, without touching the
+        cache (hand them to :meth:`keep` from the session's thread). ``cancelled`` is asked
+        between trunk blocks; None once it said stop. The same computation as :meth:`get`,
+        so the features are bit-identical."""
+        try:
+            with cancellable(cancelled):
+                return self._compute(frame)
+        except EncodeCancelled:
+            return None
+
+    def keep(self, frame: int, feats: BackboneFeatures) -> None:
+        """Caches a frame's features (most recently used), evicting beyond ``cache_size``."""
         self._cache[frame] = feats
+        self._cache.move_to_end(frame)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
-        return feats
+
+    def cached(self, frame: int) -> bool:
+        return frame in self._cache
 
     def __len__(self) -> int:
         """Frames whose features are cached."""

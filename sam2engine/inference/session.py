@@ -201,6 +201,21 @@ class VideoSession:
         """Backbone features of a frame, from a bounded LRU cache."""
         return self._frames.get(frame)
 
+    def encode_ahead(self, frame: int, cancelled: Callable[[], bool]) -> BackboneFeatures | None:
+        """A frame's backbone features computed before anyone asks for them; the one call
+        of a session any thread may make (it reads the frame and the model, never the
+        session's state). ``cancelled`` is asked between image encoder blocks: None once it
+        said stop. Give the result to :meth:`keep_features` from the session's thread."""
+        return self._frames.encode_ahead(self._check_frame(frame), cancelled)
+
+    def keep_features(self, frame: int, feats: BackboneFeatures) -> None:
+        """Caches features from :meth:`encode_ahead`: the next step on the frame skips the
+        image encoder (the LRU still bounds how many frames are kept)."""
+        self._frames.keep(self._check_frame(frame), feats)
+
+    def has_features(self, frame: int) -> bool:
+        return self._frames.cached(frame)
+
     @property
     def features_computed(self) -> int:
         """Backbone runs so far (diagnostics / tests)."""

@@ -3,12 +3,45 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from sam2engine.config import ImageEncoderConfig, NeckConfig, TrunkConfig
 from sam2engine.modeling.common import MLP, attention, sine_position_encoding
+
+
+class EncodeCancelled(Exception):
+    """An encoding run inside :func:`cancellable` was told to stop between two trunk blocks."""
+
+
+# Per thread: the check an encoding run makes between trunk blocks (see `cancellable`).
+_between_blocks = threading.local()
+
+
+@contextmanager
+def cancellable(cancelled: Callable[[], bool]) -> Iterator[None]:
+    """Within this block, image encodings run by this thread call ``cancelled()`` between
+    trunk blocks (and between a block's attention and MLP) and raise :class:`EncodeCancelled` when it returns True. Other threads'
+    encodings are unaffected; a compiled encoder is not interrupted (no Python runs inside)."""
+    previous = getattr(_between_blocks, "check", None)
+    _between_blocks.check = cancelled
+    try:
+        yield
+    finally:
+        _between_blocks.check = previous
+
+
+def _check_cancelled() -> None:
+    if torch.compiler.is_compiling():
+        return
+    check = getattr(_between_blocks, "check", None)
+    if check is not None and check():
+        raise EncodeCancelled
 
 
 def _pool_nhwc(x: torch.Tensor, pool: nn.Module | None) -> torch.Tensor:
@@ -111,6 +144,7 @@ class MultiScaleBlock(nn.Module):
         if window > 0:
             x, padded_hw = window_partition(x, window)
         x = self.attn(x)
+        _check_cancelled()  # also half-way through a block: attention and MLP are each long
         if self.q_stride:
             window = self.window_size // self.q_stride[0]
             h, w = shortcut.shape[1:3]
@@ -173,6 +207,7 @@ class Hiera(nn.Module):
         x = x + self._pos_embed(x.shape[1], x.shape[2])
         outputs = []
         for i, block in enumerate(self.blocks):
+            _check_cancelled()
             x = block(x)
             if i == self.stage_ends[-1] or (i in self.stage_ends and self.return_interm_layers):
                 outputs.append(x.permute(0, 3, 1, 2))

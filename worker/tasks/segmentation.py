@@ -5,6 +5,8 @@ acts on the video's one SAM 2 state (worker/propagation.py) and hands each batch
 to the backend.
 """
 
+from typing import Any
+
 from celery import shared_task
 
 from backend.jobs.runner import job_execute, worker_identity
@@ -19,7 +21,7 @@ def masklet_propagate_task(self, job_id: int) -> None:  # type: ignore[no-untype
     job_execute(job_id=job_id, worker=worker_identity(self.request), run=_run)
 
 
-def _run(claimed) -> None:  # type: ignore[no-untyped-def]
+def _run(claimed) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
     # A stop (cancel, take-over, every masklet deleted) is the job row's to tell: finishing
     # it then ends it as cancelled, or changes nothing for a run that was taken over.
     job = PropagationJob.objects.select_related("video").get(pk=claimed.pk)
@@ -33,6 +35,7 @@ def _run(claimed) -> None:  # type: ignore[no-untyped-def]
         direction=job.direction,
         frame_start=job.frame_start,
         frame_end=video.frame_count if job.frame_end is None else job.frame_end,
+        until_agreement=job.until_agreement,
     )
 
     def store(masks: list[propagation.FrameMask], done: int) -> bool:
@@ -52,4 +55,6 @@ def _run(claimed) -> None:  # type: ignore[no-untyped-def]
             frames_done=done,
         )
 
-    propagation.propagate(run, store)
+    outcome = propagation.propagate(run, store)
+    # The job's result: where an until_agreement run stopped (propagation.done says it too).
+    return {"stops": outcome.stops} if run.until_agreement else None

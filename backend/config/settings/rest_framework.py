@@ -36,5 +36,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectRoleEnum": "backend.projects.enums.Role",
         "TaskStageEnum": "backend.projects.enums.TaskStage",
+        "PropagationStopEnum": "backend.masklets.enums.StopReason",
     },
 }

@@ -201,7 +201,15 @@ export function addPrompt(
 
 export function createPropagation(
   videoId: number,
-  input: { masklet_ids: number[]; start_frame: number; direction: Direction; frame_start?: number; frame_end?: number },
+  input: {
+    masklet_ids: number[];
+    start_frame: number;
+    direction: Direction;
+    frame_start?: number;
+    frame_end?: number;
+    /** Re-propagate only what changed: stop where the masks agree again with the stored ones. */
+    until_agreement?: boolean;
+  },
 ): Promise<PropagationJob> {
   return apiRequest<PropagationJob>(`videos/${videoId}/propagations/create/`, {
     method: 'POST',
@@ -211,6 +219,7 @@ export function createPropagation(
       direction: input.direction,
       ...(input.frame_start !== undefined ? { frame_start: input.frame_start } : {}),
       ...(input.frame_end !== undefined ? { frame_end: input.frame_end } : {}),
+      ...(input.until_agreement ? { until_agreement: true } : {}),
     },
   });
 }
@@ -225,6 +234,14 @@ export function cancelPropagation(jobId: number): Promise<PropagationJob> {
 
 export function listPropagations(videoId: number, signal?: AbortSignal): Promise<PropagationJob[]> {
   return listAll<PropagationJob>(`videos/${videoId}/propagations/`, signal);
+}
+
+/** The frame an annotator rests on: the SAM 2 worker holding the video encodes it ahead. */
+export function postFrameShown(videoId: number, frameIndex: number): Promise<{ encoding: boolean }> {
+  return apiRequest<{ encoding: boolean }>(`videos/${videoId}/frames/shown/`, {
+    method: 'POST',
+    body: { frame_index: frameIndex },
+  });
 }
 
 export function getSam2Status(signal?: AbortSignal): Promise<Sam2Status> {

@@ -1,5 +1,6 @@
 import { useMemo, type MouseEvent } from 'react';
 import type { MaskletFrame, Prompt } from '../../api/masklets';
+import type { StopMarker } from '../../lib/propagationStops';
 import { frameMarks, presentCount, segmentsOf, type FrameMark } from '../../lib/timeline';
 
 export const MARK_LABELS: Record<Exclude<FrameMark, 'none'>, string> = {
@@ -23,6 +24,7 @@ export function ObjectTimeline({
   frames,
   prompts,
   pins,
+  stops,
   currentFrame,
   selected,
   onSeek,
@@ -34,6 +36,8 @@ export function ObjectTimeline({
   prompts: readonly Prompt[] | undefined;
   /** Frames with review comments: unresolved ones stand out. */
   pins?: readonly { frame_index: number; resolved: boolean }[];
+  /** Where the last re-propagation of only what changed stopped for this object. */
+  stops?: readonly StopMarker[];
   currentFrame?: number;
   selected?: boolean;
   onSeek: (frame: number) => void;
@@ -79,6 +83,15 @@ export function ObjectTimeline({
             className={`timeline-pin${p.resolved ? ' is-resolved' : ''}`}
             style={{ left: pct(p.frame_index + 0.5) }}
             title={`Frame ${p.frame_index}: a reviewer's comment${p.resolved ? ' (resolved)' : ''}`}
+          />
+        ))}
+        {(stops ?? []).map((stop) => (
+          <span
+            key={`stop-${stop.frame}`}
+            className={`timeline-stop stop-${stop.reason}`}
+            data-testid="timeline-stop"
+            style={{ left: pct(stop.frame + 1) }}
+            title={stop.title}
           />
         ))}
         <span

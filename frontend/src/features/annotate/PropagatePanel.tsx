@@ -1,5 +1,6 @@
 /** Propagation from the frame on screen: direction, an optional frame limit, and the job's progress. */
 import { isJobActive, type Direction, type Masklet, type PropagationJob } from '../../api/masklets';
+import { stopText } from '../../lib/propagationStops';
 import { usePlayerValue, type PlayerStore } from '../../state/playerStore';
 import { keepFocus } from '../../ui/PlaybackControls';
 import { ProgressBar } from '../../ui/ProgressBar';
@@ -21,6 +22,12 @@ function jobStatusText(status: string): string {
   }
 }
 
+/**
+ * What a propagation recomputes: `auto` re-propagates only what changed when it is a correction
+ * (the frames ahead were propagated before), everything otherwise.
+ */
+export type Recompute = 'auto' | 'changed' | 'all';
+
 const BUTTONS: readonly { direction: Direction; text: string; keys: string }[] = [
   { direction: 'backward', text: '◀ Backward', keys: 'Shift + F' },
   { direction: 'both', text: 'Both', keys: 'P' },
@@ -32,6 +39,8 @@ export function PropagatePanel(props: {
   selected: Masklet | undefined;
   limitText: string;
   onLimit: (text: string) => void;
+  recompute: Recompute;
+  onRecompute: (recompute: Recompute) => void;
   /** Why propagation cannot start now, or null. */
   disabledReason: string | null;
   job: PropagationJob | null;
@@ -62,6 +71,19 @@ export function PropagatePanel(props: {
           onChange={(e) => props.onLimit(e.target.value.replace(/[^0-9]/g, ''))}
         />
       </label>
+      <label className="slider-row">
+        Recompute
+        <select
+          name="propagation-recompute"
+          value={props.recompute}
+          onChange={(e) => props.onRecompute(e.target.value as Recompute)}
+          title="Only what changed: each object stops where its masks agree again with the stored ones (3 frames in a row) or before the next frame a person made"
+        >
+          <option value="auto">Automatic (only what changed after a correction)</option>
+          <option value="changed">Only what changed</option>
+          <option value="all">Every frame</option>
+        </select>
+      </label>
       <div className="button-row">
         {BUTTONS.map(({ direction, text, keys }) => (
           <button
@@ -86,6 +108,11 @@ export function PropagatePanel(props: {
             {jobStatusText(job.status)} · {job.frames_done} / {job.frames_total || '?'} frames
             {job.error ? ` · ${job.error}` : ''}
           </p>
+          {job.stops.map((stop) => (
+            <p key={String(stop.reverse)} className="propagation-stop" data-testid="propagation-stop">
+              {stopText(stop)}
+            </p>
+          ))}
           {running ? (
             <button type="button" className="button-secondary" onClick={props.onCancel} disabled={job.cancel_requested}>
               {job.cancel_requested ? 'Cancelling…' : 'Cancel'}

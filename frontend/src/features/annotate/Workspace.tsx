@@ -7,21 +7,23 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import type { Direction, Masklet } from '../../api/masklets';
+import { postFrameShown, type Direction, type Masklet } from '../../api/masklets';
 import type { Label, Project, Task } from '../../api/projects';
 import type { ReadyVideo } from '../../api/videos';
 import type { CanvasEvent } from '../../canvas/AnnotationCanvas';
 import { needsSam2, type ToolMode } from '../../canvas/modes';
+import { isCorrection, stopMarkers } from '../../lib/propagationStops';
 import { frameMarks, keyframesOf, nextKeyframe } from '../../lib/timeline';
 import { initialPlayerState, PlayerStore, usePlayerState, usePlayerValue } from '../../state/playerStore';
 import { ErrorMessage } from '../../ui/ErrorMessage';
 import { FrameStage } from '../../ui/FrameStage';
 import { lockReason, ownerReason, redoAccess, REVIEWER_REASON, toolAccess, undoAccess } from './editAccess';
+import { FrameShownReporter } from './frameShown';
 import { LabelBar } from './LabelBar';
 import { labelForKey, newObjectName, objectColor, workspaceLabels } from './labels';
 import { ObjectsPanel } from './ObjectsPanel';
 import { PlayerBar } from './PlayerBar';
-import { PropagatePanel } from './PropagatePanel';
+import { PropagatePanel, type Recompute } from './PropagatePanel';
 import { ReviewPanel } from './ReviewPanel';
 import { TOOL_KEYS, ToolPanel } from './ToolPanel';
 import { useActivityReport } from './useActivityReport';
@@ -77,6 +79,7 @@ export function Workspace({
   const [opacity, setOpacity] = useState(0.6);
   const [adding, setAdding] = useState(false);
   const [limitText, setLimitText] = useState('');
+  const [recompute, setRecompute] = useState<Recompute>('auto');
 
   // With no (or a vanished) selection, the first object is the selected one.
   const selected = chosen !== null && masklets.some((m) => m.id === chosen) ? chosen : (masklets[0]?.id ?? null);
@@ -263,11 +266,22 @@ export function Workspace({
     const ids =
       selected !== null && withPrompts([selected]).length > 0 ? [selected] : withPrompts(masklets.map((m) => m.id));
     const limit = Number(limitText);
+    const frame = store.state.frame;
+    // A correction (frames ahead were propagated before) recomputes only what changed.
+    const onlyChanged =
+      recompute === 'changed' ||
+      (recompute === 'auto' &&
+        isCorrection(
+          frame,
+          direction,
+          ids.map((id) => ws.data.frames.get(id)?.values() ?? []),
+        ));
     void ws.propagate(
       ids,
-      store.state.frame,
+      frame,
       direction,
       limitText.trim() !== '' && limit > 0 ? Math.floor(limit) : null,
+      onlyChanged,
     );
   };
   const goToKeyframe = (direction: 1 | -1) => {
@@ -328,6 +342,9 @@ export function Workspace({
   });
   useWorkspaceKeys({ canvas: canvasOf, lastFrame, actions: () => keyActionsRef.current() });
 
+  const jobStops = ws.job?.stops;
+  const stopsShown = useMemo(() => stopMarkers(jobStops ?? []), [jobStops]);
+
   const propagateDenied =
     selectedMasklet !== undefined
       ? (deniedOf(selectedMasklet) ?? lockReason(selectedMasklet.status))
@@ -338,6 +355,7 @@ export function Workspace({
   return (
     <section className="page annotate-page workspace-page">
       <ActivityReporter store={store} videoId={video.id} enabled={role !== 'reviewer'} />
+      <FrameShown store={store} videoId={video.id} enabled={role !== 'reviewer' && sam2Reason === null} />
       <div className="annotate-top">
         <p className="breadcrumb">
           <Link to="/">Projects</Link> / <Link to={`/projects/${project.id}`}>{project.name}</Link> /{' '}
@@ -383,6 +401,7 @@ export function Workspace({
             frames={ws.data.frames}
             prompts={ws.data.prompts}
             pins={ws.pins}
+            stops={stopsShown}
             selected={selected}
             onSeek={seek}
           />
@@ -450,6 +469,8 @@ export function Workspace({
             selected={selectedMasklet}
             limitText={limitText}
             onLimit={setLimitText}
+            recompute={recompute}
+            onRecompute={setRecompute}
             disabledReason={propagateDenied ?? sam2Reason}
             job={ws.job}
             onPropagate={propagate}
@@ -504,6 +525,23 @@ function WorkspaceStage(props: {
 }
 
 /** Active time for the QA dashboard, tagged with the frame on screen. */
+/** Tells SAM 2 the frame the annotator rests on, so the first click on it skips the image encoder. */
+function FrameShown({ store, videoId, enabled }: { store: PlayerStore; videoId: number; enabled: boolean }) {
+  useEffect(() => {
+    if (!enabled) return;
+    const reporter = new FrameShownReporter((frame) => {
+      postFrameShown(videoId, frame).catch(() => undefined); // best effort: a click still works without it
+    });
+    reporter.show(store.state.frame);
+    const unsubscribe = store.subscribe(() => reporter.show(store.state.frame));
+    return () => {
+      unsubscribe();
+      reporter.cancel();
+    };
+  }, [store, videoId, enabled]);
+  return null;
+}
+
 function ActivityReporter({ store, videoId, enabled }: { store: PlayerStore; videoId: number; enabled: boolean }) {
   useActivityReport(
     videoId,

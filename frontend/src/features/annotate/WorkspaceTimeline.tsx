@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef } from 'react';
 import type { Masklet, MaskletFrame, Prompt, ReviewPin } from '../../api/masklets';
+import type { StopMarker } from '../../lib/propagationStops';
 import type { PlayerStore } from '../../state/playerStore';
 import { MARK_LABELS, ObjectTimeline } from './ObjectTimeline';
 
@@ -16,6 +17,8 @@ export function WorkspaceTimeline(props: {
   frames: ReadonlyMap<number, ReadonlyMap<number, MaskletFrame>>;
   prompts: ReadonlyMap<number, readonly Prompt[]>;
   pins: ReadonlyMap<number, readonly ReviewPin[]>;
+  /** Where the last re-propagation of only what changed stopped, per object. */
+  stops: ReadonlyMap<number, readonly StopMarker[]>;
   selected: number | null;
   onSeek: (frame: number) => void;
 }) {
@@ -42,6 +45,11 @@ export function WorkspaceTimeline(props: {
         <span className="legend-item">
           <span className="legend-swatch legend-pin" /> review comment
         </span>
+        {props.stops.size > 0 && (
+          <span className="legend-item">
+            <span className="legend-swatch legend-stop" /> re-propagation stopped
+          </span>
+        )}
       </div>
       <div className="timeline-rows">
         {props.masklets.length === 0 && <p className="muted">No objects yet.</p>}
@@ -54,6 +62,7 @@ export function WorkspaceTimeline(props: {
             frames={props.frames.get(m.id)}
             prompts={props.prompts.get(m.id)}
             pins={props.pins.get(m.id)}
+            stops={props.stops.get(m.id)}
             selected={m.id === props.selected}
             onSeek={props.onSeek}
           />

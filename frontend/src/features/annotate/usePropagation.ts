@@ -105,7 +105,13 @@ export function usePropagation(options: {
   }, [job, video.frame_count]);
 
   const propagate = useCallback(
-    async (maskletIds: number[], startFrame: number, direction: Direction, limit: number | null) => {
+    async (
+      maskletIds: number[],
+      startFrame: number,
+      direction: Direction,
+      limit: number | null,
+      untilAgreement = false,
+    ) => {
       const { notify, showError, sam2Refused } = callbacks.current;
       if (jobRef.current !== null && isJobActive(jobRef.current)) {
         notify('A propagation is already running; cancel it or wait for it.');
@@ -122,6 +128,7 @@ export function usePropagation(options: {
             start_frame: startFrame,
             direction,
             ...propagationRange(startFrame, direction, limit, video.frame_count),
+            until_agreement: untilAgreement,
           }),
         );
       } catch (e) {

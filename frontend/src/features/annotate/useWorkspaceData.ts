@@ -238,6 +238,8 @@ export function useWorkspaceData(options: {
                 frames_done: Number(p['frames_done'] ?? 0),
                 frames_total: Number(p['frames_total'] ?? 0),
                 ...(typeof p['error'] === 'string' ? { error: p['error'] } : {}),
+                // propagation.done of a run that re-propagated only what changed: where it stopped.
+                ...(Array.isArray(p['stops']) ? { stops: p['stops'] as PropagationJob['stops'] } : {}),
               });
             }
         }
