@@ -33,6 +33,9 @@ class Run:
     direction: str  # Direction
     frame_start: int
     frame_end: int  # exclusive
+    # Each mask's score is its stability score (the IoU of its logits cut at -1 and +1, as
+    # SA-V's auto masklets carry), not the object score logit.
+    stability: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def propagate(run: Run, store: Store) -> bool:
                 frame_masks = state.session.track_frame(frame, reverse, objects)
                 state.seq, state.seq_mark, state.run_last = entry.seq, states.mark(entry), frame
                 state.dirty.update(objects)
-            batch.extend(_masks(frame_masks, objects))
+            batch.extend(_masks(frame_masks, objects, stability=run.stability))
             done += 1
             if len(batch) >= FRAMES_PER_WRITE * len(objects):
                 if not _flush(run, batch, done, store):
@@ -129,11 +132,14 @@ def _flush(run: Run, batch: list[FrameMask], done: int, store: Store) -> bool:
     return store(batch, done)
 
 
-def _masks(frame_masks, objects: list[int]) -> list[FrameMask]:  # type: ignore[no-untyped-def]
+def _masks(frame_masks, objects: list[int], stability: bool = False) -> list[FrameMask]:  # type: ignore[no-untyped-def]
     masks = []
-    for obj, mask, score in adapters.masks_by_object(frame_masks):
+    stabilities = adapters.stability_scores(frame_masks) if stability else None
+    for i, (obj, mask, score) in enumerate(adapters.masks_by_object(frame_masks)):
         if obj in objects:
             encoded, area, bbox = adapters.encode(mask)
+            if stabilities is not None:
+                score = stabilities[i] if area else 0.0
             masks.append(FrameMask(obj, frame_masks.frame_index, encoded, area, bbox, score))
     return masks
 
