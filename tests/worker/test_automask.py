@@ -6,6 +6,7 @@ verification; a reviewer's verdicts accept one and turn another into a manual ta
 and a worker lost mid-job behave as the job life cycle promises."""
 
 import datetime
+import json
 
 import numpy as np
 import pytest
@@ -305,3 +306,43 @@ def test_a_job_whose_worker_died_is_recovered_and_finishes_exactly(
     )
     assert _check_exact(video)["frames"] == FRAMES * proposals.count()
     del created
+
+
+def test_sav_export_puts_auto_masklets_in_the_auto_file_with_stability_scores(
+    team: Team, clip, django_capture_on_commit_callbacks
+):
+    from backend.exports.enums import ExportFormat
+    from backend.exports.services import export_job_create, export_job_run
+    from tests.backend.exports.helpers import open_export
+
+    video = clip
+    # given: an auto-annotation of the clip from frame 0 (key frames at 24 fps: 0, 4, 8)
+    with django_capture_on_commit_callbacks(execute=True):
+        _start(client_for(team.manager), video, frames=[0], max_masklets=2)
+    proposals = list(AutoProposal.objects.filter(job__video=video).order_by("masklet_id"))
+    assert proposals
+    # when: the project is exported as SA-V training JSON (submitted masklets included)
+    export = export_job_create(
+        project=team.project,
+        author=team.manager,
+        format=ExportFormat.SAV,
+        include_unaccepted=True,
+        video_ids=[video.pk],
+    )
+    export = export_job_run(job_id=export.pk)
+    assert export.status == JobStatus.DONE, export.error
+    archive = open_export(export)
+    auto_name = next(n for n in archive.namelist() if n.endswith("_auto.json"))
+    auto = json.loads(archive.read(auto_name))
+    # then: the auto file holds them, each with a stability score per annotated frame
+    assert auto["masklet_num"] == len(proposals)
+    assert auto["masklet_type"] == ["auto"] * len(proposals)
+    scores = auto["masklet_stability_score"]
+    assert len(scores) == len(auto["masklet"]) == 3
+    for row in scores:
+        assert len(row) == len(proposals)
+        assert all(s is None or 0.0 <= s <= 1.0 for s in row)
+    # on the key frame, the generator's stability score of each mask
+    assert scores[0] == pytest.approx([p.stability_score for p in proposals])
+    manual_name = auto_name.replace("_auto.json", "_manual.json")
+    assert json.loads(archive.read(manual_name))["masklet_num"] == 0
