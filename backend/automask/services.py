@@ -202,7 +202,9 @@ def automask_key_frame_record(
             name=f"Auto {number}",
             color=PALETTE[(number - 1) % len(PALETTE)],
             source=MaskletSource.AUTO,
-            created_by=job.created_by,
+            # Made by SAM 2, not by a person: anyone may verify it, and it counts as no
+            # annotator's work.
+            created_by=None,
         )
         event_record(
             project_id=job.project_id,
@@ -273,7 +275,7 @@ def automask_batch_submit(*, job: AutoMaskJob, proposal_ids: list[int]) -> bool:
 
 def automask_unsubmitted_remove(*, job: AutoMaskJob) -> int:
     """After a cancel: the job's masklets not propagated and submitted yet leave the video
-    (and its SAM 2 state). Returns how many."""
+    (and its SAM 2 state), and their proposals the job's counts. Returns how many."""
     removed = 0
     pending = AutoProposal.objects.filter(
         job=job, submitted_at__isnull=True, masklet__isnull=False
@@ -291,6 +293,7 @@ def automask_unsubmitted_remove(*, job: AutoMaskJob) -> int:
             if locked is None or locked.status != MaskletStatus.DRAFT or job.created_by is None:
                 continue
             masklet_delete(masklet=locked, actor=job.created_by, version=locked.version)
+            proposal.delete()
             removed += 1
     return removed
 

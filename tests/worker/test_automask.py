@@ -237,19 +237,15 @@ def test_a_cancelled_job_keeps_submitted_batches_and_removes_the_rest(
     # then: it ends cancelled; the first batch stays in the queue, the others are gone
     job = Job.objects.get(pk=created["id"])
     assert job.status == JobStatus.CANCELLED
-    proposals = AutoProposal.objects.filter(job=job)
-    assert proposals.count() > 1, "the clip gave too few masks to cancel between batches"
-    submitted = proposals.filter(submitted_at__isnull=False)
-    assert submitted.count() == 1
-    assert all(p.masklet.status == MaskletStatus.SUBMITTED for p in submitted)
-    assert not proposals.filter(submitted_at__isnull=True, masklet__isnull=False).exists()
-    assert not Masklet.objects.filter(video=video, source=MaskletSource.AUTO).exclude(
-        status=MaskletStatus.SUBMITTED
-    )
-    # the removed masklets left the video's SAM 2 state too; the rest is still exact
-    assert SessionAction.objects.filter(video=video, kind=ActionKind.REMOVE).count() == (
-        proposals.count() - 1
-    )
+    removed = SessionAction.objects.filter(video=video, kind=ActionKind.REMOVE).count()
+    assert removed >= 1, "the clip gave too few masks to cancel between batches"
+    (kept,) = AutoProposal.objects.filter(job=job)
+    assert kept.submitted_at is not None
+    assert kept.masklet.status == MaskletStatus.SUBMITTED
+    # the masklets not propagated yet left the video and its SAM 2 state (REMOVE entries)
+    assert list(Masklet.objects.filter(video=video, source=MaskletSource.AUTO)) == [kept.masklet]
+    assert AutoKeyFrame.objects.get(job=job).generated >= 1 + removed
+    # what stays is still exactly one session's result
     assert _check_exact(video)["frames"] == FRAMES
 
 
