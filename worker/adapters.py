@@ -78,6 +78,16 @@ def masks_by_object(frame_masks) -> Iterable[tuple[int, np.ndarray, float]]:  # 
         yield int(obj_id), (mask if present else np.zeros_like(mask)).astype(np.uint8), float(score)
 
 
+def stability_scores(frame_masks, offset: float = 1.0) -> list[float]:  # type: ignore[no-untyped-def]
+    """Per object of an engine FrameMasks: the IoU of its mask cut at -offset and +offset
+    (SAM's stability score; 0 where both are empty)."""
+    logits = frame_masks.mask_logits.flatten(1)
+    inner = (logits > offset).sum(dim=1).double()
+    outer = (logits > -offset).sum(dim=1).double()
+    ratios = (inner / outer.clamp(min=1)).tolist()
+    return [float(r) for r in ratios]
+
+
 def rle_has_pixels(encoded: dict) -> bool:
     return rle.area(encoded) > 0
 

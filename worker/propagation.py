@@ -39,6 +39,9 @@ class Run:
     # Re-propagate only what changed: each object stops where its new masks agree with the
     # stored ones again or before the next frame a person made (worker/agreement.py).
     until_agreement: bool = False
+    # Each mask's score is its stability score (the IoU of its logits cut at -1 and +1, as
+    # SA-V's auto masklets carry), not the object score logit.
+    stability: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def propagate(run: Run, store: Store) -> Outcome:
                     frame_masks = state.session.track_frame(frame, reverse, going)
                     state.seq, state.seq_mark, state.run_last = entry.seq, states.mark(entry), frame
                     state.dirty.update(going)
-                masks = _masks(frame_masks, going)
+                masks = _masks(frame_masks, going, stability=run.stability)
                 batch.extend(mask for mask, _pixels in masks)
                 if rule is not None:
                     going = rule.after(frame, {m.masklet_id: pixels for m, pixels in masks})
@@ -182,12 +185,18 @@ def _flush(run: Run, batch: list[FrameMask], done: int, store: Store) -> bool:
     return store(batch, done)
 
 
-def _masks(frame_masks, objects: list[int]) -> list[tuple[FrameMask, np.ndarray]]:  # type: ignore[no-untyped-def]
-    """Each tracked object's mask, encoded for storage and as [H, W] uint8 pixels."""
+def _masks(
+    frame_masks, objects: list[int], stability: bool = False
+) -> list[tuple[FrameMask, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Each tracked object's mask, encoded for storage and as [H, W] uint8 pixels; with
+    ``stability`` its score is the mask's stability score."""
     masks = []
-    for obj, mask, score in adapters.masks_by_object(frame_masks):
+    stabilities = adapters.stability_scores(frame_masks) if stability else None
+    for i, (obj, mask, score) in enumerate(adapters.masks_by_object(frame_masks)):
         if obj in objects:
             encoded, area, bbox = adapters.encode(mask)
+            if stabilities is not None:
+                score = stabilities[i] if area else 0.0
             masks.append(
                 (FrameMask(obj, frame_masks.frame_index, encoded, area, bbox, score), mask)
             )

@@ -30,10 +30,12 @@ ERRORS = {
     "500": "Unexpected server error; `extra.reference` points to the server log.",
     "503": "SAM 2 is not available (no worker with the model).",
 }
-# Operations that need SAM 2 inside the request (a click's mask, queuing a propagation).
+# Operations that need SAM 2 inside the request (a click's mask, queuing a propagation or
+# an auto-annotation).
 NEEDS_SAM2 = {
     ("post", "/api/v1/masklets/{masklet_id}/prompts/add/"),
     ("post", "/api/v1/videos/{video_id}/propagations/create/"),
+    ("post", "/api/v1/videos/{video_id}/automask/create/"),
 }
 LOGINS = {"/api/v1/auth/login/", "/api/v1/auth/token/"}
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("backend.exports.urls")),
     path("", include("backend.reviews.urls")),
     path("", include("backend.quality.urls")),
+    path("", include("backend.automask.urls")),
 ]

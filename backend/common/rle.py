@@ -65,6 +65,14 @@ def bbox(rle: Rle) -> list[float]:
     return [float(v) for v in mask_utils.toBbox(_to_coco(rle))]
 
 
+def iou_matrix(a: list[Rle], b: list[Rle]) -> np.ndarray:
+    """[len(a), len(b)] float64 mask IoUs (0 where both masks are empty)."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)))
+    ious = mask_utils.iou([_to_coco(r) for r in a], [_to_coco(r) for r in b], [0] * len(b))
+    return np.asarray(ious, dtype=np.float64).reshape(len(a), len(b))
+
+
 def _to_coco(rle: Rle) -> dict[str, Any]:
     return {"size": list(rle["size"]), "counts": rle["counts"].encode("ascii")}
 

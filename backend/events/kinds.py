@@ -71,6 +71,16 @@ class EventKind(StrEnum):
     EXPORT_FAILED = "export.failed"
     EXPORT_CANCELLED = "export.cancelled"
 
+    # The auto-annotation job's life cycle; "automask.progress" carries the frames each
+    # propagation batch wrote, like "propagation.frames".
+    AUTOMASK_QUEUED = "automask.queued"
+    AUTOMASK_RUNNING = "automask.running"
+    AUTOMASK_PROGRESS = "automask.progress"
+    AUTOMASK_REQUEUED = "automask.requeued"
+    AUTOMASK_DONE = "automask.done"
+    AUTOMASK_FAILED = "automask.failed"
+    AUTOMASK_CANCELLED = "automask.cancelled"
+
 
 # ---- projects -------------------------------------------------------------------------
 
@@ -279,6 +289,17 @@ class ExportEvent(JobEvent):
     format: str
 
 
+class AutomaskEvent(JobEvent):
+    # Auto masklets made so far, and key frames whose masks were generated.
+    proposed: int
+    key_frames_done: int
+    key_frames_total: int
+    # automask.progress after a propagation batch: frames written per masklet id, and the
+    # masklets' new versions (as PropagationEvent).
+    frames: NotRequired[dict[str, list[int]]]
+    versions: NotRequired[dict[str, int]]
+
+
 class IngestEvent(JobEvent):
     # video.ready: the frames that really decoded, and what the container announced.
     frame_count: NotRequired[int]
@@ -317,6 +338,7 @@ PAYLOADS: dict[EventKind, type] = {
     EventKind.CONSENSUS_ASSIGNED: ConsensusAssigned,
     **{kind: PropagationEvent for kind in EventKind if kind.startswith("propagation.")},
     **{kind: ExportEvent for kind in EventKind if kind.startswith("export.")},
+    **{kind: AutomaskEvent for kind in EventKind if kind.startswith("automask.")},
     **dict.fromkeys(
         (
             EventKind.VIDEO_PROCESSING,

@@ -5,6 +5,7 @@ class JobKind(models.TextChoices):
     PROPAGATION = "propagation", "Propagation"
     EXPORT = "export", "Export"
     INGEST = "ingest", "Video ingest"
+    AUTOMASK = "automask", "Auto-annotation"
 
 
 class JobStatus(models.TextChoices):

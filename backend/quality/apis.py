@@ -248,10 +248,29 @@ class DashboardOutputSerializer(serializers.Serializer):
         submitted = serializers.IntegerField()
         accepted = serializers.IntegerField()
 
+    class AutomaticSerializer(serializers.Serializer):
+        """The automatic pipeline's yield (auto-annotation jobs), project-wide."""
+
+        proposed = serializers.IntegerField(help_text="auto masklets the jobs made")
+        submitted = serializers.IntegerField(help_text="propagated and sent to verification")
+        awaiting = serializers.IntegerField(help_text="submitted, no verdict yet")
+        accepted = serializers.IntegerField(help_text="accepted as they were")
+        rejected = serializers.IntegerField(help_text="judged unsatisfactory: manual tasks")
+        acceptance_rate = serializers.FloatField(allow_null=True)
+        corrected_masklets = serializers.IntegerField(
+            help_text="rejected auto masklets an annotator now corrects"
+        )
+        corrected_seconds = serializers.FloatField()
+        seconds_per_corrected_masklet = serializers.FloatField(allow_null=True)
+        manual_masklets = serializers.IntegerField()
+        manual_seconds = serializers.FloatField()
+        seconds_per_manual_masklet = serializers.FloatField(allow_null=True)
+
     status_counts = StatusCountsSerializer()
     totals = TotalsSerializer()
     annotators = AnnotatorSerializer(many=True)
     throughput = ThroughputSerializer(many=True)
+    automatic = AutomaticSerializer()
 
 
 def _dashboard(request: Request, project_id: int) -> dict:

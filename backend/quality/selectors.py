@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from backend.accounts.models import User
+from backend.automask.selectors import automask_yield
 from backend.common.exceptions import ApplicationError
 from backend.events.kinds import EventKind
 from backend.events.models import Event
@@ -216,6 +217,7 @@ def dashboard_get(
             activity=activity,
         ),
         "throughput": _throughput(masklets=masklets, frames=frames, days=days),
+        "automatic": automask_yield(project=project),
     }
 
 

@@ -14,13 +14,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from backend.accounts.models import User
+from backend.automask.models import AutoProposal
 from backend.common.exceptions import ApplicationError, ConflictError
 from backend.events.kinds import EventKind
 from backend.events.services import event_record
 from backend.jobs.enums import ACTIVE
-from backend.masklets.enums import MaskletStatus
+from backend.masklets.enums import MaskletSource, MaskletStatus
 from backend.masklets.models import Masklet, MaskletFrame, PropagationMasklet
 from backend.projects.models import Membership, Project
+from backend.projects.services import task_create
 from backend.reviews import selectors
 from backend.reviews.enums import AssignmentStatus, StatusAction, Verdict
 from backend.reviews.models import MaskletStatusChange, Review, ReviewAssignment, ReviewComment
@@ -145,6 +147,33 @@ def masklet_submit(*, masklet: Masklet, actor: User, version: int) -> Masklet:
         submitted_at=timezone.now(),
     )
     return masklet
+
+
+@transaction.atomic
+def masklet_submit_automatic(*, masklet: Masklet) -> Masklet:
+    """An auto-annotation job hands its propagated masklet to verification (no person
+    submits it). Caller holds the job's run; the masklet is a draft."""
+    _transition(
+        masklet=masklet,
+        to_status=MaskletStatus.SUBMITTED,
+        action=StatusAction.SUBMITTED,
+        actor=None,
+        review_round=F("review_round") + 1,
+        submitted_at=timezone.now(),
+    )
+    return masklet
+
+
+def _auto_to_manual_task(*, masklet: Masklet, reviewer: User) -> None:
+    """An auto masklet judged unsatisfactory becomes a manual masklet in a new annotation
+    task of its video (unassigned: a manager assigns it), keeping its SAM 2 input and
+    frames, so the annotator corrects it rather than starting over."""
+    task = task_create(project=masklet.video.project, actor=reviewer, video=masklet.video)
+    Masklet.objects.filter(pk=masklet.pk).update(task=task, source=MaskletSource.MANUAL)
+    masklet.task, masklet.source = task, MaskletSource.MANUAL
+    AutoProposal.objects.filter(masklet=masklet).update(
+        rejected_at=timezone.now(), correction_task=task, updated_at=timezone.now()
+    )
 
 
 def _pending_jobs(masklet: Masklet) -> list[int]:
@@ -420,6 +449,8 @@ def review_verdict_give(
             actor=reviewer,
             comment=comment,
         )
+        if masklet.source == MaskletSource.AUTO:
+            _auto_to_manual_task(masklet=masklet, reviewer=reviewer)
     else:
         satisfied = Review.objects.filter(
             masklet=masklet, round=masklet.review_round, verdict=Verdict.SATISFACTORY

@@ -1,1 +1,1 @@
-from worker.tasks import segmentation  # noqa: F401 -- registers the tasks
+from worker.tasks import automask, segmentation  # noqa: F401 -- registers the tasks

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "backend.exports",
     "backend.reviews",
     "backend.quality",
+    "backend.automask",
 ]
 
 MIDDLEWARE = [

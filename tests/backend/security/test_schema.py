@@ -24,6 +24,7 @@ PAGINATED = {
     "/api/v1/projects/{project_id}/events/",
     "/api/v1/videos/{video_id}/masklets/",
     "/api/v1/videos/{video_id}/propagations/",
+    "/api/v1/videos/{video_id}/automask/",
     "/api/v1/masklets/{masklet_id}/frames/",
     "/api/v1/masklets/{masklet_id}/prompts/",
 }

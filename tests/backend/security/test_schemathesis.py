@@ -41,6 +41,7 @@ expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429", "50
 include-path = [
     "/api/v1/masklets/{{masklet_id}}/prompts/add/",
     "/api/v1/videos/{{video_id}}/propagations/create/",
+    "/api/v1/videos/{{video_id}}/automask/create/",
 ]
 checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "503"]
 

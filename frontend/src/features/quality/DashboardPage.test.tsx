@@ -53,6 +53,20 @@ const dashboard: Dashboard = {
   totals: { masklets: 8, frames_annotated: 80, clicks: 24, active_seconds: 1200, reviews: 6, unsatisfactory: 1 },
   annotators: [annotator(11, 'ann', 5, 0.2), annotator(12, 'ben', 3, 0.5)],
   throughput: [{ date: '2026-11-20', frames_annotated: 30, submitted: 2, accepted: 1 }],
+  automatic: {
+    proposed: 10,
+    submitted: 10,
+    awaiting: 2,
+    accepted: 6,
+    rejected: 2,
+    acceptance_rate: 0.75,
+    corrected_masklets: 2,
+    corrected_seconds: 120,
+    seconds_per_corrected_masklet: 60,
+    manual_masklets: 4,
+    manual_seconds: 960,
+    seconds_per_manual_masklet: 240,
+  },
 };
 
 function renderAt(url: string) {
@@ -81,6 +95,17 @@ beforeEach(() => {
 afterEach(cleanup);
 
 describe('DashboardPage', () => {
+  it("shows the automatic pipeline's yield and correction time against manual time", async () => {
+    renderAt('/projects/3/quality');
+    const section = await screen.findByRole('region', { name: 'Automatic pipeline' });
+    const facts = within(section);
+    expect(facts.getByText('Proposed').nextElementSibling?.textContent).toBe('10');
+    expect(facts.getByText('Accepted').nextElementSibling?.textContent).toContain('75.0%');
+    expect(facts.getByText('Rejected (manual tasks)').nextElementSibling?.textContent).toBe('2');
+    expect(facts.getByText('Time per corrected masklet').nextElementSibling?.textContent).toContain('2 masklets');
+    expect(facts.getByText('Time per manual masklet').nextElementSibling?.textContent).toContain('4 masklets');
+  });
+
   it('shows totals, three charts and the annotators, most masklets first', async () => {
     renderAt('/projects/3/quality');
     await screen.findByTestId('annotator-table');

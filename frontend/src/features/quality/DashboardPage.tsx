@@ -15,6 +15,7 @@ import { ErrorMessage } from '../../ui/ErrorMessage';
 import { NotFoundPage } from '../../ui/NotFoundPage';
 import { useAsync } from '../../ui/useAsync';
 import { useDocumentTitle } from '../../ui/useDocumentTitle';
+import { AutomaticYield } from '../automask/AutomaticYield';
 import { parseId } from '../routeParams';
 import { BarChart, LineChart } from './charts';
 import {
@@ -272,6 +273,8 @@ function DashboardBody({
         <h2>Annotators</h2>
         <AnnotatorTable rows={data.annotators} selected={selected} onPick={onPickAnnotator} />
       </section>
+
+      <AutomaticYield data={data.automatic} />
     </>
   );
 }

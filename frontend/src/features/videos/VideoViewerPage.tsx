@@ -7,6 +7,7 @@ import { NotFoundPage } from '../../ui/NotFoundPage';
 import { ProgressBar } from '../../ui/ProgressBar';
 import { useAsync } from '../../ui/useAsync';
 import { useDocumentTitle } from '../../ui/useDocumentTitle';
+import { AutomaskPanel } from '../automask/AutomaskPanel';
 import { videoStatusLabel } from '../projects/format';
 import { POLL_INTERVAL_MS } from '../projects/usePolledVideos';
 import { parseId } from '../routeParams';
@@ -62,7 +63,10 @@ function VideoView({ videoId }: { videoId: number }) {
         )}
       </p>
       {isReady(video) ? (
-        <FrameViewer video={video} initialFrame={initialFrame} onFrameSettled={onFrameSettled} />
+        <>
+          <FrameViewer video={video} initialFrame={initialFrame} onFrameSettled={onFrameSettled} />
+          {project.status === 'done' && project.data?.my_role === 'manager' && <AutomaskPanel videoId={video.id} />}
+        </>
       ) : (
         <div className="card">
           <h1>{video.name}</h1>
