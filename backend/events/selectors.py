@@ -33,6 +33,9 @@ MASKLET_LIST_KINDS = {
 }
 # Kinds of propagation jobs (payload "job"; "frames" and "versions" keyed by masklet id).
 PROPAGATION_KINDS = frozenset(kind for kind in EventKind if kind.startswith("propagation."))
+# Kinds of auto-annotation jobs: a manager's, about masklets that are nobody's; an annotator
+# working blind sees none of them.
+AUTOMASK_KINDS = frozenset(kind for kind in EventKind if kind.startswith("automask."))
 
 
 def event_list(
@@ -67,7 +70,8 @@ class EventVisibility:
         # A deleted masklet is no longer in the database: its event says whose it was.
         own_deleted = Q(kind="masklet.deleted", payload__annotator=self.user_id)
         others_job = Q(kind__in=PROPAGATION_KINDS) & ~Q(payload__job__in=self.own_jobs)
-        return events.exclude((others_masklet & ~own_deleted) | others_job)
+        automask = Q(kind__in=AUTOMASK_KINDS)
+        return events.exclude((others_masklet & ~own_deleted) | others_job | automask)
 
     def redact(self, event: Event) -> Event:
         """The event with other annotators' masklets taken out of its payload (not saved)."""

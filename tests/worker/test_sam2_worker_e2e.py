@@ -180,8 +180,12 @@ def test_propagation_streams_to_a_websocket_and_can_be_cancelled(
 def test_killed_worker_mid_propagation_keeps_frames_and_the_job_recovers(
     team: Team, worker_pool, settings
 ):
-    settings.JOB_STALE_AFTER_S = 8
-    fast = {"JOB_STALE_AFTER_S": "8", "JOB_HEARTBEAT_EVERY_S": "2", "JOB_RECOVER_EVERY_S": "2"}
+    # Stale after longer than a dead worker's announcement lives (WORKER_TTL_S), as in
+    # production (90 s): the requeued job is then routed to a live worker at once instead of
+    # to the dead one's queue, where it waits for the re-send after JOB_REQUEUE_AFTER_S.
+    stale = str(jobs.WORKER_TTL_S + 2)
+    settings.JOB_STALE_AFTER_S = int(stale)
+    fast = {"JOB_STALE_AFTER_S": stale, "JOB_HEARTBEAT_EVERY_S": "2", "JOB_RECOVER_EVERY_S": "2"}
     first = worker_pool.start("gpu", "sam2-doomed", **fast)
     assert _wait(lambda: _sam2_workers() == 1)
     _long_video(team, frames=120)

@@ -337,10 +337,34 @@ def test_every_event_kind_that_names_masklets_is_filtered_for_blind_readers():
 
     masklet_keys = {"masklet", "masklets", "chosen", "discarded", "frames", "versions"}
     handled = (
-        selectors.MASKLET_KINDS | set(selectors.MASKLET_LIST_KINDS) | selectors.PROPAGATION_KINDS
+        selectors.MASKLET_KINDS
+        | set(selectors.MASKLET_LIST_KINDS)
+        | selectors.PROPAGATION_KINDS
+        | selectors.AUTOMASK_KINDS
     )
     # then: a kind whose payload can name a masklet is one the blind filter knows
     for kind, payload_type in PAYLOADS.items():
         keys = payload_type.__required_keys__ | payload_type.__optional_keys__
         if keys & masklet_keys:
             assert kind in handled, kind
+
+
+def test_auto_annotation_events_are_not_for_blind_annotators(blind: Blind):
+    # given: a manager's auto-annotation job on the video (its events name auto masklets,
+    # which are nobody's)
+    from backend.automask.services import automask_job_create
+
+    automask_job_create(
+        video=blind.team.video,
+        author=blind.team.manager,
+        key_frame_mode="first",
+        settings={},
+        max_masklets=5,
+        dedup_iou=0.8,
+    )
+    # when
+    blind_kinds = {e["kind"] for e in _all_events(blind.team.annotator, blind)[0]}
+    manager_kinds = {e["kind"] for e in _all_events(blind.team.manager, blind)[0]}
+    # then: the manager sees the job, the annotator working blind does not
+    assert "automask.queued" in manager_kinds
+    assert not {kind for kind in blind_kinds if kind.startswith("automask.")}
