@@ -7,8 +7,8 @@ from backend.jobs.enums import FINISHED, JobKind, JobStatus
 
 
 class Job(BaseModel):
-    """Background work of any kind (propagation, export, ingest): the row is the truth about
-    it; a broker message only wakes a worker up to claim it (backend/jobs/services.py)."""
+    """Background work of any kind (propagation, export, ingest, automask): the row is the
+    truth about it; a broker message only wakes a worker up to claim it (services.py)."""
 
     kind = models.CharField(max_length=16, choices=JobKind.choices)
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="jobs")

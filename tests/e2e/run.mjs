@@ -28,7 +28,8 @@
  * E2E_ONLY=consensus runs only the consensus flow, E2E_ONLY=admin only the administration flow
  * (admin.mjs: users, project, members, labels, tasks, import and export, all through the app),
  * E2E_ONLY=workspace only the workspace's own flow (workspace.mjs: fit to the window, a masklet
- * from the keyboard, scrubbing figures).
+ * from the keyboard, scrubbing figures), E2E_ONLY=automask only auto-annotation (automask.mjs: a
+ * manager starts it and follows it, a reviewer verifies, the dashboard counts it).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -38,6 +39,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { adminFlow } from './admin.mjs';
+import { automaskFlow } from './automask.mjs';
 import { workspaceFlow } from './workspace.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -984,7 +986,9 @@ async function main() {
       adminFlow({ browser, platform, step, waitFor, log, consoleErrors, artifacts: ARTIFACTS, python: PYTHON, videoPath: VIDEO });
     const workspace = () =>
       workspaceFlow({ browser, platform, consoleErrors, step, log, waitFor, sleep, api, createUsers, installHelpers, loginTo, PYTHON, ROOT, ARTIFACTS });
-    const only = { admin, workspace }[process.env.E2E_ONLY];
+    const automask = () =>
+      automaskFlow({ browser, platform, consoleErrors, step, api, createUsers, installHelpers, loginTo, screenshot, videoPath: VIDEO });
+    const only = { admin, workspace, automask }[process.env.E2E_ONLY];
     if (process.env.E2E_ONLY === 'consensus' || only !== undefined) {
       // One flow alone (none needs the steps before it): quicker to iterate on.
       await (only ? only() : consensusFlow({ browser, platform, consoleErrors }));
@@ -1894,6 +1898,7 @@ async function main() {
     await consensusFlow({ browser, platform, consoleErrors });
     await admin();
     await workspace();
+    await automask();
 
     if (consoleErrors.length > 0) {
       results.push({

@@ -112,7 +112,9 @@ def test_auto_masklets_are_deduplicated_propagated_queued_and_reviewed(
     assert 1 <= len(proposals) <= 4
     assert detail["counts"]["proposed"] == len(proposals)
     frames = {f.frame_index: f for f in AutoKeyFrame.objects.filter(job=job)}
-    assert set(frames) == {0, 6}
+    # key frame 6 is generated unless frame 0 already reached the cap
+    assert set(frames) == {0, 6} or (set(frames) == {0} and len(proposals) == 4)
+    assert job.result["skipped_at_cap"] == [f for f in (0, 6) if f not in frames]
     # the covered mask was skipped; no auto masklet repeats the existing one on frame 0
     assert frames[0].duplicates >= 1
     for proposal in proposals:
@@ -247,6 +249,21 @@ def test_a_cancelled_job_keeps_submitted_batches_and_removes_the_rest(
     assert AutoKeyFrame.objects.get(job=job).generated >= 1 + removed
     # what stays is still exactly one session's result
     assert _check_exact(video)["frames"] == FRAMES
+
+
+def test_key_frames_after_the_cap_are_not_generated(
+    team: Team, clip, django_capture_on_commit_callbacks
+):
+    # when: a job may make one masklet and frame 0 gives more than one new mask
+    with django_capture_on_commit_callbacks(execute=True):
+        created = _start(client_for(team.manager), clip, frames=[0, 6], max_masklets=1)
+    # then: frame 6 is never generated on; the job says so and is done
+    job = Job.objects.get(pk=created["id"])
+    assert job.status == JobStatus.DONE, job.error
+    assert AutoKeyFrame.objects.get(job=job).over_cap >= 1
+    assert list(AutoKeyFrame.objects.filter(job=job).values_list("frame_index", flat=True)) == [0]
+    assert job.result["skipped_at_cap"] == [6]
+    assert AutoProposal.objects.filter(job=job).count() == 1
 
 
 class WorkerDied(BaseException):

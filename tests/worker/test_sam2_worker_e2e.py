@@ -280,3 +280,37 @@ def test_click_during_a_propagation_waits_for_one_frame_not_the_job(team: Team, 
     assert MaskletFrame.objects.filter(masklet=other).count() == 1
     # the click and every propagated frame are what one uninterrupted session gives
     assert _check_exact(video)["frames"] == PROPAGATED_FRAMES + 1
+
+
+def test_auto_annotation_runs_on_the_worker_holding_the_video(team: Team, worker_pool):
+    """The automask job kind is woken on the SAM 2 worker's own queue and runs there."""
+    from backend.automask.models import AutoProposal
+    from backend.jobs.models import Job
+    from tests.worker.test_automask import SETTINGS
+    from tests.worker.test_loop_exact import make_clip_video
+
+    # given: one SAM 2 worker, which holds the clip's state after a click
+    worker_pool.start("gpu", "sam2-auto")
+    assert _wait(lambda: _sam2_workers() == 1)
+    video = make_clip_video(team, frames=8)
+    team.masklet.video, team.masklet.task = video, None
+    team.masklet.save()
+    client = client_for(team.manager)
+    assert _click(client, team, 0).status_code == 201
+    # when: a manager auto-annotates it
+    created = client.post(
+        f"/api/v1/videos/{video.pk}/automask/create/",
+        {"frames": [0], "key_frame_mode": "listed", "settings": SETTINGS, "max_masklets": 2},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    job_id = created.json()["id"]
+    # then: the worker holding the video runs it to the end
+    assert _wait(lambda: Job.objects.get(pk=job_id).status in ("done", "failed"))
+    job = Job.objects.get(pk=job_id)
+    assert job.status == "done", job.error
+    assert job.worker.startswith("sam2-auto")
+    proposals = AutoProposal.objects.filter(job=job)
+    assert proposals.count() >= 1
+    assert all(p.masklet.status == "submitted" for p in proposals)
+    assert _check_exact(video)["frames"] == 1 + 8 * proposals.count()

@@ -21,6 +21,7 @@ from backend.automask.services import (
     automask_key_frame_record,
     automask_unsubmitted_remove,
     key_frames_recorded,
+    proposed_count,
     units_per_key_frame,
 )
 from backend.common import rle
@@ -52,6 +53,8 @@ def _run(claimed: Job) -> dict[str, Any]:
         jobs.bind_video(video_id=job.video_id, worker=registry.own_queue())
     recorded = key_frames_recorded(job=job)
     for position, frame in enumerate(job.key_frames):
+        if frame not in recorded and proposed_count(job) >= job.max_masklets:
+            continue  # the cap is reached: generating more masks would be time lost
         if frame not in recorded:
             registry.set_activity(f"generating masks on frame {frame} of video {job.video_id}")
             generated, seconds = _generate(job, settings, frame)
@@ -170,8 +173,11 @@ def _stop(job: AutoMaskJob) -> None:
 
 def _result(job: AutoMaskJob) -> dict[str, Any]:
     frames = AutoKeyFrame.objects.filter(job=job).order_by("frame_index")
+    proposed = AutoProposal.objects.filter(job=job).count()
     return {
-        "proposed": AutoProposal.objects.filter(job=job).count(),
+        "proposed": proposed,
+        # Key frames left without generating once the cap on masklets was reached.
+        "skipped_at_cap": [f for f in job.key_frames if f not in {k.frame_index for k in frames}],
         "key_frames": [
             {
                 "frame": f.frame_index,

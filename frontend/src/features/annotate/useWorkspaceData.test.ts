@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceBundle } from '../../api/masklets';
-import { loadRestOfBundle } from './useWorkspaceData';
+import { loadRestOfBundle, writtenFrames } from './useWorkspaceData';
 
 /** A server with `perPage` frames per answer on a video of `frames` frames. */
 function server(frames: number, perPage: number) {
@@ -62,5 +62,16 @@ describe('loadRestOfBundle', () => {
       () => pages >= 2,
     );
     expect(pages).toBe(2);
+  });
+});
+
+describe('writtenFrames', () => {
+  it("reads a propagated batch's frames per masklet, and nothing from an event without them", () => {
+    expect(writtenFrames({ job: 4, frames: { '12': [0, 1, 2], '13': [0] } })).toEqual([
+      [12, [0, 1, 2]],
+      [13, [0]],
+    ]);
+    expect(writtenFrames({ job: 4, proposed: 3 })).toEqual([]);
+    expect(writtenFrames({ frames: { '12': 'all' } })).toEqual([]);
   });
 });

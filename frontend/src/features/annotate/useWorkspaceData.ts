@@ -215,9 +215,11 @@ export function useWorkspaceData(options: {
           case 'prompt.added':
             if (id !== null) refetchPrompts(id);
             break;
+          case 'automask.progress': // an auto-annotation's propagated batch of new auto masklets
+            for (const [id, frames] of writtenFrames(p)) scheduleRefetch(id, frames, true);
+            break;
           case 'propagation.frames': {
-            const written = (p['frames'] ?? {}) as Record<string, number[]>;
-            for (const [key, frames] of Object.entries(written)) scheduleRefetch(Number(key), frames, true);
+            for (const [id, frames] of writtenFrames(p)) scheduleRefetch(id, frames, true);
             if (typeof p['job'] === 'number') {
               callbacks.current.onJobEvent({
                 id: p['job'],
@@ -322,3 +324,12 @@ export function useWorkspaceData(options: {
 }
 
 export type WorkspaceDataApi = ReturnType<typeof useWorkspaceData>;
+
+/** The frames a propagated batch wrote, per masklet id (`propagation.frames`, `automask.progress`). */
+export function writtenFrames(payload: Record<string, unknown>): [number, number[]][] {
+  const written = payload['frames'];
+  if (typeof written !== 'object' || written === null) return [];
+  return Object.entries(written as Record<string, unknown>)
+    .filter((entry): entry is [string, number[]] => Array.isArray(entry[1]))
+    .map(([key, frames]) => [Number(key), frames]);
+}

@@ -35,6 +35,7 @@ const SETTING_FIELDS: { key: Exclude<keyof AutomaskForm, 'mode' | 'everySeconds'
   { key: 'pointsPerSide', label: 'Points per side' },
   { key: 'predIouThresh', label: 'Predicted IoU threshold' },
   { key: 'stabilityScoreThresh', label: 'Stability threshold' },
+  { key: 'boxNmsThresh', label: 'Box overlap kept (NMS threshold)' },
   { key: 'cropLayers', label: 'Crop layers' },
   { key: 'minRegionArea', label: 'Smallest region (pixels)' },
   { key: 'maxMasklets', label: 'At most masklets' },

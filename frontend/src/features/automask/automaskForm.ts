@@ -1,7 +1,7 @@
 /** The auto-annotation form's values and how they become a request (pure, tested). */
 import type { AutomaskRequest, GeneratorSettings, KeyFrameMode } from '../../api/automask';
 
-/** SAM2AutomaticMaskGenerator's defaults (the form edits the first five). */
+/** SAM2AutomaticMaskGenerator's defaults (the form edits some of them). */
 export const DEFAULT_SETTINGS: GeneratorSettings = {
   points_per_side: 32,
   points_per_batch: 64,
@@ -29,6 +29,7 @@ export interface AutomaskForm {
   pointsPerSide: string;
   predIouThresh: string;
   stabilityScoreThresh: string;
+  boxNmsThresh: string;
   cropLayers: string;
   minRegionArea: string;
   maxMasklets: string;
@@ -43,6 +44,7 @@ export const DEFAULT_FORM: AutomaskForm = {
   pointsPerSide: '32',
   predIouThresh: '0.8',
   stabilityScoreThresh: '0.95',
+  boxNmsThresh: '0.7',
   cropLayers: '0',
   minRegionArea: '0',
   maxMasklets: '50',
@@ -66,6 +68,7 @@ export function toRequest(form: AutomaskForm): { request: AutomaskRequest } | { 
       points_per_side: Number(form.pointsPerSide),
       pred_iou_thresh: Number(form.predIouThresh),
       stability_score_thresh: Number(form.stabilityScoreThresh),
+      box_nms_thresh: Number(form.boxNmsThresh),
       crop_n_layers: Number(form.cropLayers),
       min_mask_region_area: Number(form.minRegionArea),
     },
