@@ -7,28 +7,27 @@ import { PropagatePanel } from './PropagatePanel';
 
 afterEach(cleanup);
 
-const job = (over: Partial<PropagationJob>): PropagationJob =>
-  ({
-    id: 1,
-    video: 1,
-    masklets: [7],
-    start_frame: 10,
-    direction: 'forward',
-    frame_start: 0,
-    frame_end: null,
-    overwrite: false,
-    until_agreement: true,
-    stops: [],
-    status: 'done',
-    frames_total: 90,
-    frames_done: 90,
-    cancel_requested: false,
-    error: '',
-    worker: '',
-    attempts: 1,
-    created_at: '2026-12-02T00:00:00Z',
-    ...over,
-  }) as PropagationJob;
+const job = (over: Partial<PropagationJob>): PropagationJob => ({
+  id: 1,
+  video: 1,
+  masklets: [7],
+  start_frame: 10,
+  direction: 'forward',
+  frame_start: 0,
+  frame_end: null,
+  overwrite: false,
+  until_agreement: true,
+  stops: [],
+  status: 'done',
+  frames_total: 90,
+  frames_done: 90,
+  cancel_requested: false,
+  error: '',
+  worker: '',
+  attempts: 1,
+  created_at: '2026-12-02T00:00:00Z',
+  ...over,
+});
 
 function panel(props: { job: PropagationJob | null; onRecompute?: (value: string) => void }) {
   return (
