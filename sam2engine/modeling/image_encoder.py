@@ -26,8 +26,9 @@ _between_blocks = threading.local()
 @contextmanager
 def cancellable(cancelled: Callable[[], bool]) -> Iterator[None]:
     """Within this block, image encodings run by this thread call ``cancelled()`` between
-    trunk blocks (and between a block's attention and MLP) and raise :class:`EncodeCancelled` when it returns True. Other threads'
-    encodings are unaffected; a compiled encoder is not interrupted (no Python runs inside)."""
+    trunk blocks (and between a block's attention and MLP) and raise
+    :class:`EncodeCancelled` when it returns True. Other threads' encodings are unaffected;
+    a compiled encoder is not interrupted (no Python runs inside)."""
     previous = getattr(_between_blocks, "check", None)
     _between_blocks.check = cancelled
     try:
