@@ -11,6 +11,8 @@
  * - the QA dashboard's "Automatic pipeline" card counts them.
  */
 
+const AUTOMASK_PROJECT = 'Auto-annotation project';
+
 export async function automaskFlow(ctx) {
   const { browser, platform, step, api, createUsers, installHelpers, loginTo, videoPath, screenshot } = ctx;
   const { base, credentials } = platform;
@@ -33,7 +35,12 @@ export async function automaskFlow(ctx) {
     const ready = await step('automask-setup', manager, async () => {
       await createUsers(platform, [reviewer]);
       await loginTo(manager, base, credentials, 'Sample project');
-      project = (await api(manager, 'GET', 'projects/')).body.results.find((p) => p.name === 'Sample project');
+      // A project of its own: the review queue then holds only this flow's auto masklets
+      // (the whole run's other flows submit masklets to the sample project).
+      const created = await api(manager, 'POST', 'projects/create/', { name: AUTOMASK_PROJECT });
+      if (created.status !== 201)
+        throw new Error(`Creating the project answered ${created.status}: ${JSON.stringify(created.body)}`);
+      project = created.body;
       const added = await api(manager, 'POST', `projects/${project.id}/members/add/`, {
         username: reviewer.username,
         role: 'reviewer',
@@ -88,7 +95,7 @@ export async function automaskFlow(ctx) {
       'automask-review',
       reviewPage ?? manager,
       async () => {
-        await loginTo(reviewPage, base, reviewer, 'Sample project');
+        await loginTo(reviewPage, base, reviewer, AUTOMASK_PROJECT);
         for (const verdict of ['Satisfactory', 'Unsatisfactory']) {
           await reviewPage.goto(`${base}/projects/${project.id}/review`);
           await reviewPage.getByRole('button', { name: 'Start verifying' }).click();
@@ -98,8 +105,13 @@ export async function automaskFlow(ctx) {
           if (verdict === 'Unsatisfactory') {
             await reviewPage.getByLabel('Overall comment').fill('The mask leaks into the road.');
           }
+          // Saved: the page says so, or has already moved on to the next masklet it claimed.
+          const judging = reviewPage.url();
           await reviewPage.getByTestId('send-verdict').click();
-          await reviewPage.locator('[data-testid="verdict-saved"]').waitFor({ timeout: 15_000 });
+          await Promise.any([
+            reviewPage.locator('[data-testid="verdict-saved"]').waitFor({ timeout: 15_000 }),
+            reviewPage.waitForURL((url) => url.toString() !== judging, { timeout: 15_000 }),
+          ]);
         }
         await screenshot(reviewPage, 'automask-reviewed');
         const masklets = (await api(manager, 'GET', `videos/${video.id}/masklets/`)).body.results;
