@@ -64,7 +64,7 @@ def answer(request: jobs.ClickRequest) -> jobs.ClickAnswer:
             state = states.get(request["video"])
             loaded = state.loaded
             states.catch_up(state)
-            result = state.answers.pop(seq, None)
+            result = states.answer_take(state.video.pk, seq)
         if result is None:
             return _unanswerable(request)
     except ApplicationError as exc:

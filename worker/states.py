@@ -59,8 +59,6 @@ class VideoState:
     # When entry ``seq`` is a propagation run: the last frame of it applied (a run's entry
     # grows while it is the log's last entry).
     run_last: int | None = None
-    # PROMPT entries applied while someone waits for their answer (pending when applied).
-    answers: dict[int, Answer] = field(default_factory=dict)
     # Per object: (seq of one of its prompts/masks, its snapshot key from before it), oldest
     # first; an UNDO of that entry restores that snapshot.
     history: dict[int, list[tuple[int, str | None]]] = field(default_factory=dict)
@@ -75,6 +73,15 @@ class VideoState:
 
 
 _states: "OrderedDict[int, VideoState]" = OrderedDict()
+# Answers to PROMPT entries applied while someone waits for them (pending when applied),
+# by (video, seq). Kept apart from the states: a propagation step may apply a click's entry
+# and the video's state be evicted before the click's turn comes; the answer stays here.
+_answers: "OrderedDict[tuple[int, int], Answer]" = OrderedDict()
+
+
+def answer_take(video_id: int, seq: int) -> Answer | None:
+    """The answer to the video's PROMPT entry ``seq``, once (caller holds the engine)."""
+    return _answers.pop((video_id, seq), None)
 
 
 def capacity() -> int:
@@ -221,9 +228,10 @@ def _apply_counting(state: VideoState, action: SessionAction) -> None:
         state.dirty.add(obj)
         if action.kind == ActionKind.PROMPT and action.state == ActionState.PENDING:
             mask, score = adapters.mask_of(frame_masks, obj)
-            state.answers[action.seq] = Answer(dict(rle.encode(mask)), score, engine_ms)
-            while len(state.answers) > MAX_ANSWERS:
-                del state.answers[next(iter(state.answers))]
+            answer = Answer(dict(rle.encode(mask)), score, engine_ms)
+            _answers[(state.video.pk, action.seq)] = answer
+            while len(_answers) > MAX_ANSWERS:
+                _answers.popitem(last=False)
     elif action.kind == ActionKind.PROPAGATE:
         objects = [int(o) for o in action.object_ids if o in session.object_ids]
         for obj in objects:

@@ -219,3 +219,39 @@ def test_more_videos_than_the_worker_keeps_load_snapshots_not_replays(
     assert loaded == ["snapshot"] * 4
     for video, _masklet in clips:
         assert _check(video)["frames"] == video.frame_count
+
+
+def test_a_click_applied_by_a_propagation_step_is_answered_after_its_video_was_evicted(
+    team: Team, settings
+):
+    """A propagation step of the video may apply a click's log entry before the click's
+    turn comes, and other videos may push the video's state out of RAM meanwhile: the click
+    still gets the answer SAM 2 computed for it."""
+    from backend.masklets.services import prompt_add
+    from worker import clicks
+
+    settings.SAM2_MAX_SESSIONS = 1
+    states.drop_all()
+    video, other = make_clip_video(team, frames=4), make_clip_video(team, frames=4)
+    masklet = MaskletFactory(video=video, task=None, created_by=team.manager)
+    # given: the click's entry in the log, applied by someone else (a propagation step
+    # catching the state up), then the state evicted by another video's
+    prompt = prompt_add(
+        masklet=masklet, author=team.manager, frame_index=0, points=[[0.5, 0.5, 1]], box=None
+    )
+    seq = SessionAction.objects.get(prompt=prompt).seq
+    with engine.in_use:
+        states.catch_up(states.get(video.pk))
+        states.get(other.pk)
+    assert states.resident_state(video.pk) is None
+    # when: the click's own request is served
+    answer = clicks.answer({"video": video.pk, "seq": seq, "deadline": None})
+    # then: it is SAM 2's mask for the click, as one session gives it
+    assert "error" not in answer, answer
+    assert answer["loaded"] == "snapshot"
+    with engine.in_use:
+        ref = reference.replay(engine.get_predictor(), video)[(masklet.pk, 0)]
+    mask = rle.decode(answer["rle"]).astype(bool)
+    want = (ref.logits > 0) if ref.score > 0 else np.zeros_like(mask)
+    settled = np.abs(ref.logits) >= reference.NEAR_ZERO
+    assert np.array_equal(mask[settled], want[settled])
