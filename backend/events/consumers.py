@@ -16,6 +16,7 @@ backend/events/selectors.py).
 
 import asyncio
 import contextlib
+import random
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -82,8 +83,15 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
             await self._send_new()
 
     async def events_new(self, message: dict[str, Any]) -> None:
-        if message.get("last_seq", 0) > self.cursor:
-            await self._send_new()
+        if message.get("last_seq", 0) <= self.cursor:
+            return
+        # A socket following one video reads the log only for news about that video: with
+        # a socket per annotator, reading on every wake-up of the project cost a read per
+        # event and open socket.
+        videos = message.get("videos")
+        if self.video_id is not None and videos is not None and self.video_id not in videos:
+            return
+        await self._send_new()
 
     async def session_ended(self, message: dict[str, Any]) -> None:
         if self.session_key is not None and message.get("session_key") == self.session_key:
@@ -91,9 +99,12 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _poll(self) -> None:
         """What is new without a wake-up (one lost while the broker restarted), and a fresh
-        look at the user's access; one indexed query per open websocket."""
+        look at the user's access; one indexed query per open websocket. The pause is drawn
+        anew each time (at most WEBSOCKET_RECHECK_S): sockets opened together (a team
+        starting its day, everyone reconnecting after a restart) would otherwise all read
+        at the same instants."""
         while not self.ended:
-            await asyncio.sleep(settings.WEBSOCKET_RECHECK_S)
+            await asyncio.sleep(settings.WEBSOCKET_RECHECK_S * random.uniform(0.5, 1.0))  # noqa: S311
             await self._send_new()
 
     async def _end(self, code: int) -> None:

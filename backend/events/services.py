@@ -11,6 +11,7 @@ On SQLite writers are serialised anyway; the same code runs there.
 """
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -54,7 +55,9 @@ def event_record(
 
 
 class _Sequencer:
-    """The after-commit callback of one transaction for one project."""
+    """The after-commit callback of one transaction for one project. Whoever positions
+    events wakes their listeners (events_sequence): when another transaction's sequencer
+    positioned this one's events first, it has woken them already."""
 
     def __init__(self, project_id: int) -> None:
         self.project_id = project_id
@@ -63,11 +66,9 @@ class _Sequencer:
     def __call__(self) -> None:
         self.ran = True
         try:
-            last = events_sequence()
+            events_sequence()
         except Exception:  # noqa: BLE001 -- committed work stands; the recovery loop sequences
             logger.warning("could not sequence events after a commit", exc_info=True)
-            return
-        wakeups.wake(project_group(self.project_id), last)
 
 
 def _sequence_on_commit(project_id: int) -> None:
@@ -88,27 +89,39 @@ def _sequence_on_commit(project_id: int) -> None:
 
 
 def events_sequence() -> int:
-    """Gives every committed event without a position the next positions, in id order.
-    Returns the highest position given so far (0 when none). Safe to run anywhere, any time,
-    concurrently: sequencers take turns on the EventSequence row."""
+    """Gives every committed event without a position the next positions, in id order, and
+    once that is committed wakes the live listeners of their projects. Returns the highest
+    position given so far (0 when none). Safe to run anywhere, any time, concurrently:
+    sequencers take turns on the EventSequence row."""
     while True:
         with transaction.atomic():
             counter = _counter_locked()
             pending = list(
                 Event.objects.filter(seq__isnull=True)
                 .order_by("id")
-                .values_list("id", flat=True)[:SEQUENCE_BATCH]
+                .values_list("id", "project_id", "video_id")[:SEQUENCE_BATCH]
             )
             if not pending:
                 return counter.last
             Event.objects.bulk_update(
-                [Event(id=pk, seq=counter.last + n) for n, pk in enumerate(pending, start=1)],
+                [Event(id=row[0], seq=counter.last + n) for n, row in enumerate(pending, 1)],
                 ["seq"],
             )
             counter.last += len(pending)
             counter.save(update_fields=["last"])
+            transaction.on_commit(partial(_wake, pending, counter.last))
         if len(pending) < SEQUENCE_BATCH:
             return counter.last
+
+
+def _wake(positioned: list[tuple[int, int, int | None]], last: int) -> None:
+    """One wake-up per project, naming the videos its new events are about, so that a
+    listener following one video reads the log only when that video has news."""
+    videos: dict[int, set[int | None]] = {}
+    for _pk, project_id, video_id in positioned:
+        videos.setdefault(project_id, set()).add(video_id)
+    for project_id, touched in videos.items():
+        wakeups.wake(project_group(project_id), last, touched)
 
 
 def _counter_locked() -> EventSequence:

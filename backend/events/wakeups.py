@@ -1,6 +1,7 @@
 """Wakes live-event listeners after a commit, off the request path.
 
-A wake-up is a channel-layer group message ("there are events up to position N"). Sending one
+A wake-up is a channel-layer group message ("there are events up to position N, about
+these videos"). Sending one
 through Redis from synchronous code costs a new event loop and connection each time, tens
 of milliseconds a click; here one background thread keeps a loop and the layer's connection
 and sends them in order. Wake-ups are hints: one lost is caught up by the next, and a
@@ -11,27 +12,35 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
-_queue: "queue.SimpleQueue[tuple[str, int]]" = queue.SimpleQueue()
+_queue: "queue.SimpleQueue[tuple[str, dict]]" = queue.SimpleQueue()
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 
 
-def wake(group: str, last_seq: int) -> None:
+def wake(group: str, last_seq: int, videos: Iterable[int | None]) -> None:
+    """Tells a project's listeners that its log has events up to position ``last_seq``, new
+    ones about ``videos`` (None: an event about no video)."""
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {
+        "type": "events.new",
+        "last_seq": last_seq,
+        "videos": sorted({v for v in videos if v is not None}),
+    }
     if isinstance(layer, InMemoryChannelLayer):
         # In-memory layers (tests) live in the listeners' event loop: send from here.
-        async_to_sync(layer.group_send)(group, {"type": "events.new", "last_seq": last_seq})
+        async_to_sync(layer.group_send)(group, message)
         return
     _ensure_thread()
-    _queue.put((group, last_seq))
+    _queue.put((group, message))
 
 
 def _ensure_thread() -> None:
@@ -48,10 +57,8 @@ def _run() -> None:
     loop = asyncio.new_event_loop()
     layer = get_channel_layer()
     while True:
-        group, last_seq = _queue.get()
+        group, message = _queue.get()
         try:
-            loop.run_until_complete(
-                layer.group_send(group, {"type": "events.new", "last_seq": last_seq})
-            )
+            loop.run_until_complete(layer.group_send(group, message))
         except Exception:  # noqa: BLE001 -- a broker hiccup must not stop later wake-ups
             logger.warning("could not wake listeners of %s", group, exc_info=True)

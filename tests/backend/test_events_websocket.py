@@ -150,6 +150,57 @@ async def test_a_slower_writer_that_commits_second_is_delivered_once_live_and_on
     await again.disconnect()
 
 
+async def test_a_socket_following_one_video_reads_the_log_only_for_that_videos_news(
+    team: Team, monkeypatch, settings
+):
+    """With a socket per annotator, each reading the log on every wake-up of the project,
+    50 annotators cost 50 reads per event; a wake-up now names its videos."""
+    from backend.events import consumers
+    from tests.backend.factories import make_ready_video
+
+    settings.WEBSOCKET_RECHECK_S = 3600  # no poll during the test: reads come from wake-ups
+    reads: dict[int | None, int] = {}
+    read = consumers._read_events
+
+    async def counted(user_id, session_key, project_id, after, video_id):  # type: ignore[no-untyped-def]
+        reads[video_id] = reads.get(video_id, 0) + 1
+        return await read(user_id, session_key, project_id, after, video_id)
+
+    monkeypatch.setattr(consumers, "_read_events", counted)
+    other = await database_sync_to_async(make_ready_video)(team.project)
+
+    @database_sync_to_async
+    def record_about(video_id: int, task: int) -> None:
+        event_record(
+            project_id=team.project.pk,
+            kind=EventKind.TASK_DELETED,
+            payload={"task": task},
+            video_id=video_id,
+        )
+
+    start = await _record(team, 0)
+    mine = _connect(team, team.manager, f"?after={start}&video={team.video.pk}")
+    everything = _connect(team, team.manager, f"?after={start}")
+    assert (await mine.connect())[0]
+    assert (await everything.connect())[0]
+    reads_at_connect = reads[team.video.pk]
+    # when: three events about another video, then one about the followed video
+    for task in (1, 2, 3):
+        await record_about(other.pk, task)
+    seen: list[int] = []
+    while len(seen) < 3:
+        seen += _tasks(await everything.receive_json_from(timeout=10))
+    assert seen == [1, 2, 3]
+    assert await mine.receive_nothing(timeout=0.2)
+    await record_about(team.video.pk, 4)
+    # then: the socket following the video got its event with one read, none for the others
+    assert _tasks(await mine.receive_json_from(timeout=10)) == [4]
+    assert reads[team.video.pk] == reads_at_connect + 1
+    assert _tasks(await everything.receive_json_from(timeout=10)) == [4]
+    await mine.disconnect()
+    await everything.disconnect()
+
+
 @pytest.mark.parametrize(("who", "code"), [("outsider", 4403), ("anonymous", 4401)])
 async def test_non_members_are_refused(team: Team, who: str, code: int):
     from django.contrib.auth.models import AnonymousUser
