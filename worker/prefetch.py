@@ -10,17 +10,22 @@ frame was shown, or a propagation runs; encodings that finish are handed to the 
 session under the engine lock, without waiting for it. A click on the very frame being
 encoded joins the encoding instead (it is further along than a new one would be). When the
 worker stays idle it also encodes the neighbours the annotator is likely to visit next
-(f + 1, then f - 1).
+(f + 1, then f - 1), at the lowest CPU priority: those are guesses, and a click arriving
+meanwhile must not share the cores with them.
 
 The encoder is deterministic, and a session's features are the same whoever computed them:
 masks do not change, only when the encoder runs (tests/sam2engine/test_encode_ahead.py).
 """
 
+import contextlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 
 from backend.common.redis import get_redis
 from backend.masklets import jobs
@@ -129,14 +134,28 @@ def _encode(encoding: _Encoding, newer: Callable[[], bool]) -> str:
 
 
 def encode_around(video_id: int, frame: int, newer: Callable[[], bool]) -> list[str]:
-    """Encodes the shown frame, then, while nothing else happens, its neighbours."""
-    outcomes = []
-    for target in (frame, frame + 1, frame - 1):
-        outcome = encode_ahead(video_id, target, newer)
-        outcomes.append(outcome)
-        if outcome in (Outcome.BUSY, Outcome.ABANDONED) or newer():
+    """Encodes the shown frame, then, while nothing else happens, its neighbours. The
+    neighbours are encoded by a thread of the lowest CPU priority: a click that comes
+    while one is under way gets the cores until the encoding sees it and gives up."""
+    outcomes = [encode_ahead(video_id, frame, newer)]
+    for target in (frame + 1, frame - 1):
+        if outcomes[-1] in (Outcome.BUSY, Outcome.ABANDONED) or newer():
             break
+        outcomes.append(_speculative().submit(encode_ahead, video_id, target, newer).result())
     return outcomes
+
+
+@cache
+def _speculative() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="sam2-neighbours", initializer=_lowest_priority)
+
+
+def _lowest_priority() -> None:
+    """Linux gives each thread a nice value of its own, which the threads it starts inherit
+    (torch's OpenMP workers for this thread start at its first parallel region, after this).
+    Where it is not allowed, the neighbours are encoded at normal priority."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def start_serving(queue: str, stop: threading.Event) -> None:

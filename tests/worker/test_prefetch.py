@@ -1,6 +1,7 @@
 """Frames encoded ahead (worker/prefetch.py), Celery eager in one process: an encoding
 ahead never delays a click, and features encoded ahead give the masks one session gives."""
 
+import os
 import threading
 import time
 
@@ -101,6 +102,24 @@ def test_features_encoded_ahead_are_used_by_the_click_and_give_the_same_masks(te
     assert states.resident_state(video.pk).session.features_computed == computed
     with engine.in_use:
         assert reference.compare(engine.get_predictor(), video)["frames"] == 2
+
+
+def test_neighbours_are_encoded_at_the_lowest_cpu_priority(team: Team, monkeypatch):
+    """A click arriving while a neighbour (a guess) is encoded gets the cores: the shown
+    frame is encoded at the worker's priority, its neighbours by a thread of nice 19."""
+    video, _masklet, _client = _clicked_video(team)
+    session = states.resident_state(video.pk).session
+    nice: dict[int, int] = {}
+    encode = type(session).encode_ahead
+
+    def noted(self, frame, cancelled):  # type: ignore[no-untyped-def]
+        nice[frame] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return encode(self, frame, cancelled)
+
+    monkeypatch.setattr(type(session), "encode_ahead", noted)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert prefetch.encode_around(video.pk, 5, lambda: False) == [prefetch.Outcome.KEPT] * 3
+    assert nice == {5: own, 6: 19, 4: 19}
 
 
 def test_nothing_is_encoded_ahead_while_propagating_or_after_moving_on(team: Team):
