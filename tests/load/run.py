@@ -15,7 +15,6 @@ whether every live client got every event of its video exactly once, in order.
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import secrets
@@ -26,19 +25,31 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import websockets
+
+from tests.load import cpu
+from tests.load.people import (
+    FRAMES,
+    HEIGHT,
+    PASSWORD,
+    WIDTH,
+    LiveClient,
+    Session,
+    Stats,
+    annotator,
+    follow_events,
+    manager,
+    reviewer,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MICRO = REPO / "tests" / "fixtures" / "sam2ref" / "micro"
-PASSWORD = "load-test-password-1"  # noqa: S105 -- throwaway users of a throwaway database
 # Endpoints whose time is SAM 2's (the target of 150 ms p95 is for the others).
 SAM2_ENDPOINTS = {"POST prompt add", "POST propagation create"}
-FRAMES, WIDTH, HEIGHT = 8, 64, 48
 
 
 def _free_port() -> int:
@@ -192,227 +203,6 @@ def seed(platform: Platform, args: argparse.Namespace) -> dict:
     return {"project": project.pk, "users": users}
 
 
-# ---- simulated people ------------------------------------------------------------------------
-
-
-@dataclass
-class Stats:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    conflicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    samples: list[str] = field(default_factory=list)
-
-
-class Session:
-    """One browser: a session cookie, the CSRF token, timed requests."""
-
-    def __init__(self, client: httpx.AsyncClient, stats: Stats) -> None:
-        self.client, self.stats = client, stats
-        self.cookies: dict[str, str] = {}
-
-    @property
-    def cookie_header(self) -> str:
-        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-
-    async def login(self, username: str) -> None:
-        await self.call("GET auth csrf", "GET", "/api/v1/auth/csrf/")
-        response = await self.call(
-            "POST auth login",
-            "POST",
-            "/api/v1/auth/login/",
-            json={"username": username, "password": PASSWORD},
-        )
-        if response is None or response.status_code != 200:
-            status = "no answer" if response is None else response.status_code
-            raise RuntimeError(f"login of {username} failed: {status}")
-
-    async def call(
-        self, name: str, method: str, path: str, json: dict | None = None
-    ) -> httpx.Response | None:
-        headers = {"Cookie": self.cookie_header}
-        if method != "GET" and "csrftoken" in self.cookies:
-            headers["X-CSRFToken"] = self.cookies["csrftoken"]
-        started = time.perf_counter()
-        try:
-            response = await self.client.request(method, path, json=json, headers=headers)
-        except httpx.HTTPError as exc:
-            self.stats.errors[name] += 1
-            self.stats.samples.append(f"{name}: {type(exc).__name__}: {exc}")
-            return None
-        self.stats.latencies[name].append((time.perf_counter() - started) * 1000)
-        # Production cookies are Secure; this client sends them over loopback HTTP itself.
-        for raw in response.headers.get_list("set-cookie"):
-            key, _, value = raw.split(";", 1)[0].partition("=")
-            self.cookies[key] = value
-        if response.status_code == 409:
-            self.stats.conflicts[name] += 1
-        elif response.status_code >= 400:
-            self.stats.errors[name] += 1
-            if len(self.stats.samples) < 30:
-                self.stats.samples.append(f"{name}: {response.status_code} {response.text[:200]}")
-        return response
-
-
-async def _think() -> None:
-    await asyncio.sleep(random.uniform(0.5, 1.5))
-
-
-def _mask_rle(x0: int) -> dict:
-    import numpy as np
-
-    from backend.common import rle
-
-    mask = np.zeros((HEIGHT, WIDTH), np.uint8)
-    mask[8:28, x0 : x0 + 20] = 1
-    return dict(rle.encode(mask))
-
-
-@dataclass
-class LiveClient:
-    """An annotator's websocket: every event it got, in order."""
-
-    video: int
-    start: int = 0
-    seqs: list[int] = field(default_factory=list)
-
-
-async def follow_events(
-    base: str, session: Session, project: int, live: LiveClient, stop: asyncio.Event
-) -> None:
-    url = f"{base.replace('http', 'ws')}/ws/projects/{project}/events/"
-    url += f"?after={live.start}&video={live.video}"
-    async with websockets.connect(
-        url, additional_headers={"Cookie": session.cookie_header, "Origin": base}
-    ) as socket_:
-        while not stop.is_set():
-            try:
-                message = await asyncio.wait_for(socket_.recv(), timeout=1)
-            except TimeoutError:
-                continue
-            live.seqs.extend(e["seq"] for e in json.loads(message).get("events", []))
-
-
-async def workspace_load(session: Session, video: int) -> dict[int, int]:
-    """What the workspace asks for when it opens (the same few requests whatever the number of
-    masklets: the bundle holds their masks and prompts); returns the masklets' versions."""
-    await session.call("GET video", "GET", f"/api/v1/videos/{video}/")
-    bundle = await session.call("GET workspace", "GET", f"/api/v1/videos/{video}/workspace/")
-    await session.call("GET propagation list", "GET", f"/api/v1/videos/{video}/propagations/")
-    await session.call("GET sam2 status", "GET", "/api/v1/sam2/status/")
-    if bundle is None or bundle.status_code != 200:
-        return {}
-    return {m["id"]: m["version"] for m in bundle.json()["masklets"]}
-
-
-async def annotator(
-    session: Session, me: dict, project: int, deadline: float, base: str, live: LiveClient
-) -> None:
-    versions = await workspace_load(session, me["video"])
-    prompted: set[int] = set()
-    while time.monotonic() < deadline:
-        masklet = random.choice(me["masklets"])
-        roll = random.random()
-        if roll < 0.35:
-            response = await session.call(
-                "POST prompt add",
-                "POST",
-                f"/api/v1/masklets/{masklet}/prompts/add/",
-                json={"frame_index": random.randrange(FRAMES), "points": [[0.4, 0.45, 1]]},
-            )
-            if response is not None and response.status_code == 201:
-                prompted.add(masklet)
-                versions[masklet] = response.json()["mask"]["version"]
-        elif roll < 0.7:
-            response = await session.call(
-                "PUT masklet frames",
-                "PUT",
-                f"/api/v1/masklets/{masklet}/frames/",
-                json={
-                    "version": versions.get(masklet, 1),
-                    "frames": [
-                        {
-                            "frame_index": random.randrange(FRAMES),
-                            "rle": _mask_rle(random.randrange(30)),
-                        }
-                    ],
-                },
-            )
-            if response is not None and response.status_code == 200:
-                versions[masklet] = response.json()["version"]
-            elif response is not None and response.status_code == 409:
-                versions.update(await workspace_load(session, me["video"]))
-        elif roll < 0.8 and prompted:
-            await session.call(
-                "POST propagation create",
-                "POST",
-                f"/api/v1/videos/{me['video']}/propagations/create/",
-                json={"masklet_ids": sorted(prompted), "start_frame": 0},
-            )
-        elif roll < 0.9:
-            versions = await workspace_load(session, me["video"])
-        else:
-            await session.call(
-                "GET events",
-                "GET",
-                f"/api/v1/projects/{project}/events/?after={live.start}&video={me['video']}",
-            )
-        await _think()
-
-
-async def reviewer(session: Session, project: int, deadline: float) -> None:
-    verdicts = ("satisfactory", "unsatisfactory")
-    while time.monotonic() < deadline:
-        await session.call("GET review queue", "GET", f"/api/v1/projects/{project}/review-queue/")
-        claimed = await session.call(
-            "POST review next", "POST", f"/api/v1/projects/{project}/review-queue/next/"
-        )
-        if claimed is None or claimed.status_code != 200:
-            await _think()
-            continue
-        assignment = claimed.json()
-        await session.call(
-            "GET masklet frames", "GET", f"/api/v1/masklets/{assignment['masklet']['id']}/frames/"
-        )
-        await _think()
-        await session.call(
-            "POST review renew", "POST", f"/api/v1/review-assignments/{assignment['id']}/renew/"
-        )
-        if random.random() < 0.2:
-            await session.call(
-                "POST review release",
-                "POST",
-                f"/api/v1/review-assignments/{assignment['id']}/release/",
-            )
-        else:
-            verdict = random.choice(verdicts)
-            await session.call(
-                "POST review verdict",
-                "POST",
-                f"/api/v1/review-assignments/{assignment['id']}/verdict/",
-                json={"verdict": verdict, "comment": "looks wrong" if verdict[0] == "u" else ""},
-            )
-        await _think()
-
-
-async def manager(session: Session, project: int, deadline: float) -> None:
-    exports: list[int] = []
-    while time.monotonic() < deadline:
-        await session.call("GET dashboard", "GET", f"/api/v1/projects/{project}/dashboard/")
-        await session.call("GET export list", "GET", f"/api/v1/projects/{project}/exports/")
-        if not exports or random.random() < 0.1:
-            created = await session.call(
-                "POST export create",
-                "POST",
-                f"/api/v1/projects/{project}/exports/create/",
-                json={"format": random.choice(["ytvis", "sav"]), "include_unaccepted": True},
-            )
-            if created is not None and created.status_code == 201:
-                exports.append(created.json()["id"])
-        for job in exports[-2:]:
-            await session.call("GET export detail", "GET", f"/api/v1/exports/{job}/")
-        await _think()
-
-
 async def run_load(platform: Platform, seeded: dict, args: argparse.Namespace) -> tuple:
     from asgiref.sync import sync_to_async
 
@@ -450,16 +240,21 @@ async def run_load(platform: Platform, seeded: dict, args: argparse.Namespace) -
                 )
         await asyncio.sleep(2)  # websockets connected
         deadline = time.monotonic() + args.seconds
+        groups = {name: process.pid for name, process in platform.processes}
+        cpu_before = cpu.snapshot(groups, by_name=("postgres",))
         tasks = []
         for role, me, session in people:
             if role == "annotator":
                 live = next(c for c in live_clients if c.video == me["video"])
-                tasks.append(annotator(session, me, project, deadline, platform.base, live))
+                work = annotator(session, me, project, deadline, platform.base, live)
             elif role == "reviewer":
-                tasks.append(reviewer(session, project, deadline))
+                work = reviewer(session, project, deadline)
             else:
-                tasks.append(manager(session, project, deadline))
+                work = manager(session, project, deadline)
+            tasks.append(_after(random.uniform(0, args.arrival_s), work))
         await asyncio.gather(*tasks)
+        cpu_used = cpu.spent(cpu_before, cpu.snapshot(groups, by_name=("postgres",)))
+        cpu_used["wall"] = time.monotonic() - deadline + args.seconds
         # Work still running (propagations, exports) writes events after the deadline; give
         # the live clients until the log is quiet and they caught up.
         end = await _await_quiet_log(Event, live_clients, project)
@@ -467,7 +262,14 @@ async def run_load(platform: Platform, seeded: dict, args: argparse.Namespace) -
         results = await asyncio.gather(*followers, return_exceptions=True)
         broken = [r for r in results if isinstance(r, BaseException)]
     expected = await sync_to_async(_expected_events)(Event, project, live_clients, end)
-    return stats, live_clients, expected, broken
+    return stats, live_clients, expected, broken, cpu_used
+
+
+async def _after(delay_s: float, work: Coroutine) -> None:
+    """A person starts working ``delay_s`` into the run (people do not all open the app in
+    the same second)."""
+    await asyncio.sleep(delay_s)
+    await work
 
 
 def _last_seq(Event) -> int:  # type: ignore[no-untyped-def]  # noqa: N803 -- a model class
@@ -515,7 +317,9 @@ def _expected_events(Event, project: int, live_clients: list[LiveClient], end: i
         close_old_connections()
 
 
-def report(stats: Stats, live_clients: list[LiveClient], expected: dict, broken: list) -> None:
+def report(
+    stats: Stats, live_clients: list[LiveClient], expected: dict, broken: list, cpu_used: dict
+) -> None:
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -552,6 +356,12 @@ def report(stats: Stats, live_clients: list[LiveClient], expected: dict, broken:
         f"delivered; missing {missing}, duplicated {duplicated}, out of order {disordered}; "
         f"websockets that failed: {len(broken)}"
     )
+    wall = cpu_used.pop("wall")
+    cores = os.cpu_count() or 1
+    print(f"CPU during the {wall:.0f} s of load ({cores} cores, {wall * cores:.0f} core-seconds):")
+    for group, seconds in sorted(cpu_used.items(), key=lambda item: -item[1]):
+        print(f"  {group:16} {seconds:7.1f} s  {100 * seconds / (wall * cores):5.1f} %")
+    print(f"  {'all':16} {sum(cpu_used.values()):7.1f} s")
 
 
 def _wait_ready(platform: Platform) -> None:
@@ -584,6 +394,12 @@ def main() -> int:
     parser.add_argument("--reviewers", type=int, default=5)
     parser.add_argument("--managers", type=int, default=2)
     parser.add_argument(
+        "--arrival-s",
+        type=float,
+        default=10,
+        help="people start working at random times within the run's first seconds",
+    )
+    parser.add_argument(
         "--database-server",
         default=os.environ.get("DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL URL whose server gets the throwaway database",
@@ -599,8 +415,7 @@ def main() -> int:
             f"for {args.seconds} s against {platform.base} (logs: {platform.workdir})",
             flush=True,
         )
-        stats, live_clients, expected, broken = asyncio.run(run_load(platform, seeded, args))
-        report(stats, live_clients, expected, broken)
+        report(*asyncio.run(run_load(platform, seeded, args)))
     finally:
         platform.stop()
         if not args.keep:
