@@ -12,6 +12,7 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connection
 
 from backend.events.models import Event
 from backend.events.routing import websocket_urlpatterns
@@ -67,7 +68,16 @@ def _check_exact(video) -> dict[str, int]:  # type: ignore[no-untyped-def]
         return reference.compare(engine.get_predictor(), video)
 
 
-def test_click_through_a_worker_and_takeover_by_snapshot(team: Team, worker_pool):
+def test_click_through_a_worker_and_takeover_by_snapshot(team: Team, worker_pool, monkeypatch):
+    # A click waits for SAM 2 without holding a database connection (the pool is bounded).
+    held_while_waiting: list[bool] = []
+    await_answer = jobs._await_answer
+
+    def noted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        held_while_waiting.append(connection.connection is not None)
+        return await_answer(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "_await_answer", noted)
     # given: one SAM 2 worker
     first = worker_pool.start("gpu", "sam2-a")
     assert _wait(lambda: _sam2_workers() == 1)
@@ -92,6 +102,8 @@ def test_click_through_a_worker_and_takeover_by_snapshot(team: Team, worker_pool
     taken_over = _click(client, team, 2, [[0.6, 0.4, 1]])
     assert taken_over.status_code == 201, taken_over.content
     assert taken_over.json()["mask"]["loaded"] == "snapshot"
+    assert held_while_waiting
+    assert not any(held_while_waiting)
     # the answers are those of one uninterrupted session
     assert _check_exact(team.video)["frames"] == 3
     # and the web process saved it as the frame's mask, origin click, with its event
