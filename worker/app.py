@@ -13,7 +13,6 @@ runs tasks (a solo or threads pool's own process; each child of a prefork pool, 
 database connection pool must not cross a fork).
 """
 
-import contextlib
 import os
 import threading
 
@@ -35,8 +34,6 @@ from backend.config.celery import app  # noqa: E402 -- needs django.setup() firs
 # This process is a worker: what it queues (the recovery loop's wake-ups) goes to the broker,
 # even under the test settings, which run tasks inline in the processes that send them.
 app.conf.task_always_eager = False
-from django.conf import settings  # noqa: E402
-
 from backend.jobs.recovery import start_recovery_loop  # noqa: E402
 from backend.masklets import jobs  # noqa: E402
 
@@ -65,8 +62,6 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
     from worker import clicks, prefetch, registry
     from worker.engine import load_engine
 
-    yield_cpu_to_the_web()
-
     # Announced before the model loads (tens of seconds for the large one), so the workspace
     # says "starting" meanwhile rather than "no SAM 2 worker".
     queue = registry.interactive_queue_name()
@@ -77,15 +72,6 @@ def _setup_sam2_worker(sender, instance, conf, **kwargs):  # type: ignore[no-unt
     load_engine()
     clicks.start_serving(queue, _announcing["stop"])
     prefetch.start_serving(queue, _announcing["stop"])
-
-
-def yield_cpu_to_the_web() -> None:
-    """Lowers this thread's CPU priority by SAM2_WORKER_NICE (Linux gives each thread its own
-    nice value, inherited by the threads it starts afterwards: the click and encoding
-    threads, torch's workers). Called first thing in the SAM 2 worker's main thread."""
-    if settings.SAM2_WORKER_NICE > 0:
-        with contextlib.suppress(OSError):
-            os.nice(settings.SAM2_WORKER_NICE)
 
 
 @worker_shutdown.connect

@@ -90,9 +90,6 @@ SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
 # bounded window of outputs, ~100 MB with hiera-t); others wait in the shared storage and
 # cost a snapshot load (not a replay) when they are needed again.
 SAM2_MAX_SESSIONS = env_int("SAM2_MAX_SESSIONS", 8)
-# CPU priority (nice) a SAM 2 worker lowers itself by: on a machine it shares with the web
-# (make run, CPU deployments) its long computations yield the cores to short requests. 0: off.
-SAM2_WORKER_NICE = env_int("SAM2_WORKER_NICE", 10)
 
 # Background jobs (README "Background jobs"). A running job whose process sent no heartbeat
 # for JOB_STALE_AFTER_S is taken over (running processes beat every JOB_HEARTBEAT_EVERY_S).

@@ -142,7 +142,6 @@ SAM2_CHECKPOINT = env.SAM2_CHECKPOINT
 SAM2_DEVICE = env.SAM2_DEVICE
 SAM2_COMPILE = env.SAM2_COMPILE
 SAM2_MAX_SESSIONS = env.SAM2_MAX_SESSIONS
-SAM2_WORKER_NICE = env.SAM2_WORKER_NICE
 # Local copies of SAM 2 states' files when the storage is not a local folder (S3).
 SAM2_STATE_CACHE_DIR = env.VAR_DIR / "sam2-state-cache"
 JOB_STALE_AFTER_S = env.JOB_STALE_AFTER_S
