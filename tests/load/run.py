@@ -319,7 +319,9 @@ def _expected_events(Event, project: int, live_clients: list[LiveClient], end: i
 
 def report(
     stats: Stats, live_clients: list[LiveClient], expected: dict, broken: list, cpu_used: dict
-) -> None:
+) -> bool:
+    """Prints the figures; True when nothing failed (no error, no event lost, no socket)."""
+
     def pct(values: list[float], q: float) -> float:
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -362,6 +364,7 @@ def report(
     for group, seconds in sorted(cpu_used.items(), key=lambda item: -item[1]):
         print(f"  {group:16} {seconds:7.1f} s  {100 * seconds / (wall * cores):5.1f} %")
     print(f"  {'all':16} {sum(cpu_used.values()):7.1f} s")
+    return not (sum(stats.errors.values()) or missing or duplicated or disordered or broken)
 
 
 def _wait_ready(platform: Platform) -> None:
@@ -404,9 +407,14 @@ def main() -> int:
         default=os.environ.get("DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL URL whose server gets the throwaway database",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the database and logs")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database and logs (logs are kept anyway when anything failed)",
+    )
     args = parser.parse_args()
     platform = start_platform(args)
+    clean = False
     try:
         seeded = seed(platform, args)
         _wait_ready(platform)
@@ -415,13 +423,16 @@ def main() -> int:
             f"for {args.seconds} s against {platform.base} (logs: {platform.workdir})",
             flush=True,
         )
-        report(*asyncio.run(run_load(platform, seeded, args)))
+        clean = report(*asyncio.run(run_load(platform, seeded, args)))
     finally:
         platform.stop()
         if not args.keep:
             drop_database(platform, args.database_server)
+        if args.keep or not clean:
+            print(f"logs kept in {platform.workdir}")
+        else:
             shutil.rmtree(platform.workdir, ignore_errors=True)
-    return 0
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":
