@@ -15,7 +15,8 @@ pointers; objects never interact. Differences, all deliberate:
   to an output store and read back bit-identical when needed
   (:mod:`sam2engine.inference.outputs`), so answers never depend on what is in RAM.
 * State can be saved and restored, per session or per object
-  (:mod:`sam2engine.inference.snapshot`).
+  (:mod:`sam2engine.inference.session_snapshots`, manifests in
+  :mod:`sam2engine.inference.snapshot`).
 * Objects that need the same memory layout on a frame are tracked in one batch.
 """
 
@@ -37,20 +38,8 @@ from sam2engine.inference.features import FrameFeatures
 from sam2engine.inference.memory_plan import MemoryPlan, memory_plan
 from sam2engine.inference.outputs import FrameOutput, OutputBank, OutputRef
 from sam2engine.inference.prompts import prompt_tensors
-from sam2engine.inference.snapshot import (
-    ModelIdentity,
-    ObjectSnapshot,
-    SessionOptions,
-    SessionSnapshot,
-    weights_fingerprint,
-)
-from sam2engine.inference.state import (
-    ObjectState,
-    capture,
-    check_snapshot,
-    replace_object,
-    restore_objects,
-)
+from sam2engine.inference.session_snapshots import SessionSnapshots
+from sam2engine.inference.state import ObjectState
 from sam2engine.inference.store import OutputStore
 from sam2engine.modeling.sam2 import NO_OBJ_SCORE, BackboneFeatures, HeadsOutput, SAM2Model
 from sam2engine.ops.holes import fill_holes
@@ -65,7 +54,7 @@ Observer = Callable[[str, dict[str, Any]], None]
 DEFAULT_RAM_OUTPUTS = 32
 
 
-class VideoSession:
+class VideoSession(SessionSnapshots):
     """One video being annotated. Create with :meth:`VideoPredictor.start_session`, or
     from a snapshot with :meth:`restore`.
 
@@ -599,73 +588,6 @@ class VideoSession:
             logits, scores = logits[index], scores[index]
             rows = [rows[i] for i in index]
         return FrameMasks(frame, [o.obj_id for o in rows], logits, scores)
-
-    # ------------------------------------------------------------------ snapshots
-    def _identity(self) -> ModelIdentity:
-        return ModelIdentity(self.cfg.name, self.cfg.fingerprint(), weights_fingerprint(self.model))
-
-    def object_snapshot(self, obj_id: Any) -> ObjectSnapshot:
-        """One object's whole state as a manifest (outputs made since the last snapshot are
-        written to the store first; nothing else is)."""
-        _, obj = self._object(obj_id)
-        return capture(obj, self._bank, self.num_frames, self._identity())
-
-    def snapshot(self) -> SessionSnapshot:
-        """Every object's state, in order, plus the options that change results."""
-        identity = self._identity()
-        return SessionSnapshot(
-            objects=tuple(capture(o, self._bank, self.num_frames, identity) for o in self.objects),
-            num_frames=self.num_frames,
-            video_hw=self.video_hw,
-            options=SessionOptions(
-                corrections_as_conditioning=self.corrections_as_conditioning,
-                fill_hole_area=self.fill_hole_area,
-                non_overlap_masks=self.non_overlap_masks,
-            ),
-            model=identity,
-        )
-
-    def restore_object(self, obj_id: Any, snapshot: ObjectSnapshot) -> None:
-        """Replace object ``obj_id``'s whole state by ``snapshot`` (taken from this session
-        or another one sharing its store), or re-create the object (appended) if it is
-        gone. Outputs are read from the store when first needed."""
-        if not isinstance(snapshot, ObjectSnapshot):
-            raise SessionError("restore_object needs an ObjectSnapshot")
-        check_snapshot(
-            snapshot, self._identity(), self.num_frames, f"the snapshot of object {obj_id!r}"
-        )
-        replace_object(self.objects, obj_id, snapshot, self._bank, self.device)
-
-    @classmethod
-    def restore(
-        cls,
-        model: SAM2Model,
-        frames: Sequence[np.ndarray] | str | Path,
-        snapshot: SessionSnapshot,
-        store: OutputStore,
-        **options: Any,
-    ) -> VideoSession:
-        """A session continuing ``snapshot`` exactly, its outputs read lazily from ``store``.
-
-        ``options`` are those of the constructor; the options that change results
-        (corrections_as_conditioning, fill_hole_area, non_overlap_masks) default to the
-        snapshot's.
-        """
-        if not isinstance(snapshot, SessionSnapshot):
-            raise SessionError("restore needs a SessionSnapshot")
-        opts = {**dataclasses.asdict(snapshot.options), **options}
-        session = cls(model, frames, store=store, **opts)
-        try:
-            check_snapshot(
-                snapshot, session._identity(), session.num_frames, "the session snapshot"
-            )
-            session.objects = restore_objects(
-                snapshot, session.video_hw, session._bank, session.device
-            )
-        except BaseException:
-            session.close()
-            raise
-        return session
 
     # ------------------------------------------------------------------ introspection
     def stats(self) -> dict[str, int | float]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from sam2engine import weights
+from sam2engine import weights, weights_fetch
 from sam2engine.weights import (
     ChecksumMismatch,
     DownloadInterrupted,
@@ -283,7 +283,7 @@ def test_no_network_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_dns_failure_wording() -> None:
-    msg = weights._describe_unreachable(
+    msg = weights_fetch._describe_unreachable(
         weights.checkpoint_url(NAME),
         socket.gaierror(-2, "Name or service not known"),
         Path("/x/y.pt"),
