@@ -11,7 +11,6 @@
 import { step, VIDEO, waitFor } from './harness.mjs';
 import { closeTo, hexToRgb, installHelpers, maskAgreement, overlayProbe, seekTo, stagePoint } from './helpers.mjs';
 
-
 const PROPAGATE_FRAMES = 20;
 
 export async function annotateFlow({ browser, platform, page }) {

@@ -10,9 +10,9 @@ import { screenshot, step, VIDEO, waitFor } from './harness.mjs';
 import { api, brushRectangle, installHelpers, loginTo } from './helpers.mjs';
 import { createUsers } from './platform.mjs';
 
-const CONSENSUS_PROJECT = 'Consensus project';
+// ---- consensus mode: a manager, two annotators and two reviewers ---------------------------------
 
-/** User accounts made in one `manage.py shell` run (each run costs seconds on a busy machine). */
+const CONSENSUS_PROJECT = 'Consensus project';
 
 /** Text of the `dd` after each `dt` of a `dl.facts` inside `scope`. */
 function facts(scope) {

@@ -242,7 +242,6 @@ export function api(page, method, path, body) {
   );
 }
 
-
 export async function login(page, base, username, password) {
   await page.goto(`${base}/login`);
   await page.getByLabel('Username').fill(username);
@@ -281,9 +280,6 @@ export function viewPoint(page, video, u, v) {
     [u, v, video.width, video.height],
   );
 }
-
-// ---- consensus mode: a manager, two annotators and two reviewers ---------------------------------
-
 
 /** Log in on a fresh page; the home page then lists `project` (the user's only project, maybe). */
 export async function loginTo(page, base, user, project) {

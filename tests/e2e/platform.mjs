@@ -114,7 +114,6 @@ export async function stopPlatform(platform) {
   if (!process.env.E2E_KEEP_VAR) rmSync(varDir, { recursive: true, force: true });
 }
 
-
 // ---- user accounts ---------------------------------------------------------------------------------
 
 /** User accounts made in one `manage.py shell` run (each run costs seconds on a busy machine). */
