@@ -11,6 +11,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'e2e');
 export const VIDEO = join(ROOT, 'tests', 'fixtures', 'videos', '08_driving.mp4');
 export const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+
 const started = Date.now();
 export const log = (message) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}`);
 
