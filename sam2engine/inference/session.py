@@ -35,14 +35,14 @@ from sam2engine.datatypes import FrameMasks
 from sam2engine.device import autocast_context
 from sam2engine.inference.errors import SessionError
 from sam2engine.inference.features import FrameFeatures
+from sam2engine.inference.frame_results import frame_masks_at_video_size, output_from_heads
 from sam2engine.inference.memory_plan import MemoryPlan, memory_plan
 from sam2engine.inference.outputs import FrameOutput, OutputBank, OutputRef
 from sam2engine.inference.prompts import prompt_tensors
 from sam2engine.inference.session_snapshots import SessionSnapshots
 from sam2engine.inference.state import ObjectState
 from sam2engine.inference.store import OutputStore
-from sam2engine.modeling.sam2 import NO_OBJ_SCORE, BackboneFeatures, HeadsOutput, SAM2Model
-from sam2engine.ops.holes import fill_holes
+from sam2engine.modeling.sam2 import BackboneFeatures, HeadsOutput, SAM2Model
 
 __all__ = ["FrameOutput", "ObjectState", "SessionError", "VideoSession"]
 
@@ -533,19 +533,7 @@ class VideoSession(SessionSnapshots):
 
     # ------------------------------------------------------------------ outputs
     def _finish(self, heads: HeadsOutput, i: int, maskmem: torch.Tensor | None) -> FrameOutput:
-        # Clones: an output owns its memory (a view would keep the whole batch alive).
-        low = heads.low_res_masks[i : i + 1].float().clone()
-        filled = 0
-        if self.fill_hole_area > 0:
-            low, filled = fill_holes(low, self.fill_hole_area)
-        return FrameOutput(
-            low_res_logits=low,
-            obj_ptr=heads.obj_ptr[i : i + 1].float().clone(),
-            object_score=heads.object_score_logits[i : i + 1].float().clone(),
-            all_ious=heads.all_ious[i : i + 1].float().clone(),
-            maskmem=None if maskmem is None else maskmem.clone(),
-            holes_filled=filled,
-        )
+        return output_from_heads(heads, i, maskmem, self.fill_hole_area)
 
     def frame_output(self, obj_id: Any, frame: int, pending: bool = False) -> FrameOutput | None:
         """An object's stored output on a frame (conditioning first, then tracked), read
@@ -565,29 +553,14 @@ class VideoSession(SessionSnapshots):
     ) -> FrameMasks:
         """Objects' logits on ``frame`` at video resolution (-1024 where none): all, or
         ``objs`` (non-overlap, when on, still weighs every object's output)."""
-        rows = self.objects if objs is None or self.non_overlap_masks else objs
-        h, w = self.video_hw
-        n = len(rows)
-        logits = torch.full((n, h, w), NO_OBJ_SCORE, dtype=torch.float32)
-        scores = torch.full((n,), float("nan"), dtype=torch.float32)
-        for i, obj in enumerate(rows):
+
+        def output_of(obj: ObjectState) -> FrameOutput | None:
             ref = obj.stored(frame) if stored_only else obj.ref_on(frame, pending_cond_first)
-            if ref is None:
-                continue
-            out = self._value(ref)
-            logits[i] = F.interpolate(
-                out.low_res_logits, size=(h, w), mode="bilinear", align_corners=False
-            )[0, 0].cpu()
-            scores[i] = out.object_score.reshape(()).cpu()
-        if self.non_overlap_masks and n > 1:
-            # Each pixel keeps only its highest-scoring object; the others are pushed to <= -10.
-            keep = logits.argmax(dim=0, keepdim=True) == torch.arange(n)[:, None, None]
-            logits = torch.where(keep, logits, logits.clamp(max=-10.0))
-        if objs is not None and rows is not objs:
-            index = [i for i, o in enumerate(rows) if any(o is x for x in objs)]
-            logits, scores = logits[index], scores[index]
-            rows = [rows[i] for i in index]
-        return FrameMasks(frame, [o.obj_id for o in rows], logits, scores)
+            return None if ref is None else self._value(ref)
+
+        return frame_masks_at_video_size(
+            frame, self.objects, objs, output_of, self.video_hw, self.non_overlap_masks
+        )
 
     # ------------------------------------------------------------------ introspection
     def stats(self) -> dict[str, int | float]:
