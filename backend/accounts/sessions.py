@@ -19,23 +19,19 @@ def user_sessions_group(user_id: int) -> str:
     return f"user-sessions-{user_id}"
 
 
-def session_user_id(session_key: str) -> int | None:
-    """The id of the user logged in with this session while it stands: None once it ended
-    (logout, expiry), the user was deactivated, or their password changed since (Django's
-    own rule for session validity)."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    data = store.load()
-    user = User.objects.filter(pk=data.get(SESSION_KEY), is_active=True).first()
-    if user is None:
-        return None
+def session_stands_for(session_key: str, user: User | None) -> bool:
+    """Whether this session is still the login of ``user``: False once it ended (logout,
+    expiry), the user was deactivated, or their password changed since (Django's own rule
+    for session validity)."""
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if user is None or not user.is_active or str(data.get(SESSION_KEY)) != str(user.pk):
+        return False
     session_hash = data.get(HASH_SESSION_KEY) or ""
     secrets = [None, *settings.SECRET_KEY_FALLBACKS]
-    if not any(
+    return any(
         constant_time_compare(session_hash, user._get_session_auth_hash(secret=secret))
         for secret in secrets
-    ):
-        return None
-    return user.pk
+    )
 
 
 def session_ended_notify(*, user_id: int, session_key: str) -> None:

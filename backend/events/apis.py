@@ -43,6 +43,7 @@ class EventListApi(APIView):
             after=params["after"],
             video_id=params.get("video"),
             kind=params.get("kind"),
+            role=project.my_role,
         )
         return paginated_response(
             request=request,

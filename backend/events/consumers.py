@@ -5,6 +5,7 @@ The database is the truth: on connect the consumer sends every event after posit
 committed and was sequenced) makes it read and send what is new; a slow poll covers lost
 wake-ups (a broker restart). Positions are given in commit order (events/services.py), so
 a client that reconnects with the last `seq` it saw misses nothing and gets nothing twice.
+With `video`, the socket streams the events about that video and is woken only by them.
 
 Access is not decided once: before every read (wake-up or poll, so at least every
 WEBSOCKET_RECHECK_S) the consumer checks again that the session stands and the user is still
@@ -25,11 +26,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from backend.accounts.models import User
-from backend.accounts.sessions import session_user_id, user_sessions_group
+from backend.accounts.sessions import session_stands_for, user_sessions_group
 from backend.events.apis import EventOutputSerializer
 from backend.events.selectors import event_list_for_user
-from backend.events.services import project_group
-from backend.projects.models import Membership, Project
+from backend.events.services import project_group, video_group
+from backend.projects.models import Membership
 
 # Events per websocket message while catching up; a long backlog goes out in several.
 BATCH = 500
@@ -58,7 +59,13 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         if refusal is not None:
             await self.close(code=refusal)
             return
-        self.groups_joined = [project_group(self.project_id), user_sessions_group(self.user_id)]
+        # A socket following one video hears only of that video's news (services._wake).
+        log_group = (
+            project_group(self.project_id)
+            if self.video_id is None
+            else video_group(self.project_id, self.video_id)
+        )
+        self.groups_joined = [log_group, user_sessions_group(self.user_id)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -84,12 +91,6 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def events_new(self, message: dict[str, Any]) -> None:
         if message.get("last_seq", 0) <= self.cursor:
-            return
-        # A socket following one video reads the log only for news about that video: with
-        # a socket per annotator, reading on every wake-up of the project cost a read per
-        # event and open socket.
-        videos = message.get("videos")
-        if self.video_id is not None and videos is not None and self.video_id not in videos:
             return
         await self._send_new()
 
@@ -140,15 +141,26 @@ def _int(value: str) -> int:
         return 0
 
 
-def _refusal(user_id: int, session_key: str | None, project_id: int) -> int | None:
-    if session_key is not None and session_user_id(session_key) != user_id:
-        return CLOSE_UNAUTHENTICATED
-    if not Membership.objects.filter(user_id=user_id, project_id=project_id).exists():
-        return CLOSE_FORBIDDEN
-    return None
+def _member(
+    user_id: int, session_key: str | None, project_id: int
+) -> tuple[int | None, Membership | None]:
+    """(close code, None) if the user may no longer follow the project, else (None, their
+    membership, with its project and user): two queries, the membership and the session."""
+    membership = (
+        Membership.objects.select_related("project", "user")
+        .filter(user_id=user_id, project_id=project_id)
+        .first()
+    )
+    if session_key is not None:
+        user = membership.user if membership else User.objects.filter(pk=user_id).first()
+        if not session_stands_for(session_key, user):
+            return CLOSE_UNAUTHENTICATED, None
+    return (CLOSE_FORBIDDEN, None) if membership is None else (None, membership)
 
 
-_access_refusal = database_sync_to_async(_refusal)
+@database_sync_to_async
+def _access_refusal(user_id: int, session_key: str | None, project_id: int) -> int | None:
+    return _member(user_id, session_key, project_id)[0]
 
 
 @database_sync_to_async
@@ -157,12 +169,13 @@ def _read_events(
 ) -> tuple[int | None, list[dict[str, Any]]]:
     """(close code, []) if the user may no longer follow the project; else (None, the next
     events they may see, redacted)."""
-    refusal = _refusal(user_id, session_key, project_id)
-    if refusal is not None:
+    refusal, membership = _member(user_id, session_key, project_id)
+    if membership is None:
         return refusal, []
     events, visibility = event_list_for_user(
-        project=Project.objects.get(pk=project_id),
-        user=User.objects.get(pk=user_id),
+        project=membership.project,
+        user=membership.user,
+        role=membership.role,
         after=after,
         video_id=video_id,
     )

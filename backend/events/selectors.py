@@ -98,12 +98,18 @@ class EventVisibility:
         return event
 
 
-def event_visibility_get(*, project: Project, user: User) -> EventVisibility:
-    """Caller checked that the user is a member of the project."""
-    role = Membership.objects.filter(project=project, user_id=user.pk).values_list(
-        "role", flat=True
-    )
-    if not masklet_sees_only_own(role=role.first() or "", project=project):
+def event_visibility_get(
+    *, project: Project, user: User, role: str | None = None
+) -> EventVisibility:
+    """Caller checked that the user is a member of the project; ``role``: their role in it,
+    when the caller has just read it (else it is read here)."""
+    if role is None:
+        role = (
+            Membership.objects.filter(project=project, user_id=user.pk)
+            .values_list("role", flat=True)
+            .first()
+        )
+    if not masklet_sees_only_own(role=role or "", project=project):
         return EventVisibility(user_id=user.pk)
     own = frozenset(
         Masklet.objects.filter(video__project=project)
@@ -126,9 +132,11 @@ def event_list_for_user(
     after: int = 0,
     video_id: int | None = None,
     kind: str | None = None,
+    role: str | None = None,
 ) -> tuple[QuerySet[Event], EventVisibility]:
     """The events the user may see (event_list's order), and the visibility to redact their
-    payloads with (EventVisibility.redact) before they go out."""
-    visibility = event_visibility_get(project=project, user=user)
+    payloads with (EventVisibility.redact) before they go out. ``role`` as for
+    event_visibility_get."""
+    visibility = event_visibility_get(project=project, user=user, role=role)
     events = event_list(project=project, after=after, video_id=video_id, kind=kind)
     return visibility.filter(events), visibility

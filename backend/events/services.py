@@ -28,7 +28,13 @@ SEQUENCE_BATCH = 1000
 
 
 def project_group(project_id: int) -> str:
+    """Listeners of a project's whole log."""
     return f"project-events-{project_id}"
+
+
+def video_group(project_id: int, video_id: int) -> str:
+    """Listeners of the events about one video of a project (an annotator's workspace)."""
+    return f"project-events-{project_id}-video-{video_id}"
 
 
 def event_record(
@@ -115,13 +121,17 @@ def events_sequence() -> int:
 
 
 def _wake(positioned: list[tuple[int, int, int | None]], last: int) -> None:
-    """One wake-up per project, naming the videos its new events are about, so that a
-    listener following one video reads the log only when that video has news."""
+    """Wakes the listeners of each project's whole log, and those of each video its new
+    events are about: a listener following one video hears only of that video's news (with
+    a socket per annotator, every wake-up of the project reaching every socket cost each
+    web process a thread crossing per socket and event)."""
     videos: dict[int, set[int | None]] = {}
     for _pk, project_id, video_id in positioned:
         videos.setdefault(project_id, set()).add(video_id)
     for project_id, touched in videos.items():
         wakeups.wake(project_group(project_id), last, touched)
+        for video_id in sorted(v for v in touched if v is not None):
+            wakeups.wake(video_group(project_id, video_id), last, [video_id])
 
 
 def _counter_locked() -> EventSequence:

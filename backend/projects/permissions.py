@@ -17,8 +17,13 @@ MANAGER_ONLY: tuple[str, ...] = (Role.MANAGER,)
 def membership_require(
     *, user: User, project_id: int, roles: Iterable[str] = ANY_ROLE
 ) -> Membership:
-    """The user's membership of the project, or Http404 / PermissionDenied."""
-    membership = Membership.objects.filter(project_id=project_id, user_id=user.pk).first()
+    """The user's membership of the project (its project read with it), or Http404 /
+    PermissionDenied."""
+    membership = (
+        Membership.objects.select_related("project")
+        .filter(project_id=project_id, user_id=user.pk)
+        .first()
+    )
     if membership is None:
         raise Http404("No such project.")
     allowed = tuple(roles)

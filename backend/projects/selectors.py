@@ -13,7 +13,7 @@ def project_list_for_user(*, user: User) -> QuerySet[Project]:
 
 def project_get_for_user(*, user: User, project_id: int, roles=ANY_ROLE) -> Project:
     membership = membership_require(user=user, project_id=project_id, roles=roles)
-    project = Project.objects.get(pk=project_id)
+    project = membership.project
     project.my_role = membership.role  # type: ignore[attr-defined]
     return project
 

@@ -153,20 +153,28 @@ async def test_a_slower_writer_that_commits_second_is_delivered_once_live_and_on
 async def test_a_socket_following_one_video_reads_the_log_only_for_that_videos_news(
     team: Team, monkeypatch, settings
 ):
-    """With a socket per annotator, each reading the log on every wake-up of the project,
-    50 annotators cost 50 reads per event; a wake-up now names its videos."""
+    """With a socket per annotator, each woken and reading the log on every wake-up of the
+    project, 50 annotators cost 50 wake-ups and reads per event; a socket following one video
+    now hears only of that video's news."""
     from backend.events import consumers
     from tests.backend.factories import make_ready_video
 
     settings.WEBSOCKET_RECHECK_S = 3600  # no poll during the test: reads come from wake-ups
     reads: dict[int | None, int] = {}
+    wakeups: dict[int | None, int] = {}
     read = consumers._read_events
+    woken = consumers.ProjectEventsConsumer.events_new
 
     async def counted(user_id, session_key, project_id, after, video_id):  # type: ignore[no-untyped-def]
         reads[video_id] = reads.get(video_id, 0) + 1
         return await read(user_id, session_key, project_id, after, video_id)
 
+    async def counted_wakeup(consumer, message):  # type: ignore[no-untyped-def]
+        wakeups[consumer.video_id] = wakeups.get(consumer.video_id, 0) + 1
+        await woken(consumer, message)
+
     monkeypatch.setattr(consumers, "_read_events", counted)
+    monkeypatch.setattr(consumers.ProjectEventsConsumer, "events_new", counted_wakeup)
     other = await database_sync_to_async(make_ready_video)(team.project)
 
     @database_sync_to_async
@@ -196,6 +204,7 @@ async def test_a_socket_following_one_video_reads_the_log_only_for_that_videos_n
     # then: the socket following the video got its event with one read, none for the others
     assert _tasks(await mine.receive_json_from(timeout=10)) == [4]
     assert reads[team.video.pk] == reads_at_connect + 1
+    assert wakeups[team.video.pk] == 1
     assert _tasks(await everything.receive_json_from(timeout=10)) == [4]
     await mine.disconnect()
     await everything.disconnect()
