@@ -21,6 +21,11 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     conflicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (when it was answered, endpoint, ms) of every answered request, for the report over time
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)
+    started: float = 0.0  # when the timed window began (time.monotonic())
+    # (web, all) CPU percent of the machine's cores in each 10 s from the start
+    cpu_windows: list[tuple[float, float]] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)
 
 
@@ -60,7 +65,9 @@ class Session:
             self.stats.errors[name] += 1
             self.stats.samples.append(f"{name}: {type(exc).__name__}: {exc}")
             return None
-        self.stats.latencies[name].append((time.perf_counter() - started) * 1000)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.stats.latencies[name].append(elapsed_ms)
+        self.stats.timeline.append((time.monotonic(), name, elapsed_ms))
         # Production cookies are Secure; this client sends them over loopback HTTP itself.
         for raw in response.headers.get_list("set-cookie"):
             key, _, value = raw.split(";", 1)[0].partition("=")
