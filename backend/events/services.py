@@ -125,13 +125,13 @@ def _wake(positioned: list[tuple[int, int, int | None]], last: int) -> None:
     events are about: a listener following one video hears only of that video's news (with
     a socket per annotator, every wake-up of the project reaching every socket cost each
     web process a thread crossing per socket and event)."""
-    videos: dict[int, set[int | None]] = {}
+    groups: set[str] = set()
     for _pk, project_id, video_id in positioned:
-        videos.setdefault(project_id, set()).add(video_id)
-    for project_id, touched in videos.items():
-        wakeups.wake(project_group(project_id), last, touched)
-        for video_id in sorted(v for v in touched if v is not None):
-            wakeups.wake(video_group(project_id, video_id), last, [video_id])
+        groups.add(project_group(project_id))
+        if video_id is not None:
+            groups.add(video_group(project_id, video_id))
+    for group in sorted(groups):
+        wakeups.wake(group, last)
 
 
 def _counter_locked() -> EventSequence:

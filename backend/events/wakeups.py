@@ -1,7 +1,7 @@
 """Wakes live-event listeners after a commit, off the request path.
 
-A wake-up is a channel-layer group message ("there are events up to position N, about
-these videos"). Sending one
+A wake-up is a channel-layer group message ("there are events up to position N"); each
+project's log and each of its videos has a group (events/services.py). Sending one
 through Redis from synchronous code costs a new event loop and connection each time, tens
 of milliseconds a click; here one background thread keeps a loop and the layer's connection
 and sends them in order. Wake-ups are hints: one lost is caught up by the next, and a
@@ -12,7 +12,6 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -24,17 +23,12 @@ _thread: threading.Thread | None = None
 _lock = threading.Lock()
 
 
-def wake(group: str, last_seq: int, videos: Iterable[int | None]) -> None:
-    """Tells a project's listeners that its log has events up to position ``last_seq``, new
-    ones about ``videos`` (None: an event about no video)."""
+def wake(group: str, last_seq: int) -> None:
+    """Tells a group's listeners that the log has events up to position ``last_seq``."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {
-        "type": "events.new",
-        "last_seq": last_seq,
-        "videos": sorted({v for v in videos if v is not None}),
-    }
+    message = {"type": "events.new", "last_seq": last_seq}
     if isinstance(layer, InMemoryChannelLayer):
         # In-memory layers (tests) live in the listeners' event loop: send from here.
         async_to_sync(layer.group_send)(group, message)

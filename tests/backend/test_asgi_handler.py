@@ -17,8 +17,8 @@ async def test_a_request_crosses_from_the_event_loop_to_a_thread_a_few_times(
 ):
     """Django's own handler runs every async-capable middleware (all of Django's) in async
     mode, so that each of their process_request / process_view / process_response calls
-    crossed to the request's thread and back: 17 crossings for one GET, about half the web's
-    CPU time of a simple request (tests/load/cost.py)."""
+    crossed to the request's thread and back: 17 crossings for one GET, a third of the web's
+    CPU time of the simplest request (tests/load/cost.py)."""
     # given
     header = await sync_to_async(token_header)(team.manager)
     crossings: list[str] = []

@@ -53,6 +53,7 @@ SAM2_ENDPOINTS = {"POST prompt add", "POST propagation create"}
 # Logging in, before the timed window (a password check costs ~0.4 s of CPU by design):
 # listed, but not part of the non-SAM 2 figures.
 LOGIN_ENDPOINTS = {"GET auth csrf", "POST auth login"}
+NOT_IN_FIGURES = SAM2_ENDPOINTS | LOGIN_ENDPOINTS
 
 
 def _free_port() -> int:
@@ -355,7 +356,7 @@ def report(
     other: list[float] = []
     for name in sorted(stats.latencies):
         values = stats.latencies[name]
-        if name not in SAM2_ENDPOINTS | LOGIN_ENDPOINTS:
+        if name not in NOT_IN_FIGURES:
             other.extend(values)
         marker = " (SAM 2)" if name in SAM2_ENDPOINTS else " (login)" * (name in LOGIN_ENDPOINTS)
         print(
@@ -371,7 +372,7 @@ def report(
     print("non-SAM 2 requests over time (s from the start):", end="")
     windows: dict[int, list[float]] = {}
     for when, name, ms in stats.timeline:
-        if name not in SAM2_ENDPOINTS | LOGIN_ENDPOINTS and when >= stats.started:
+        if name not in NOT_IN_FIGURES and when >= stats.started:
             windows.setdefault(int((when - stats.started) // 10), []).append(ms)
     for window, values in sorted(windows.items()):
         busy = ""
