@@ -5,6 +5,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from django.conf import settings
 
 from backend.masklets.jobs import HOW_TO_INSTALL, Sam2Unavailable
@@ -87,6 +88,9 @@ def load_engine() -> None:
                 False, f"SAM 2 checkpoint {checkpoint} does not exist.", config, ""
             )
         else:
+            if settings.SAM2_CPU_THREADS:
+                # Process-wide: the click thread, propagation tasks and the encoding ahead.
+                torch.set_num_threads(settings.SAM2_CPU_THREADS)
             try:
                 device = None if settings.SAM2_DEVICE == "auto" else settings.SAM2_DEVICE
                 _predictor = build_predictor(
@@ -100,7 +104,12 @@ def load_engine() -> None:
                 logger.exception("could not load SAM 2")
                 _status = EngineStatus(False, f"SAM 2 could not be loaded: {exc}", config, "")
         if _status.available:
-            logger.info("SAM 2 ready: config %s on %s", config, _status.device)
+            logger.info(
+                "SAM 2 ready: config %s on %s (%d CPU threads)",
+                config,
+                _status.device,
+                torch.get_num_threads(),
+            )
         else:
             logger.warning(
                 "%s Fetch weights with `python -m sam2engine.weights fetch "

@@ -86,6 +86,11 @@ SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 # torch.compile the image encoder of SAM 2 workers: its forward ~20% faster on CPU once
 # compiled, after a minute or more of compiling (needs a C compiler on CPU).
 SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
+# CPU threads a SAM 2 worker's torch uses (0: torch's default, one per core). On a machine
+# whose cores the web and the database share, fewer leave them cores (README "Load").
+SAM2_CPU_THREADS = env_int("SAM2_CPU_THREADS", 0)
+if SAM2_CPU_THREADS < 0:
+    raise ValueError(f"SAM2_CPU_THREADS must be 0 (one per core) or more, not {SAM2_CPU_THREADS}")
 # Videos whose SAM 2 state a worker keeps in RAM at once (each: a few frames' features and a
 # bounded window of outputs, ~100 MB with hiera-t); others wait in the shared storage and
 # cost a snapshot load (not a replay) when they are needed again.

@@ -1,0 +1,43 @@
+"""How a SAM 2 worker builds its engine: the CPU threads it is given."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+import torch
+
+from backend.config import env
+from worker import engine
+
+
+def test_the_engine_uses_the_cpu_threads_it_is_given(monkeypatch: pytest.MonkeyPatch, settings):
+    before = torch.get_num_threads()
+    wanted = before + 1  # differs from whatever torch chose on this machine
+    monkeypatch.setattr(engine, "_status", None)
+    monkeypatch.setattr(engine, "_predictor", None)
+    settings.SAM2_CPU_THREADS = wanted
+    try:
+        engine.load_engine()  # the micro model of the fixtures
+        assert engine.engine_status().available
+        seen: list[int] = []
+        # The click thread, propagation tasks and the encoding ahead run in other threads.
+        other = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        other.start()
+        other.join()
+        assert (torch.get_num_threads(), seen) == (wanted, [wanted])
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_negative_thread_count_stops_the_process_with_the_reason():
+    result = subprocess.run(
+        [sys.executable, "-c", "import backend.config.env"],
+        env={**os.environ, "SAM2_CPU_THREADS": "-2", "PYTHONPATH": str(env.REPO_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "SAM2_CPU_THREADS must be 0 (one per core) or more, not -2" in result.stderr
