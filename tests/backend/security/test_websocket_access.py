@@ -1,6 +1,8 @@
 """An open websocket follows its user's access: removed from the project, logged out, or the
 session gone, and it closes."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -8,6 +10,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from backend.config.asgi import application
 from backend.events.kinds import EventKind
@@ -118,3 +121,52 @@ async def test_a_removed_member_cannot_open_a_websocket_with_their_session(team:
     connected, code = await _browser_socket(team, cookie).connect(timeout=10)
     assert not connected
     assert code == 4403
+
+
+async def _after_recheck(team: Team, settings, change) -> int:  # type: ignore[no-untyped-def]
+    """The close code of a browser socket whose session or user ``change`` alters while it
+    is open (a recheck every 0.2 s finds it, without any message)."""
+    settings.WEBSOCKET_RECHECK_S = 0.2
+    _client, cookie = await sync_to_async(_session_client)(team.annotator)
+    socket = await _connected(_browser_socket(team, cookie))
+    await database_sync_to_async(change)()
+    return await _closed_with(socket)
+
+
+async def test_a_password_change_elsewhere_ends_the_sockets_of_older_sessions(team: Team, settings):
+    def change_password() -> None:
+        team.annotator.set_password("a-new-password-4821")
+        team.annotator.save()
+
+    assert await _after_recheck(team, settings, change_password) == 4401
+
+
+async def test_a_deactivated_users_sockets_close(team: Team, settings):
+    def deactivate() -> None:
+        team.annotator.is_active = False
+        team.annotator.save()
+
+    assert await _after_recheck(team, settings, deactivate) == 4401
+
+
+async def test_an_expired_session_ends_its_sockets(team: Team, settings):
+    def expire() -> None:
+        Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert await _after_recheck(team, settings, expire) == 4401
+
+
+async def test_a_session_that_stands_keeps_its_socket_through_rechecks(team: Team, settings):
+    # given: a browser socket that re-checks its access every 0.2 s
+    settings.WEBSOCKET_RECHECK_S = 0.2
+    _client, cookie = await sync_to_async(_session_client)(team.annotator)
+    socket = await _connected(_browser_socket(team, cookie))
+    # when: rechecks pass (nothing changed), then an event comes
+    assert await socket.receive_nothing(timeout=1.5)
+    await database_sync_to_async(event_record)(
+        project_id=team.project.pk, kind=EventKind.TASK_DELETED, payload={"task": 3}
+    )
+    # then: the socket is still open and gets it
+    message = await socket.receive_json_from(timeout=10)
+    assert [e["kind"] for e in message["events"]] == ["task.deleted"]
+    await socket.disconnect()
