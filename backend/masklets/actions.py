@@ -9,8 +9,7 @@ The web process appends what people do; the worker appends the propagation it ru
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from backend.accounts.models import User
 from backend.common.exceptions import ApplicationError
@@ -50,9 +49,10 @@ def action_append(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("action_append must run inside a transaction")
-    SessionLog.objects.bulk_create([SessionLog(video_id=video_id)], ignore_conflicts=True)
-    SessionLog.objects.filter(pk=video_id).update(head=F("head") + 1)
-    seq = SessionLog.objects.values_list("head", flat=True).get(pk=video_id)
+    seq = _log_advance(video_id)
+    if seq is None:  # the video's first entry
+        SessionLog.objects.bulk_create([SessionLog(video_id=video_id)], ignore_conflicts=True)
+        seq = _log_advance(video_id)
     return SessionAction.objects.create(
         video_id=video_id,
         seq=seq,
@@ -67,6 +67,23 @@ def action_append(
         prompt=prompt,
         author=author,
     )
+
+
+def _log_advance(video_id: int) -> int | None:
+    """Moves the head of the video's log one on and returns it (None: the video has no log
+    yet), in one statement (PostgreSQL and SQLite both return updated rows); the row stays
+    locked until the transaction ends."""
+    meta, quote = SessionLog._meta, connection.ops.quote_name
+    table, head, key = (
+        quote(name) for name in (meta.db_table, meta.get_field("head").column, meta.pk.column)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {head} = {head} + 1 WHERE {key} = %s RETURNING {head}",  # noqa: S608 -- names from the model
+            [video_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def action_claim(*, action_id: int) -> bool:
