@@ -87,7 +87,7 @@ SAM2_DEVICE = env_str("SAM2_DEVICE", "auto")
 # compiled, after a minute or more of compiling (needs a C compiler on CPU).
 SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
 # CPU threads a SAM 2 worker's torch uses (0: torch's default, one per core). On a machine
-# whose cores the web and the database share, fewer leave them cores (README "Load").
+# whose cores the web and the database share, fewer leave them cores (README "Load test").
 SAM2_CPU_THREADS = env_int("SAM2_CPU_THREADS", 0)
 if SAM2_CPU_THREADS < 0:
     raise ValueError(f"SAM2_CPU_THREADS must be 0 (one per core) or more, not {SAM2_CPU_THREADS}")

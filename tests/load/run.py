@@ -449,7 +449,7 @@ def main() -> int:
         default=1,
         help="SAM2_CPU_THREADS of the SAM 2 worker (0: one per core). The micro model gains "
         "a sixth of its speed from a second thread at twice the CPU, which the web on the "
-        "same cores lacks (README: Load)",
+        "same cores lacks (README: Load test)",
     )
     parser.add_argument(
         "--database-server",
