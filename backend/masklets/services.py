@@ -68,9 +68,14 @@ def masklet_create(
 
 
 def _bump_version(masklet: Masklet, *, version: int, **changes: Any) -> None:
-    """Compare-and-set on the version column: exactly one writer of a version wins."""
+    """Compare-and-set on the version column: exactly one writer of a version wins.
+
+    Callers hold the masklet's row lock (or created it in this transaction), so an instance
+    at the version that won is the row as it was: only what this update changed is set on
+    it, without reading the row back."""
+    now = timezone.now()
     updated = Masklet.objects.filter(pk=masklet.pk, version=version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **changes
+        version=F("version") + 1, updated_at=now, **changes
     )
     if updated != 1:
         current = Masklet.objects.filter(pk=masklet.pk).values_list("version", flat=True).first()
@@ -79,7 +84,12 @@ def _bump_version(masklet: Masklet, *, version: int, **changes: Any) -> None:
             "apply your change again.",
             extra={"your_version": version, "current_version": current},
         )
-    masklet.refresh_from_db()
+    if masklet.version != version:  # an instance read at another version: read it again
+        masklet.refresh_from_db()
+        return
+    masklet.version, masklet.updated_at = version + 1, now
+    for name, value in changes.items():
+        setattr(masklet, name, value)
 
 
 def _check_not_under_review(masklet: Masklet, verb: str) -> None:

@@ -176,6 +176,21 @@ def test_masklet_list_query_count_does_not_grow(team: Team, django_assert_max_nu
     assert response.json()["count"] == 11
 
 
+def test_a_mask_edit_costs_a_fixed_number_of_queries(team: Team, django_assert_num_queries):
+    """Every mask edit, click and undo writes through here: the masklet (locked, with its
+    membership), its version (compare-and-set, not read back), the frame, the video's SAM 2
+    log (its head moved in one statement) and the event. Savepoints: this test's transaction
+    and the service's."""
+    _write(client_for(team.annotator), team, 1, [{"frame_index": 0, "rle": _mask(team, 0, 3)}])
+    with django_assert_num_queries(12):
+        response = _write(
+            client_for(team.annotator), team, 2, [{"frame_index": 1, "rle": _mask(team, 2, 9)}]
+        )
+    assert response.status_code == 200, response.json()
+    team.masklet.refresh_from_db()
+    assert response.json()["version"] == team.masklet.version == 3
+
+
 def test_events_resume_after_the_last_seen_position(team: Team, django_capture_on_commit_callbacks):
     client = client_for(team.reviewer)
     url = f"/api/v1/projects/{team.project.pk}/events/"
