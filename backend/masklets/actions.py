@@ -6,6 +6,7 @@ entries in ``seq`` order, and replaying the log in one fresh session gives the s
 The web process appends what people do; the worker appends the propagation it runs.
 """
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,17 +74,20 @@ def _log_advance(video_id: int) -> int | None:
     """Moves the head of the video's log one on and returns it (None: the video has no log
     yet), in one statement (PostgreSQL and SQLite both return updated rows); the row stays
     locked until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(_log_advance_sql(connection.vendor), [video_id])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+@functools.cache
+def _log_advance_sql(vendor: str) -> str:
+    """_log_advance's statement, written once per database vendor (names from the model)."""
     meta, quote = SessionLog._meta, connection.ops.quote_name
     table, head, key = (
         quote(name) for name in (meta.db_table, meta.get_field("head").column, meta.pk.column)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {head} = {head} + 1 WHERE {key} = %s RETURNING {head}",  # noqa: S608 -- names from the model
-            [video_id],
-        )
-        row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    return f"UPDATE {table} SET {head} = {head} + 1 WHERE {key} = %s RETURNING {head}"  # noqa: S608
 
 
 def action_claim(*, action_id: int) -> bool:
