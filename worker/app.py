@@ -8,6 +8,9 @@ once, serves the clicks the web process pushes onto a Redis list of its own (a t
 Celery's, worker/clicks.py) and announces itself in Redis. Use the solo pool (one process)
 for it: the model and the sessions live in that process.
 
+Every worker lowers its CPU priority to WORKER_NICE as it starts (worker/priority.py): on a
+machine it shares with the web, requests come first.
+
 Every worker also runs the job recovery loop (backend/jobs/recovery.py): in the process that
 runs tasks (a solo or threads pool's own process; each child of a prefork pool, since a
 database connection pool must not cross a fork).
@@ -23,6 +26,7 @@ django.setup()
 
 from celery.signals import (  # noqa: E402
     celeryd_after_setup,
+    celeryd_init,
     worker_process_init,
     worker_ready,
     worker_shutdown,
@@ -34,11 +38,20 @@ from backend.config.celery import app  # noqa: E402 -- needs django.setup() firs
 # This process is a worker: what it queues (the recovery loop's wake-ups) goes to the broker,
 # even under the test settings, which run tasks inline in the processes that send them.
 app.conf.task_always_eager = False
+from django.conf import settings  # noqa: E402
+
 from backend.jobs.recovery import start_recovery_loop  # noqa: E402
 from backend.masklets import jobs  # noqa: E402
+from worker.priority import priority_lower  # noqa: E402
 
 _announcing: dict = {}
 _recovery_stop = threading.Event()
+
+
+@celeryd_init.connect
+def _yield_the_cpu_to_the_web(**kwargs):  # type: ignore[no-untyped-def]
+    """Before the pool, the model and the worker's threads start: they inherit it."""
+    priority_lower(settings.WORKER_NICE)
 
 
 @worker_ready.connect

@@ -91,6 +91,12 @@ SAM2_COMPILE = env_bool("SAM2_COMPILE", False)
 SAM2_CPU_THREADS = env_int("SAM2_CPU_THREADS", 0)
 if SAM2_CPU_THREADS < 0:
     raise ValueError(f"SAM2_CPU_THREADS must be 0 (one per core) or more, not {SAM2_CPU_THREADS}")
+# CPU priority (nice, 0-19) of every Celery worker process: background work, SAM 2 on the
+# CPU included, yields the cores to web requests on a machine it shares with them (README
+# "Load test"). 0 keeps the priority the worker was started with.
+WORKER_NICE = env_int("WORKER_NICE", 10)
+if not 0 <= WORKER_NICE <= 19:
+    raise ValueError(f"WORKER_NICE must be between 0 and 19, not {WORKER_NICE}")
 # Videos whose SAM 2 state a worker keeps in RAM at once (each: a few frames' features and a
 # bounded window of outputs, ~100 MB with hiera-t); others wait in the shared storage and
 # cost a snapshot load (not a replay) when they are needed again.

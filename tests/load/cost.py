@@ -103,6 +103,7 @@ def main() -> int:
     parser.add_argument("--only", help="measure this endpoint alone (e.g. to profile it)")
     parser.add_argument("--database-server", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--sam2-threads", type=int, default=1, help="as in tests.load.run")
+    parser.add_argument("--worker-nice", type=int, default=10, help="as in tests.load.run")
     args = parser.parse_args()
     args.annotators = args.reviewers = args.managers = 1
     platform = start_platform(args)

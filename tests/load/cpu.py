@@ -50,3 +50,11 @@ def snapshot(groups: dict[str, int], by_name: tuple[str, ...] = ()) -> dict[str,
 
 def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {group: after[group] - before.get(group, 0.0) for group in after}
+
+
+def stolen() -> float:
+    """CPU seconds the hypervisor has given to other machines while this one wanted to run
+    (all cores; "steal" in /proc/stat; 0 on bare metal). A machine whose steal grows under
+    load is not quiet: its cores deliver less than their number says."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / _TICK if len(fields) > 8 else 0.0

@@ -24,8 +24,8 @@ class Stats:
     # (when it was answered, endpoint, ms) of every answered request, for the report over time
     timeline: list[tuple[float, str, float]] = field(default_factory=list)
     started: float = 0.0  # when the timed window began (time.monotonic())
-    # (web, all) CPU percent of the machine's cores in each 10 s from the start
-    cpu_windows: list[tuple[float, float]] = field(default_factory=list)
+    # (web, all, stolen by the hypervisor) CPU percent of the machine's cores in each 10 s
+    cpu_windows: list[tuple[float, float, float]] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)
 
 

@@ -1,4 +1,5 @@
-"""How a SAM 2 worker builds its engine: the CPU threads it is given."""
+"""How a SAM 2 worker builds its engine: the CPU threads it is given; worker settings out of
+range."""
 
 import os
 import subprocess
@@ -31,13 +32,20 @@ def test_the_engine_uses_the_cpu_threads_it_is_given(monkeypatch: pytest.MonkeyP
         torch.set_num_threads(before)
 
 
-def test_a_negative_thread_count_stops_the_process_with_the_reason():
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("SAM2_CPU_THREADS", "-2", "SAM2_CPU_THREADS must be 0 (one per core) or more, not -2"),
+        ("WORKER_NICE", "25", "WORKER_NICE must be between 0 and 19, not 25"),
+    ],
+)
+def test_a_worker_setting_out_of_range_stops_the_process_with_the_reason(name, value, reason):
     result = subprocess.run(
         [sys.executable, "-c", "import backend.config.env"],
-        env={**os.environ, "SAM2_CPU_THREADS": "-2", "PYTHONPATH": str(env.REPO_DIR)},
+        env={**os.environ, name: value, "PYTHONPATH": str(env.REPO_DIR)},
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode != 0
-    assert "SAM2_CPU_THREADS must be 0 (one per core) or more, not -2" in result.stderr
+    assert reason in result.stderr

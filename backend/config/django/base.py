@@ -142,6 +142,7 @@ SAM2_CHECKPOINT = env.SAM2_CHECKPOINT
 SAM2_DEVICE = env.SAM2_DEVICE
 SAM2_COMPILE = env.SAM2_COMPILE
 SAM2_CPU_THREADS = env.SAM2_CPU_THREADS
+WORKER_NICE = env.WORKER_NICE
 SAM2_MAX_SESSIONS = env.SAM2_MAX_SESSIONS
 # Local copies of SAM 2 states' files when the storage is not a local folder (S3).
 SAM2_STATE_CACHE_DIR = env.VAR_DIR / "sam2-state-cache"
