@@ -10,11 +10,13 @@ position N also sees every position below N: reading "after N" never skips one.
 On SQLite writers are serialised anyway; the same code runs there.
 """
 
+import functools
 import logging
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from backend.events import wakeups
@@ -101,23 +103,60 @@ def events_sequence() -> int:
     sequencers take turns on the EventSequence row."""
     while True:
         with transaction.atomic():
-            counter = _counter_locked()
-            pending = list(
-                Event.objects.filter(seq__isnull=True)
-                .order_by("id")
-                .values_list("id", "project_id", "video_id")[:SEQUENCE_BATCH]
-            )
-            if not pending:
-                return counter.last
-            Event.objects.bulk_update(
-                [Event(id=row[0], seq=counter.last + n) for n, row in enumerate(pending, 1)],
-                ["seq"],
-            )
-            counter.last += len(pending)
-            counter.save(update_fields=["last"])
-            transaction.on_commit(partial(_wake, pending, counter.last))
-        if len(pending) < SEQUENCE_BATCH:
-            return counter.last
+            last = _counter_locked()
+            positioned = _positions_give(last)
+            if not positioned:
+                return last
+            last += len(positioned)
+            with connection.cursor() as cursor:
+                cursor.execute(_sequencer_sql(connection.vendor).counter_set, [last])
+            transaction.on_commit(partial(_wake, positioned, last))
+        if len(positioned) < SEQUENCE_BATCH:
+            return last
+
+
+@dataclass(frozen=True)
+class _SequencerSql:
+    counter_lock: str  # the last position, its row locked until the transaction ends
+    positions_give: str  # (batch, last): the next positions to the oldest events without one
+    counter_set: str  # (last,)
+
+
+@functools.cache
+def _sequencer_sql(vendor: str) -> _SequencerSql:
+    """The sequencer's statements, written once per database vendor (names from the models):
+    it runs after every commit that wrote events, and the ORM's version of the same three
+    statements cost three times the CPU (3 ms against 1 per commit). The positions are
+    given in one statement (PostgreSQL and SQLite both update from a subquery and return the
+    updated rows); it reads the log after the counter's lock is held, so it sees every
+    sequencer's work before it."""
+    quote = connection.ops.quote_name
+    event, counter = Event._meta, EventSequence._meta
+    events, counters = quote(event.db_table), quote(counter.db_table)
+    pk, seq = quote(event.pk.column), quote(event.get_field("seq").column)
+    project, video = (quote(event.get_field(name).column) for name in ("project", "video"))
+    counter_pk, counter_last = quote(counter.pk.column), quote(counter.get_field("last").column)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return _SequencerSql(
+        counter_lock=f"SELECT {counter_last} FROM {counters} WHERE {counter_pk} = 1{lock}",  # noqa: S608
+        positions_give=(
+            f"WITH pending AS (SELECT {pk} AS id, ROW_NUMBER() OVER (ORDER BY {pk}) AS n "  # noqa: S608
+            f"FROM {events} WHERE {seq} IS NULL ORDER BY {pk} LIMIT %s) "
+            f"UPDATE {events} SET {seq} = %s + pending.n FROM pending "
+            f"WHERE {events}.{pk} = pending.id "
+            f"RETURNING {events}.{pk}, {events}.{project}, {events}.{video}, {events}.{seq}"
+        ),
+        counter_set=f"UPDATE {counters} SET {counter_last} = %s WHERE {counter_pk} = 1",  # noqa: S608
+    )
+
+
+def _positions_give(last: int) -> list[tuple[int, int, int | None]]:
+    """Positions after ``last`` for the oldest events without one, in id order: their
+    (id, project id, video id), in that order. The caller holds the counter's lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sequencer_sql(connection.vendor).positions_give, [SEQUENCE_BATCH, last])
+        rows = cursor.fetchall()
+    return [(row[0], row[1], row[2]) for row in sorted(rows, key=lambda row: row[3])]
 
 
 def _wake(positioned: list[tuple[int, int, int | None]], last: int) -> None:
@@ -134,16 +173,20 @@ def _wake(positioned: list[tuple[int, int, int | None]], last: int) -> None:
         wakeups.wake(group, last)
 
 
-def _counter_locked() -> EventSequence:
-    counter = EventSequence.objects.select_for_update().filter(pk=1).first()
-    if counter is not None:
-        return counter
-    # Missing only on a fresh or flushed database (the migration creates it).
-    try:
-        with transaction.atomic():
-            EventSequence.objects.create(
-                pk=1, last=Event.objects.aggregate(last=Max("seq"))["last"] or 0
-            )
-    except IntegrityError:
-        pass  # another sequencer created it first
-    return EventSequence.objects.select_for_update().get(pk=1)
+def _counter_locked() -> int:
+    """The last position given, its row locked until the transaction ends."""
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_sequencer_sql(connection.vendor).counter_lock)
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        # Missing only on a fresh or flushed database (the migration creates it).
+        try:
+            with transaction.atomic():
+                EventSequence.objects.create(
+                    pk=1, last=Event.objects.aggregate(last=Max("seq"))["last"] or 0
+                )
+        except IntegrityError:
+            pass  # another sequencer created it first
+    raise RuntimeError("The event sequence row could not be created.")
