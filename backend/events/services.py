@@ -7,7 +7,9 @@ loop, for a process that died between its commit and its sequencing): under the 
 lock of EventSequence it gives the committed events without a position the next positions,
 in id order, and commits. Sequencers take turns on that lock, so a reader that sees
 position N also sees every position below N: reading "after N" never skips one.
-On SQLite writers are serialised anyway; the same code runs there.
+On PostgreSQL the sequencer is a function in the database (one call after each commit, the
+lock held only while it runs); elsewhere (SQLite, whose writers are serialised anyway) the
+same three statements run in a transaction of their own.
 """
 
 import functools
@@ -102,17 +104,46 @@ def events_sequence() -> int:
     position given so far (0 when none). Safe to run anywhere, any time, concurrently:
     sequencers take turns on the EventSequence row."""
     while True:
-        with transaction.atomic():
-            last = _counter_locked()
-            positioned = _positions_give(last)
-            if not positioned:
-                return last
-            last += len(positioned)
-            with connection.cursor() as cursor:
-                cursor.execute(_sequencer_sql(connection.vendor).counter_set, [last])
+        if connection.vendor == "postgresql":
+            last, positioned = _positions_give_in_database()
+        else:
+            last, positioned = _positions_give_in_transaction()
+        if positioned:
             transaction.on_commit(partial(_wake, positioned, last))
         if len(positioned) < SEQUENCE_BATCH:
             return last
+
+
+def _positions_give_in_database() -> tuple[int, list[tuple[int, int, int | None]]]:
+    """PostgreSQL: one call of events_sequence_next (migration 0004), which holds the
+    counter's lock only while it runs. Committed at once unless the caller is in a
+    transaction (then its wake-up waits for that commit)."""
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_seq, event_ids, project_ids, video_ids FROM events_sequence_next(%s)",
+                [SEQUENCE_BATCH],
+            )
+            last, ids, projects, videos = cursor.fetchone()
+        if last is None:
+            _counter_create()
+            continue
+        return last, list(zip(ids or [], projects or [], videos or [], strict=True))
+
+
+def _positions_give_in_transaction() -> tuple[int, list[tuple[int, int, int | None]]]:
+    """Other databases (SQLite, which serialises writers anyway): the same work in three
+    statements of one transaction."""
+    sql = _sequencer_sql(connection.vendor)
+    with transaction.atomic():
+        last = _counter_locked()
+        with connection.cursor() as cursor:
+            cursor.execute(sql.positions_give, [SEQUENCE_BATCH, last])
+            rows = sorted(cursor.fetchall(), key=lambda row: row[3])
+            if rows:
+                last = rows[-1][3]
+                cursor.execute(sql.counter_set, [last])
+    return last, [(row[0], row[1], row[2]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -124,12 +155,10 @@ class _SequencerSql:
 
 @functools.cache
 def _sequencer_sql(vendor: str) -> _SequencerSql:
-    """The sequencer's statements, written once per database vendor (names from the models):
-    it runs after every commit that wrote events, and the ORM's version of the same three
-    statements cost three times the CPU (3 ms against 1 per commit). The positions are
-    given in one statement (PostgreSQL and SQLite both update from a subquery and return the
-    updated rows); it reads the log after the counter's lock is held, so it sees every
-    sequencer's work before it."""
+    """The sequencer's statements outside PostgreSQL, written once per database vendor
+    (names from the models; the ORM's version of them cost three times the CPU). The
+    positions are given in one statement that reads the log after the counter's lock is
+    held, so it sees every sequencer's work before it."""
     quote = connection.ops.quote_name
     event, counter = Event._meta, EventSequence._meta
     events, counters = quote(event.db_table), quote(counter.db_table)
@@ -150,15 +179,6 @@ def _sequencer_sql(vendor: str) -> _SequencerSql:
     )
 
 
-def _positions_give(last: int) -> list[tuple[int, int, int | None]]:
-    """Positions after ``last`` for the oldest events without one, in id order: their
-    (id, project id, video id), in that order. The caller holds the counter's lock."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sequencer_sql(connection.vendor).positions_give, [SEQUENCE_BATCH, last])
-        rows = cursor.fetchall()
-    return [(row[0], row[1], row[2]) for row in sorted(rows, key=lambda row: row[3])]
-
-
 def _wake(positioned: list[tuple[int, int, int | None]], last: int) -> None:
     """Wakes the listeners of each project's whole log, and those of each video its new
     events are about: a listener following one video hears only of that video's news (with
@@ -175,18 +195,22 @@ def _wake(positioned: list[tuple[int, int, int | None]], last: int) -> None:
 
 def _counter_locked() -> int:
     """The last position given, its row locked until the transaction ends."""
-    for _attempt in range(2):
+    while True:
         with connection.cursor() as cursor:
             cursor.execute(_sequencer_sql(connection.vendor).counter_lock)
             row = cursor.fetchone()
         if row is not None:
             return int(row[0])
-        # Missing only on a fresh or flushed database (the migration creates it).
-        try:
-            with transaction.atomic():
-                EventSequence.objects.create(
-                    pk=1, last=Event.objects.aggregate(last=Max("seq"))["last"] or 0
-                )
-        except IntegrityError:
-            pass  # another sequencer created it first
-    raise RuntimeError("The event sequence row could not be created.")
+        _counter_create()
+
+
+def _counter_create() -> None:
+    """The counter's row, missing only on a fresh or flushed database (the migration creates
+    it), from the log's last position."""
+    try:
+        with transaction.atomic():
+            EventSequence.objects.create(
+                pk=1, last=Event.objects.aggregate(last=Max("seq"))["last"] or 0
+            )
+    except IntegrityError:
+        pass  # another sequencer created it first
