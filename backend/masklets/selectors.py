@@ -12,6 +12,7 @@ from backend.projects.enums import Role
 from backend.projects.models import Project
 from backend.projects.permissions import membership_require
 from backend.videos.models import Video
+from backend.videos.selectors import video_reader_role
 
 
 def masklet_frame_count() -> Count:
@@ -43,8 +44,7 @@ def masklet_hidden_from(*, masklet: Masklet, user: User, role: str) -> bool:
 def masklet_list(*, video: Video, user: User) -> QuerySet[Masklet]:
     """The video's masklets the user may see (video from video_get_for_user)."""
     masklets = Masklet.objects.filter(video=video)
-    membership = membership_require(user=user, project_id=video.project_id)
-    if masklet_sees_only_own(role=membership.role, project=video.project):
+    if masklet_sees_only_own(role=video_reader_role(video=video, user=user), project=video.project):
         masklets = masklets.filter(masklet_own_q(user=user))
     return masklets.annotate(frame_count=masklet_frame_count()).order_by("id")
 
@@ -189,8 +189,8 @@ def propagation_job_list_for_user(
     *, video: Video, user: User
 ) -> tuple[QuerySet[PropagationJob], PropagationJobView]:
     """The video's jobs; an annotator in consensus mode sees only those of their masklets."""
-    membership = membership_require(user=user, project_id=video.project_id)
-    own = masklet_own_ids_if_blind(video=video, user=user, role=membership.role)
+    role = video_reader_role(video=video, user=user)
+    own = masklet_own_ids_if_blind(video=video, user=user, role=role)
     jobs = PropagationJob.objects.filter(video=video).prefetch_related("propagation_masklets")
     if own is not None:
         jobs = jobs.filter(

@@ -3,6 +3,7 @@ members whose role does not allow the operation get 403."""
 
 from collections.abc import Iterable
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
@@ -12,6 +13,7 @@ from backend.projects.models import Membership
 
 ANY_ROLE: tuple[str, ...] = tuple(Role.values)
 MANAGER_ONLY: tuple[str, ...] = (Role.MANAGER,)
+NOT_A_MEMBER = "No such project."
 
 
 def membership_require(
@@ -25,11 +27,24 @@ def membership_require(
         .first()
     )
     if membership is None:
-        raise Http404("No such project.")
-    allowed = tuple(roles)
-    if membership.role not in allowed:
-        raise PermissionDenied(
-            f"Your role in this project ({membership.role}) cannot do this; "
-            f"it needs {' or '.join(allowed)}."
-        )
+        raise Http404(NOT_A_MEMBER)
+    role_require(role=membership.role, roles=roles)
     return membership
+
+
+def role_require(*, role: str | None, roles: Iterable[str] = ANY_ROLE) -> None:
+    """Http404 for a non-member (role None), PermissionDenied for a role not in ``roles``."""
+    if role is None:
+        raise Http404(NOT_A_MEMBER)
+    allowed = tuple(roles)
+    if role not in allowed:
+        raise PermissionDenied(
+            f"Your role in this project ({role}) cannot do this; it needs {' or '.join(allowed)}."
+        )
+
+
+def role_of_user(user: User, project_ref: str = "project_id") -> Subquery:
+    """The user's role in the project that ``project_ref`` names (None if not a member), to
+    annotate a query with: its rows and the caller's access in one round trip."""
+    memberships = Membership.objects.filter(project_id=OuterRef(project_ref), user_id=user.pk)
+    return Subquery(memberships.values("role")[:1])

@@ -15,7 +15,6 @@ from backend.masklets.apis import MaskletOutputSerializer
 from backend.masklets.enums import MaskletStatus
 from backend.masklets.models import Masklet
 from backend.masklets.selectors import masklet_get_for_user
-from backend.projects.models import Project
 from backend.projects.permissions import membership_require
 from backend.reviews import selectors, services
 from backend.reviews.enums import Verdict
@@ -165,8 +164,9 @@ class ReviewQueueApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, project_id: int) -> Response:
-        membership_require(user=request.user, project_id=project_id, roles=REVIEWER_ROLES)
-        project = Project.objects.get(pk=project_id)
+        project = membership_require(
+            user=request.user, project_id=project_id, roles=REVIEWER_ROLES
+        ).project
         summary = selectors.review_queue_summary(project=project, user=request.user)
         mine = summary.my_assignment
         return Response(
@@ -183,8 +183,9 @@ class ReviewQueueNextApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         """The caller's current assignment, or a lease on the next masklet to verify
         (oldest submission first); 204 when nothing is waiting for this caller."""
-        membership_require(user=request.user, project_id=project_id, roles=REVIEWER_ROLES)
-        project = Project.objects.get(pk=project_id)
+        project = membership_require(
+            user=request.user, project_id=project_id, roles=REVIEWER_ROLES
+        ).project
         assignment = services.review_assignment_claim(project=project, reviewer=request.user)
         if assignment is None:
             return Response(status=204)
