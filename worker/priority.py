@@ -1,7 +1,7 @@
 """A worker's CPU priority. Background work (SAM 2 on the CPU, exports, frame extraction)
 runs at a lower priority than the web, so that on a machine they share a request does not
 wait behind it for a core: in the load test (README "Load test") the web's p95 fell by a
-third with the workers at nice 10, for a few percent fewer clicks served.
+third with the SAM 2 worker at nice 10, for 5-20 % fewer clicks served under that overload.
 
 On Linux a priority belongs to a thread, not to the process: every thread running now is
 lowered, and threads started later inherit their starter's.
