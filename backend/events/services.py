@@ -15,7 +15,6 @@ same three statements run in a transaction of their own.
 import functools
 import logging
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -109,7 +108,7 @@ def events_sequence() -> int:
         else:
             last, positioned = _positions_give_in_transaction()
         if positioned:
-            transaction.on_commit(partial(_wake, positioned, last))
+            transaction.on_commit(functools.partial(_wake, positioned, last))
         if len(positioned) < SEQUENCE_BATCH:
             return last
 

@@ -43,8 +43,8 @@ def role_require(*, role: str | None, roles: Iterable[str] = ANY_ROLE) -> None:
         )
 
 
-def role_of_user(user: User, project_ref: str = "project_id") -> Subquery:
-    """The user's role in the project that ``project_ref`` names (None if not a member), to
+def role_of_user(user: User) -> Subquery:
+    """The user's role in the row's project (its ``project_id``; None if not a member), to
     annotate a query with: its rows and the caller's access in one round trip."""
-    memberships = Membership.objects.filter(project_id=OuterRef(project_ref), user_id=user.pk)
+    memberships = Membership.objects.filter(project_id=OuterRef("project_id"), user_id=user.pk)
     return Subquery(memberships.values("role")[:1])
