@@ -1,6 +1,8 @@
 """Fault test: the broker (a Redis server this test starts) restarts empty, losing every
 queued message, and is down while work is requested; every job still finishes, because the
-job rows are the truth and the workers' recovery loop sends their wake-ups again."""
+job rows are the truth and the workers' recovery loop sends their wake-ups again. A click
+during the outage is told so (a JSON 503) and leaves nothing behind; an export and an upload
+requested during it are kept and finish once the broker is back."""
 
 import shutil
 import socket
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from backend.jobs.enums import JobStatus
@@ -166,18 +169,41 @@ def test_jobs_queued_before_a_broker_restart_and_requested_during_an_outage_all_
     }, {kind: job.error for kind, job in finished.items()}
     assert Video.objects.get(pk=finished["ingest"].video_id).status == "ready"
 
-    # when: Redis goes away while the workers run, and an export is requested meanwhile
+    # when: Redis goes away while the workers run, and an export and an upload are
+    # requested meanwhile
     redis_server.kill()
     response = client_for(team.manager).post(
         f"/api/v1/projects/{team.project.pk}/exports/create/", {"format": "sav"}, format="json"
     )
-    # then: the request succeeded, its job waits for the broker, without a wake-up yet
+    upload = client_for(team.manager).post(
+        f"/api/v1/projects/{team.project.pk}/videos/upload/",
+        {"file": SimpleUploadedFile("outage.mp4", CLIP.read_bytes(), content_type="video/mp4")},
+        format="multipart",
+    )
+    # then: both requests succeeded, their jobs wait for the broker, without a wake-up yet
     assert response.status_code == 201, response.content
+    assert upload.status_code == 201, upload.content
     export = Job.objects.get(pk=response.json()["id"])
-    assert (export.status, export.enqueued_at) == (JobStatus.QUEUED, None)
+    ingest = Job.objects.get(video_id=upload.json()["id"], kind="ingest")
+    for job in (export, ingest):
+        assert (job.status, job.enqueued_at) == (JobStatus.QUEUED, None), job.kind
+    # when: an annotator clicks meanwhile
+    prompts = list(team.masklet.prompts.values_list("pk", flat=True))
+    click = client_for(team.annotator).post(
+        f"/api/v1/masklets/{team.masklet.pk}/prompts/add/",
+        {"frame_index": 1, "points": [[0.5, 0.5, 1]]},
+        format="json",
+    )
+    # then: a JSON 503 that names the broker, and the click is not kept
+    assert click.status_code == 503, click.content
+    assert "broker (Redis) is unreachable" in click.json()["message"], click.json()
+    assert click.json()["extra"] == {"sam2": False, "broker": False}
+    assert list(team.masklet.prompts.values_list("pk", flat=True)) == prompts
     # when: Redis is back (empty)
     redis_server.start()
-    # then: the running workers reconnect and the recovery loop sends the wake-up
-    _wait(_finished([export.pk]), 600, "the export requested during the outage did not finish")
-    export.refresh_from_db()
-    assert export.status == JobStatus.DONE, export.error
+    # then: the running workers reconnect and the recovery loop sends the wake-ups
+    _wait(_finished([export.pk, ingest.pk]), 600, "jobs requested in the outage did not finish")
+    for job in (export, ingest):
+        job.refresh_from_db()
+        assert job.status == JobStatus.DONE, (job.kind, job.error)
+    assert Video.objects.get(pk=ingest.video_id).status == "ready"
