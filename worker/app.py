@@ -31,6 +31,7 @@ from celery.signals import (  # noqa: E402
     worker_ready,
     worker_shutdown,
 )
+from django.conf import settings  # noqa: E402
 
 import worker.tasks  # noqa: E402,F401 -- registers the SAM 2 tasks
 from backend.config.celery import app  # noqa: E402 -- needs django.setup() first
@@ -38,8 +39,6 @@ from backend.config.celery import app  # noqa: E402 -- needs django.setup() firs
 # This process is a worker: what it queues (the recovery loop's wake-ups) goes to the broker,
 # even under the test settings, which run tasks inline in the processes that send them.
 app.conf.task_always_eager = False
-from django.conf import settings  # noqa: E402
-
 from backend.jobs.recovery import start_recovery_loop  # noqa: E402
 from backend.masklets import jobs  # noqa: E402
 from worker.priority import priority_lower  # noqa: E402
